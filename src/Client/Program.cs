@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Streaming.Client.Commands;
+
+var root = new RootCommand("streaming: the command-line client of the Streaming continual pre-training service")
+{
+    StatusCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
