@@ -1,4 +1,56 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/health", () => "ok");
-app.Run();
+using System.CommandLine;
+using Streaming.Silo;
+using Streaming.Training.Native;
+
+var httpPort = new Option<int>("--http-port") { Description = "HTTP port for /health and /metrics", DefaultValueFactory = _ => 8080 };
+var data = new Option<string>("--data") { Description = "Folder for corpora, checkpoints and state", DefaultValueFactory = _ => "data" };
+var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
+var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
+var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => 1 };
+var demo = new Option<string[]>("--demo") { Description = "Train on these corpus files one after another, show progress, print results and exit", AllowMultipleArgumentsPerToken = true };
+
+var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
+{
+    httpPort, data, device, libtorch, threads, demo,
+};
+root.SetAction(async (parse, cancellation) =>
+{
+    var settings = new SiloSettings
+    {
+        HttpPort = parse.GetValue(httpPort),
+        DataDirectory = parse.GetValue(data)!,
+        Device = parse.GetValue(device)!,
+        LibTorch = parse.GetValue(libtorch),
+        Threads = parse.GetValue(threads),
+        Demo = parse.GetValue(demo) ?? [],
+    };
+    try
+    {
+        // Load libtorch before Orleans starts, so a bad --libtorch or --device fails at once, in one line.
+        var selected = TorchRuntime.Initialize(new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads });
+        Console.Error.WriteLine($"libtorch loaded; training on {selected.type}");
+        foreach (var path in settings.Demo)
+            if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"corpus '{path}' does not exist");
+    }
+    catch (Exception e) when (e is TorchLoadException or FileNotFoundException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+    var app = SiloHost.Build(settings);
+    if (settings.Demo.Count == 0)
+    {
+        await app.RunAsync(cancellation);
+        return 0;
+    }
+    await app.StartAsync(cancellation);
+    try
+    {
+        return await Demo.RunAsync(app.Services, settings.Demo, cancellation);
+    }
+    finally
+    {
+        await app.StopAsync(CancellationToken.None);
+    }
+});
+return await root.Parse(args).InvokeAsync();

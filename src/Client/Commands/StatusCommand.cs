@@ -1,14 +1,48 @@
 using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+using Streaming.Grains;
 
 namespace Streaming.Client.Commands;
 
-/// <summary>`streaming status`: the trainer's step, tokens and loss, per run.</summary>
+/// <summary>`streaming status [--run R] [--json]`: per run the phase, step, learning rate, loss and tokens per corpus.</summary>
 public static class StatusCommand
 {
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
     public static Command Create()
     {
-        var command = new Command("status", "Show each run's step, tokens trained and loss");
-        command.SetAction((_, _) => Task.FromResult(0));
+        var run = new Option<string?>("--run") { Description = "Only this run" };
+        var json = new Option<bool>("--json") { Description = "Print JSON: {\"runs\":[...]}" };
+        var command = new Command("status", "Show each run's phase, step, learning rate, loss and tokens trained per corpus")
+        {
+            run, json, CommonOptions.Gateway,
+        };
+        command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
+        {
+            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            var names = parse.GetValue(run) is { } one ? [one] : await silo.Client.GetGrain<IRunRegistryGrain>(0).GetRunsAsync();
+            var runs = new List<RunStatus>();
+            foreach (var name in names) runs.Add(await silo.Client.GetGrain<ITrainerGrain>(name).GetStatusAsync());
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(new { runs }, Json));
+            else Print(runs);
+            return 0;
+        }));
         return command;
+    }
+
+    static void Print(IReadOnlyList<RunStatus> runs)
+    {
+        if (runs.Count == 0)
+        {
+            Console.WriteLine("no runs yet (queue a corpus with `streaming ingest`)");
+            return;
+        }
+        var table = new Table().AddColumns("run", "phase", "step", "lr", "loss", "tokens/s", "corpus", "tokens trained");
+        foreach (var r in runs)
+            foreach (var (c, i) in r.Corpora.Select((c, i) => (c, i)))
+                table.AddRow(i == 0 ? r.Run : "", i == 0 ? r.Phase : "", i == 0 ? $"{r.Step:N0}" : "", i == 0 ? $"{r.Lr:G4}" : "",
+                    i == 0 ? $"{r.Loss:F4}" : "", i == 0 ? $"{r.TokensPerSecond:N0}" : "", c.Name, $"{c.TokensTrained:N0} / {c.TokensTotal:N0}");
+        AnsiConsole.Write(table);
     }
 }

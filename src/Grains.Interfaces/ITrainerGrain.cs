@@ -1,0 +1,32 @@
+namespace Streaming.Grains;
+
+/// <summary>One run (keyed by its name): trains one model on the corpora queued to it, in arrival order.</summary>
+public interface ITrainerGrain : IGrainWithStringKey
+{
+    /// <summary>Queues a corpus as the run's next task; training of earlier corpora goes on.</summary>
+    Task EnqueueCorpusAsync(CorpusInfo corpus);
+
+    [AlwaysInterleave]
+    Task<RunStatus> GetStatusAsync();
+}
+
+/// <summary>What `streaming status` shows of a run; the JSON names are a contract (see design.md).</summary>
+[GenerateSerializer, Immutable]
+public sealed record RunStatus(
+    [property: Id(0)] string Run,
+    [property: Id(1)] string Phase,
+    [property: Id(2)] long Step,
+    [property: Id(3)] double Lr,
+    [property: Id(4)] double Loss,
+    [property: Id(5)] double TokensPerSecond,
+    [property: Id(6)] string? LastCheckpoint,
+    [property: Id(7)] string? LastRelease,
+    [property: Id(8)] IReadOnlyList<CorpusProgress> Corpora,
+    [property: Id(9)] string Device,
+    [property: Id(10)] double FirstLoss);
+
+[GenerateSerializer, Immutable]
+public sealed record CorpusProgress(
+    [property: Id(0)] string Name,
+    [property: Id(1)] long TokensTrained,
+    [property: Id(2)] long TokensTotal);

@@ -1,0 +1,22 @@
+using Streaming.Training.Model;
+using Streaming.Training.Native;
+
+namespace Streaming.Grains;
+
+/// <summary>Silo-wide training settings, bound from configuration by the host.</summary>
+public sealed class StreamingOptions
+{
+    public string DataDirectory { get; set; } = "data";
+    public TorchOptions Torch { get; set; } = new();
+    public GptConfig Model { get; set; } = GptConfig.Tiny;
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>The tokenizer corpora are ingested with: byte (256 ids), cl100k_base or o200k_base.</summary>
+    public string Tokenizer { get; set; } = "byte";
+
+    /// <summary>Tokens per block; one block is one optimizer step (rows of the model's context).</summary>
+    public int BlockTokens { get; set; } = 32 * 128 + 1;
+
+    /// <summary>Blocks in flight or queued per run: the credit window that bounds memory.</summary>
+    public int Window { get; set; } = 8;
+}

@@ -1,0 +1,54 @@
+using Spectre.Console;
+using Streaming.Grains;
+
+namespace Streaming.Silo;
+
+/// <summary>
+/// The README's main job: queue the given corpora on one run, one task each, through the same grain calls
+/// that `streaming ingest` makes, show progress until every token is trained, then print the results.
+/// </summary>
+public static class Demo
+{
+    const string Run = "demo";
+
+    public static async Task<int> RunAsync(IServiceProvider services, IReadOnlyList<string> corpora, CancellationToken cancellation)
+    {
+        var grains = services.GetRequiredService<IGrainFactory>();
+        var trainer = grains.GetGrain<ITrainerGrain>(Run);
+        foreach (var path in corpora)
+        {
+            var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path));
+            var info = await grains.GetGrain<ICorpusGrain>(name).IngestAsync(new IngestRequest(Run, Path.GetFullPath(path)));
+            AnsiConsole.MarkupLineInterpolated($"queued [bold]{info.Name}[/]: {info.Tokens:N0} tokens in {info.Blocks:N0} blocks");
+        }
+
+        RunStatus status = await trainer.GetStatusAsync();
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async ctx =>
+            {
+                var bars = status.Corpora.ToDictionary(c => c.Name, c => ctx.AddTask(c.Name, maxValue: c.TokensTotal));
+                while (!cancellation.IsCancellationRequested)
+                {
+                    status = await trainer.GetStatusAsync();
+                    foreach (var c in status.Corpora)
+                    {
+                        bars[c.Name].Value = c.TokensTrained;
+                        bars[c.Name].Description = $"{c.Name,-10} step {status.Step,6}  loss {status.Loss,6:F3}  lr {status.Lr:G3}  {status.TokensPerSecond,7:N0} tok/s";
+                    }
+                    if (status.Phase.StartsWith("failed") || status.Corpora.All(c => c.TokensTrained >= c.TokensTotal)) break;
+                    await Task.Delay(500, cancellation);
+                }
+            });
+
+        if (status.Phase.StartsWith("failed"))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {status.Phase}");
+            return 1;
+        }
+        var table = new Table().AddColumns("run", "steps", "first loss", "last loss", "tokens/s", "device");
+        table.AddRow(Run, $"{status.Step:N0}", $"{status.FirstLoss:F3}", $"{status.Loss:F3}", $"{status.TokensPerSecond:N0}", status.Device);
+        AnsiConsole.Write(table);
+        return 0;
+    }
+}

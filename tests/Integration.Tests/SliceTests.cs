@@ -1,0 +1,58 @@
+using Orleans.TestingHost;
+using Streaming.Grains;
+using Streaming.Training.Model;
+using Streaming.Training.Native;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>Real text through the whole slice: corpus grain, memory stream, trainer grain, training thread.</summary>
+public sealed class SliceTests : IAsyncLifetime
+{
+    readonly string data = Directory.CreateTempSubdirectory("streaming-slice-").FullName;
+    InProcessTestCluster cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) => silo.AddStreaming(o =>
+        {
+            o.DataDirectory = data;
+            o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
+            o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
+            o.BlockTokens = 16 * 64 + 1;
+            o.LearningRate = 3e-3;
+        }));
+        cluster = builder.Build();
+        await cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await cluster.DisposeAsync();
+        Directory.Delete(data, recursive: true);
+    }
+
+    [Fact]
+    public async Task StepsRiseAndLossFallsOnRealText()
+    {
+        var text = Path.Combine(data, "english.txt");
+        await File.WriteAllTextAsync(text, string.Concat(Enumerable.Repeat(await File.ReadAllTextAsync(TestFiles.EnglishSample()), 1))[..60_000]);
+        var corpus = await cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("slice", text));
+        Assert.True(corpus.Blocks > 30);
+
+        var trainer = cluster.Client.GetGrain<ITrainerGrain>("slice");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        RunStatus status;
+        do
+        {
+            await Task.Delay(500);
+            status = await trainer.GetStatusAsync();
+            Assert.DoesNotContain("failed", status.Phase);
+        }
+        while (status.Corpora.Single().TokensTrained < corpus.Tokens && DateTime.UtcNow < deadline);
+
+        Assert.Equal(corpus.Tokens, status.Corpora.Single().TokensTrained);
+        Assert.Equal(corpus.Blocks, status.Step);
+        Assert.True(status.Loss < status.FirstLoss - 1.0, $"loss fell only from {status.FirstLoss} to {status.Loss}");
+    }
+}
