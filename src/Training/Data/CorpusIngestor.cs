@@ -10,7 +10,8 @@ namespace Streaming.Training.Data;
 /// hash, split plan, skip counts); pass 2 tokenizes and appends to the train or validation file.
 /// The result appears atomically: everything is written to a hidden sibling folder, flushed to disk,
 /// then renamed into place, so a crash leaves either no corpus or a complete one.
-/// Synchronous and CPU-bound: call it off an Orleans grain's scheduler (e.g. Task.Run).
+/// Synchronous and CPU-bound: call it off an Orleans grain's scheduler (e.g. Task.Run). One ingest
+/// per corpus name at a time (the CorpusGrain serializes them); different names may run in parallel.
 /// </summary>
 public static partial class CorpusIngestor
 {
@@ -44,7 +45,7 @@ public static partial class CorpusIngestor
         Directory.CreateDirectory(staging);
         try
         {
-            var manifest = Write(reader, tokenizer, options, scan, staging, name, tokenBytes, progress, cancellation);
+            var manifest = Write(sourcePath, reader, tokenizer, options, scan, staging, name, tokenBytes, progress, cancellation);
             if (Directory.Exists(target)) Replace(target, staging);
             else Directory.Move(staging, target);
             return manifest;
@@ -75,7 +76,7 @@ public static partial class CorpusIngestor
         return new ScanResult(documents, Convert.ToHexStringLower(source.GetHashAndReset()), planner.Build(), skipped);
     }
 
-    private static CorpusManifest Write(CorpusReader reader, ITokenizer tokenizer, IngestOptions options, ScanResult scan,
+    private static CorpusManifest Write(string sourcePath, CorpusReader reader, ITokenizer tokenizer, IngestOptions options, ScanResult scan,
         string staging, string name, int tokenBytes, IProgress<IngestProgress>? progress, CancellationToken cancellation)
     {
         using var train = new TokenFileWriter(Path.Combine(staging, TrainFile), tokenBytes);
@@ -98,7 +99,7 @@ public static partial class CorpusIngestor
         }
         progress?.Report(new IngestProgress("tokenize", trainDocuments + validationDocuments, train.Tokens + validation.Tokens));
         if (trainDocuments + validationDocuments != scan.Documents || Convert.ToHexStringLower(source.GetHashAndReset()) != scan.SourceHash)
-            throw new CorpusFormatException($"{reader.Files().FirstOrDefault()}: the corpus changed while it was being ingested; ingest again");
+            throw new CorpusFormatException($"{sourcePath}: the corpus changed while it was being ingested; ingest again");
         train.Commit();
         validation.Commit();
 
