@@ -1,0 +1,161 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace Streaming.Training.Data;
+
+/// <summary>
+/// Turns a corpus (file or folder) into a stored block corpus under
+/// <c>&lt;dataRoot&gt;/corpora/&lt;name&gt;/</c> (see <see cref="CorpusManifest"/> for the layout).
+/// Two streaming passes keep memory bounded by one document: pass 1 hashes every document (source
+/// hash, split plan, skip counts); pass 2 tokenizes and appends to the train or validation file.
+/// The result appears atomically: everything is written to a hidden sibling folder, flushed to disk,
+/// then renamed into place, so a crash leaves either no corpus or a complete one.
+/// Synchronous and CPU-bound: call it off an Orleans grain's scheduler (e.g. Task.Run). One ingest
+/// per corpus name at a time (the CorpusGrain serializes them); different names may run in parallel.
+/// </summary>
+public static partial class CorpusIngestor
+{
+    public const string TrainFile = "train.bin";
+    public const string ValidationFile = "valid.bin";
+
+    /// <exception cref="CorpusFormatException">Unreadable source, no documents, or source changed during ingest.</exception>
+    /// <exception cref="InvalidOperationException">A different corpus of this name is stored and <see cref="IngestOptions.Overwrite"/> is off.</exception>
+    public static CorpusManifest Ingest(string sourcePath, string dataRoot, string name, ITokenizer tokenizer,
+        IngestOptions? options = null, IProgress<IngestProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        options ??= IngestOptions.Default;
+        if (options.BlockSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "block size must be positive");
+        var target = BlockStore.CorpusDirectory(dataRoot, name);
+        var reader = new CorpusReader(sourcePath, options.Reader);
+
+        var scan = Scan(reader, options, progress, cancellation);
+        if (scan.Documents == 0)
+            throw new CorpusFormatException($"{sourcePath}: no documents ({scan.Skipped})");
+
+        // Ingesting the same documents with the same settings again is a no-op (a restarted grain may ask).
+        var stored = System.IO.Directory.Exists(target) ? TryLoad(target) : null;
+        if (stored is not null && stored.SourceHash == scan.SourceHash && stored.Tokenizer == tokenizer.Name
+            && stored.BlockSize == options.BlockSize && stored.ValidationFraction.Equals(options.ValidationFraction))
+            return stored;
+        if (System.IO.Directory.Exists(target) && !options.Overwrite)
+            throw new InvalidOperationException($"corpus '{name}' is already stored in {target} with other content or settings; ingest with overwrite to replace it");
+
+        var tokenBytes = tokenizer.VocabularySize <= 65536 ? 2 : 4;
+        var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{name}.ingest-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(staging);
+        try
+        {
+            var manifest = Write(sourcePath, reader, tokenizer, options, scan, staging, name, tokenBytes, progress, cancellation);
+            if (Directory.Exists(target)) Replace(target, staging);
+            else Directory.Move(staging, target);
+            return manifest;
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private sealed record ScanResult(long Documents, string SourceHash, DocumentSplit Split, SkipCounts Skipped);
+
+    private static ScanResult Scan(CorpusReader reader, IngestOptions options, IProgress<IngestProgress>? progress, CancellationToken cancellation)
+    {
+        var skipped = new SkipCounts();
+        var planner = new DocumentSplit.Planner(options.ValidationFraction);
+        using var source = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long documents = 0;
+        foreach (var document in reader.ReadDocuments(skipped))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var hash = DocumentSplit.Hash(document.Text);
+            planner.Add(hash);
+            source.AppendData(hash);
+            if (++documents % 1000 == 0) progress?.Report(new IngestProgress("scan", documents, 0));
+        }
+        progress?.Report(new IngestProgress("scan", documents, 0));
+        return new ScanResult(documents, Convert.ToHexStringLower(source.GetHashAndReset()), planner.Build(), skipped);
+    }
+
+    private static CorpusManifest Write(string sourcePath, CorpusReader reader, ITokenizer tokenizer, IngestOptions options, ScanResult scan,
+        string staging, string name, int tokenBytes, IProgress<IngestProgress>? progress, CancellationToken cancellation)
+    {
+        using var train = new TokenFileWriter(Path.Combine(staging, TrainFile), tokenBytes);
+        using var validation = new TokenFileWriter(Path.Combine(staging, ValidationFile), tokenBytes);
+        using var source = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        long trainDocuments = 0, validationDocuments = 0;
+        foreach (var document in reader.ReadDocuments(new SkipCounts()))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var hash = DocumentSplit.Hash(document.Text);
+            source.AppendData(hash);
+            var isValidation = scan.Split.IsValidation(hash);
+            var writer = isValidation ? validation : train;
+            writer.Write(tokenizer.Encode(document.Text));
+            if (tokenizer.EndOfTextId is { } endOfText) writer.Write(endOfText);
+            if (isValidation) validationDocuments++;
+            else trainDocuments++;
+            if ((trainDocuments + validationDocuments) % 100 == 0)
+                progress?.Report(new IngestProgress("tokenize", trainDocuments + validationDocuments, train.Tokens + validation.Tokens));
+        }
+        progress?.Report(new IngestProgress("tokenize", trainDocuments + validationDocuments, train.Tokens + validation.Tokens));
+        if (trainDocuments + validationDocuments != scan.Documents || Convert.ToHexStringLower(source.GetHashAndReset()) != scan.SourceHash)
+            throw new CorpusFormatException($"{sourcePath}: the corpus changed while it was being ingested; ingest again");
+        train.Commit();
+        validation.Commit();
+
+        var manifest = new CorpusManifest
+        {
+            Name = name,
+            Tokenizer = tokenizer.Name,
+            VocabularySize = tokenizer.VocabularySize,
+            EndOfTextId = tokenizer.EndOfTextId,
+            TokenBytes = tokenBytes,
+            BlockSize = options.BlockSize,
+            ValidationFraction = options.ValidationFraction,
+            SourceHash = scan.SourceHash,
+            TrainDocuments = trainDocuments,
+            ValidationDocuments = validationDocuments,
+            TrainTokens = train.Tokens,
+            ValidationTokens = validation.Tokens,
+            TrainBlocks = BlockCount(train.Tokens, options.BlockSize),
+            ValidationBlocks = BlockCount(validation.Tokens, options.BlockSize),
+            Skipped = scan.Skipped,
+        };
+        // The manifest goes last: a folder with a manifest is a complete corpus.
+        WriteDurably(Path.Combine(staging, CorpusManifest.FileName), manifest.ToJson());
+        return manifest;
+    }
+
+    /// <summary>Swaps a complete staged corpus in for the stored one: two renames, then the old one is deleted.</summary>
+    private static void Replace(string target, string staging)
+    {
+        var retired = $"{target}.old-{Guid.NewGuid():N}";
+        Directory.Move(target, retired);
+        Directory.Move(staging, target);
+        Directory.Delete(retired, recursive: true);
+    }
+
+    private static CorpusManifest? TryLoad(string directory)
+    {
+        try
+        {
+            return CorpusManifest.Load(directory);
+        }
+        catch (CorpusFormatException)
+        {
+            return null;
+        }
+    }
+
+    internal static long BlockCount(long tokens, int blockSize) => (tokens + blockSize - 1) / blockSize;
+
+    private static void WriteDurably(string path, string text)
+    {
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        using (var writer = new StreamWriter(file, leaveOpen: true)) writer.Write(text);
+        file.Flush(flushToDisk: true);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    internal static partial Regex CorpusName();
+}

@@ -1,0 +1,85 @@
+namespace Streaming.Training.Data;
+
+/// <summary>
+/// Reads the documents of a corpus from a file or a folder (walked recursively, files in ordinal
+/// order of their relative paths, so the order is the same on every machine).
+/// Formats by extension: .txt, .jsonl, .parquet.
+/// Rule for bad input: a path given explicitly that cannot be read as a corpus (missing, empty,
+/// binary, unknown extension) throws <see cref="CorpusFormatException"/>; files found while walking
+/// a folder that are not corpus files are skipped and counted in <see cref="SkipCounts"/>; so are bad
+/// documents inside a file (invalid UTF-8, too large, malformed JSON line, no text, empty).
+/// </summary>
+public sealed class CorpusReader
+{
+    public static IReadOnlyList<string> Extensions { get; } = [".txt", ".jsonl", ".parquet"];
+
+    private readonly string _path;
+    private readonly CorpusReaderOptions _options;
+
+    /// <exception cref="CorpusFormatException">The path does not exist, or is an unreadable file.</exception>
+    public CorpusReader(string path, CorpusReaderOptions? options = null)
+    {
+        _options = options ?? CorpusReaderOptions.Default;
+        if (_options.MaxDocumentBytes <= 0) throw new ArgumentOutOfRangeException(nameof(options), "MaxDocumentBytes must be positive");
+        _path = Path.GetFullPath(path);
+        if (Directory.Exists(_path)) return;
+        if (!File.Exists(_path)) throw new CorpusFormatException($"corpus path not found: {path}");
+        CheckExplicitFile(_path);
+    }
+
+    /// <summary>The corpus files in reading order (the path itself when it is a file).</summary>
+    public IEnumerable<string> Files()
+    {
+        if (!Directory.Exists(_path)) return [_path];
+        return Directory.EnumerateFiles(_path, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(_path, f))
+            .Order(StringComparer.Ordinal)
+            .Select(f => Path.Combine(_path, f));
+    }
+
+    /// <summary>Streams the documents; each enumeration reads the files again and adds its skips to <paramref name="skipped"/>.</summary>
+    public IEnumerable<CorpusDocument> ReadDocuments(SkipCounts skipped)
+    {
+        foreach (var file in Files())
+        {
+            if (!ShouldRead(file, skipped)) continue;
+            foreach (var document in ReadFile(file, skipped)) yield return document;
+        }
+    }
+
+    private bool ShouldRead(string file, SkipCounts skipped)
+    {
+        if (file == _path) return true; // checked in the constructor
+        if (!Extensions.Contains(Extension(file)))
+        {
+            skipped.UnsupportedFiles++;
+            return false;
+        }
+        if (Extension(file) == ".parquet") return true;
+        switch (TextChecks.Sniff(file))
+        {
+            case TextChecks.FileKind.Empty: skipped.EmptyFiles++; return false;
+            case TextChecks.FileKind.Binary: skipped.BinaryFiles++; return false;
+            default: return true;
+        }
+    }
+
+    private IEnumerable<CorpusDocument> ReadFile(string file, SkipCounts skipped) => Extension(file) switch
+    {
+        ".txt" => TextFileReader.Read(file, _options, skipped),
+        ".jsonl" => JsonLinesReader.Read(file, _options, skipped),
+        ".parquet" => ParquetFileReader.Read(file, _options, skipped),
+        _ => throw new InvalidOperationException("unreachable: extension checked before"),
+    };
+
+    private static void CheckExplicitFile(string file)
+    {
+        if (!Extensions.Contains(Extension(file)))
+            throw new CorpusFormatException($"{file}: unsupported file type '{Path.GetExtension(file)}' (supported: {string.Join(", ", Extensions)})");
+        if (new FileInfo(file).Length == 0) throw new CorpusFormatException($"{file}: empty file");
+        if (Extension(file) != ".parquet" && TextChecks.Sniff(file) == TextChecks.FileKind.Binary)
+            throw new CorpusFormatException($"{file}: binary file (holds NUL bytes), not text");
+    }
+
+    private static string Extension(string file) => Path.GetExtension(file).ToLowerInvariant();
+}

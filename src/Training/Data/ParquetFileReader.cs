@@ -1,0 +1,73 @@
+using Parquet;
+using Parquet.Schema;
+
+namespace Streaming.Training.Data;
+
+/// <summary>
+/// Reads a .parquet file: one document per row, from a string column named by
+/// <see cref="CorpusReaderOptions.TextColumn"/>. Reads one row group at a time, so memory is bounded
+/// by the file's row-group size. Null values are skipped and counted. Parquet.Net decodes the
+/// UTF-8 itself, so invalid sequences there become U+FFFD instead of being counted.
+/// </summary>
+internal static class ParquetFileReader
+{
+    private static readonly byte[] Magic = "PAR1"u8.ToArray();
+
+    public static IEnumerable<CorpusDocument> Read(string path, CorpusReaderOptions options, SkipCounts skipped)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        if (!HasMagic(stream)) throw new CorpusFormatException($"{path}: not a parquet file (no PAR1 header and footer)");
+        // Parquet.Net is async only. The readers are synchronous (ingest is CPU-bound and runs on its
+        // own thread); Task.Run keeps the blocking wait off any caller's synchronization context.
+        var reader = Run(() => ParquetReader.CreateAsync(stream, leaveStreamOpen: true));
+        try
+        {
+            var field = FindTextField(reader.Schema, options.TextColumn, path);
+            for (var group = 0; group < reader.RowGroupCount; group++)
+            {
+                using var rows = reader.OpenRowGroupReader(group);
+                var values = new string?[checked((int)rows.RowCount)];
+                Run(async () => { await rows.ReadAsync(field, values.AsMemory()!, null).ConfigureAwait(false); return 0; });
+                for (var row = 0; row < values.Length; row++)
+                {
+                    var value = values[row];
+                    values[row] = null; // let a long row go as soon as it is taken
+                    var text = TextChecks.Accept(value, options.MaxDocumentBytes, skipped);
+                    if (text is not null) yield return new CorpusDocument($"{path}:row-group {group}:row {row}", text);
+                }
+            }
+        }
+        finally
+        {
+            Run(async () => { await reader.DisposeAsync().ConfigureAwait(false); return 0; });
+        }
+    }
+
+    private static DataField FindTextField(ParquetSchema schema, string column, string path)
+    {
+        var field = schema.DataFields.FirstOrDefault(f => f.Name == column);
+        if (field is null)
+        {
+            var names = string.Join(", ", schema.DataFields.Select(f => f.Name));
+            throw new CorpusFormatException($"{path}: no column '{column}' (columns: {names})");
+        }
+        // Parquet.Net 6 reports UTF-8 string columns read from a file as ReadOnlyMemory<char>.
+        if (field.ClrType != typeof(string) && field.ClrType != typeof(ReadOnlyMemory<char>) || field.IsArray)
+            throw new CorpusFormatException($"{path}: column '{column}' holds {field.ClrType}{(field.IsArray ? "[]" : "")}, not text");
+        return field;
+    }
+
+    private static bool HasMagic(FileStream stream)
+    {
+        if (stream.Length < 12) return false;
+        Span<byte> head = stackalloc byte[4];
+        Span<byte> tail = stackalloc byte[4];
+        stream.ReadExactly(head);
+        stream.Seek(-4, SeekOrigin.End);
+        stream.ReadExactly(tail);
+        stream.Seek(0, SeekOrigin.Begin);
+        return head.SequenceEqual(Magic) && tail.SequenceEqual(Magic);
+    }
+
+    private static T Run<T>(Func<Task<T>> action) => Task.Run(action).GetAwaiter().GetResult();
+}

@@ -1,0 +1,41 @@
+namespace Streaming.Training.Data;
+
+/// <summary>
+/// What a reader skipped instead of failing, by reason. Files are counted when they are found by
+/// walking a folder; documents wherever they are. Recorded in the block store's manifest.
+/// </summary>
+public sealed record SkipCounts
+{
+    /// <summary>Files of length 0 in a folder.</summary>
+    public long EmptyFiles { get; set; }
+
+    /// <summary>Files in a folder whose first bytes hold a NUL byte (not text).</summary>
+    public long BinaryFiles { get; set; }
+
+    /// <summary>Files in a folder with an extension other than .txt, .jsonl, .parquet (LICENSE, SOURCE.md ...).</summary>
+    public long UnsupportedFiles { get; set; }
+
+    /// <summary>Documents whose bytes are not valid UTF-8.</summary>
+    public long InvalidUtf8 { get; set; }
+
+    /// <summary>Documents (or single lines) longer than <see cref="CorpusReaderOptions.MaxDocumentBytes"/>.</summary>
+    public long TooLarge { get; set; }
+
+    /// <summary>.jsonl lines that are not a JSON object.</summary>
+    public long MalformedJson { get; set; }
+
+    /// <summary>.jsonl objects without a string "text" field; null parquet values.</summary>
+    public long MissingText { get; set; }
+
+    /// <summary>Documents that are empty or whitespace only.</summary>
+    public long EmptyDocuments { get; set; }
+
+    public long Documents => InvalidUtf8 + TooLarge + MalformedJson + MissingText + EmptyDocuments;
+
+    public long Files => EmptyFiles + BinaryFiles + UnsupportedFiles;
+
+    public override string ToString() =>
+        $"skipped files: {EmptyFiles} empty, {BinaryFiles} binary, {UnsupportedFiles} unsupported; " +
+        $"skipped documents: {InvalidUtf8} invalid UTF-8, {TooLarge} too large, {MalformedJson} malformed JSON, " +
+        $"{MissingText} without text, {EmptyDocuments} empty";
+}

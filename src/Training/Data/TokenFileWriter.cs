@@ -1,0 +1,61 @@
+using System.Buffers.Binary;
+
+namespace Streaming.Training.Data;
+
+/// <summary>
+/// Appends token ids to a file as little-endian unsigned integers of 2 or 4 bytes, through a fixed
+/// buffer (constant memory). <see cref="Commit"/> flushes to disk before the caller renames it.
+/// </summary>
+internal sealed class TokenFileWriter : IDisposable
+{
+    private readonly FileStream _file;
+    private readonly byte[] _buffer = new byte[1 << 20];
+    private readonly int _tokenBytes;
+    private int _used;
+
+    public TokenFileWriter(string path, int tokenBytes)
+    {
+        if (tokenBytes is not (2 or 4)) throw new ArgumentOutOfRangeException(nameof(tokenBytes));
+        _tokenBytes = tokenBytes;
+        _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+    }
+
+    public long Tokens { get; private set; }
+
+    public void Write(ReadOnlySpan<int> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (_used + _tokenBytes > _buffer.Length) FlushBuffer();
+            if (_tokenBytes == 2)
+            {
+                if ((uint)id > ushort.MaxValue) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} does not fit in 2 bytes");
+                BinaryPrimitives.WriteUInt16LittleEndian(_buffer.AsSpan(_used), (ushort)id);
+            }
+            else
+            {
+                if (id < 0) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is negative");
+                BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_used), (uint)id);
+            }
+            _used += _tokenBytes;
+        }
+        Tokens += ids.Length;
+    }
+
+    public void Write(int id) => Write([id]);
+
+    /// <summary>Writes what is buffered and forces it to disk.</summary>
+    public void Commit()
+    {
+        FlushBuffer();
+        _file.Flush(flushToDisk: true);
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    private void FlushBuffer()
+    {
+        _file.Write(_buffer, 0, _used);
+        _used = 0;
+    }
+}
