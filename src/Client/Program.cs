@@ -4,5 +4,6 @@ using Streaming.Client.Commands;
 var root = new RootCommand("streaming: the command-line client of the Streaming continual pre-training service")
 {
     StatusCommand.Create(),
+    ScheduleCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
