@@ -5,5 +5,6 @@ var root = new RootCommand("streaming: the command-line client of the Streaming 
 {
     StatusCommand.Create(),
     IngestCommand.Create(),
+    ScheduleCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

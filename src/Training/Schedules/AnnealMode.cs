@@ -1,0 +1,21 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Streaming.Training.Schedules;
+
+/// <summary>How an anneal branch relates to the task it forks from (design.md, "Anneal branches").</summary>
+[JsonConverter(typeof(KebabCaseEnumConverter<AnnealMode>))]
+public enum AnnealMode
+{
+    /// <summary>The branch trains the last A steps of the task; the task is then over and the main
+    /// trajectory continues with the next task from the fork.</summary>
+    PaperProtocol,
+
+    /// <summary>The branch trains A steps on the next blocks; the main trajectory then resumes from the fork
+    /// in the same task and trains those blocks itself.</summary>
+    OnDemand,
+}
+
+/// <summary>Enums as kebab-case strings in JSON ("paper-protocol"), readable in checkpoints.</summary>
+public sealed class KebabCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.KebabCaseLower)
+    where T : struct, Enum;
