@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Streaming.Grains;
 
 /// <summary>The list of runs in the cluster (a single activation, key 0), so clients can find them all.</summary>

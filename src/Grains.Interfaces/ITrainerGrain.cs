@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Streaming.Grains;
 
 /// <summary>One run (keyed by its name): trains one model on the corpora queued to it, in arrival order.</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
@@ -52,7 +53,7 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
             LearningRate = options.Value.LearningRate,
             QueueCapacity = options.Value.Window,
         });
-        await PumpAsync(CancellationToken.None);
+        // No pump here: the corpus grain that calls this is waiting for us and could not publish; the timer pumps.
     }
 
     public Task<RunStatus> GetStatusAsync()

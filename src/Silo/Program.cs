@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Streaming.Silo;
+using Streaming.Training.Data;
 using Streaming.Training.Native;
 
 var httpPort = new Option<int>("--http-port") { Description = "HTTP port for /health and /metrics", DefaultValueFactory = _ => 8080 };
@@ -7,7 +8,12 @@ var data = new Option<string>("--data") { Description = "Folder for corpora, che
 var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
 var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => 1 };
-var demo = new Option<string[]>("--demo") { Description = "Train on these corpus files one after another, show progress, print results and exit", AllowMultipleArgumentsPerToken = true };
+var demo = new Option<string[]>("--demo")
+{
+    Description = "Train on these corpora (default: the shipped samples) one after another, show progress, print results and exit",
+    AllowMultipleArgumentsPerToken = true,
+    Arity = ArgumentArity.ZeroOrMore,
+};
 
 var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
 {
@@ -15,17 +21,22 @@ var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streamin
 };
 root.SetAction(async (parse, cancellation) =>
 {
-    var settings = new SiloSettings
+    SiloSettings settings = new()
     {
         HttpPort = parse.GetValue(httpPort),
         DataDirectory = parse.GetValue(data)!,
         Device = parse.GetValue(device)!,
         LibTorch = parse.GetValue(libtorch),
         Threads = parse.GetValue(threads),
-        Demo = parse.GetValue(demo) ?? [],
     };
+    var demoMode = parse.GetResult(demo) is not null;
     try
     {
+        if (demoMode)
+        {
+            var files = parse.GetValue(demo) is { Length: > 0 } given ? given : SampleCorpora.DemoOrder.Select(SampleCorpora.File).ToArray();
+            settings = settings with { Demo = files };
+        }
         // Load libtorch before Orleans starts, so a bad --libtorch or --device fails at once, in one line.
         var selected = TorchRuntime.Initialize(new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads });
         Console.Error.WriteLine($"libtorch loaded; training on {selected.type}");
@@ -38,7 +49,7 @@ root.SetAction(async (parse, cancellation) =>
         return 2;
     }
     var app = SiloHost.Build(settings);
-    if (settings.Demo.Count == 0)
+    if (!demoMode)
     {
         await app.RunAsync(cancellation);
         return 0;

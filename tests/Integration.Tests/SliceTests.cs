@@ -1,5 +1,6 @@
 using Orleans.TestingHost;
 using Streaming.Grains;
+using Streaming.Training.Data;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
 
@@ -36,7 +37,9 @@ public sealed class SliceTests : IAsyncLifetime
     public async Task StepsRiseAndLossFallsOnRealText()
     {
         var text = Path.Combine(data, "english.txt");
-        await File.WriteAllTextAsync(text, string.Concat(Enumerable.Repeat(await File.ReadAllTextAsync(TestFiles.EnglishSample()), 1))[..60_000]);
+        var lines = await File.ReadAllLinesAsync(SampleCorpora.File("english"));
+        await File.WriteAllLinesAsync(text.Replace(".txt", ".jsonl"), lines.Take(12));
+        text = text.Replace(".txt", ".jsonl");
         var corpus = await cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("slice", text));
         Assert.True(corpus.Blocks > 30);
 
