@@ -1,0 +1,242 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Streaming.Training.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Streaming.Training.Checkpoints;
+
+/// <summary>A checkpoint read back: its manifest, tensors (on the requested device) and JSON parts. Dispose frees the tensors.</summary>
+public sealed class LoadedCheckpoint : IDisposable
+{
+    internal LoadedCheckpoint(CheckpointManifest manifest, Dictionary<string, Tensor> model, Dictionary<string, Tensor> optimizer, CheckpointParts parts)
+        => (Manifest, Model, Optimizer, Parts) = (manifest, model, optimizer, parts);
+
+    /// <summary>The verified manifest.</summary>
+    public CheckpointManifest Manifest { get; }
+    /// <summary>Model weights by parameter name (fp32 master values).</summary>
+    public IReadOnlyDictionary<string, Tensor> Model { get; }
+    /// <summary>Optimizer tensors by name (empty if none were saved).</summary>
+    public IReadOnlyDictionary<string, Tensor> Optimizer { get; }
+    /// <summary>The callers' JSON parts.</summary>
+    public CheckpointParts Parts { get; }
+
+    /// <summary>Frees the tensors.</summary>
+    public void Dispose()
+    {
+        foreach (var t in Model.Values.Concat(Optimizer.Values)) t.Dispose();
+    }
+}
+
+/// <summary>
+/// Checkpoint directories: model.tensors, optimizer.tensors, parts/NAME.json and manifest.json (format
+/// version, model config, step, SHA-256 of every other file). Written atomically: everything goes into
+/// a sibling DIR.tmp-GUID, each file and folder is fsynced, then the folder is renamed to DIR. A crash
+/// leaves either no DIR or a complete one (plus a .tmp- folder that <see cref="RemoveTemporaries"/> clears).
+/// </summary>
+public static class Checkpoint
+{
+    /// <summary>The manifest's file name.</summary>
+    public const string ManifestFile = "manifest.json";
+    /// <summary>The model weights' file name.</summary>
+    public const string ModelFile = "model.tensors";
+    /// <summary>The optimizer state's file name.</summary>
+    public const string OptimizerFile = "optimizer.tensors";
+    /// <summary>The folder of the JSON parts.</summary>
+    public const string PartsFolder = "parts";
+
+    /// <summary>
+    /// Writes a checkpoint to <paramref name="directory"/> atomically. An existing directory is an error
+    /// unless <paramref name="overwrite"/>, in which case it is replaced after the new one is complete.
+    /// </summary>
+    public static CheckpointManifest Save(string directory, GptConfig model, long step,
+        IReadOnlyDictionary<string, Tensor> modelTensors, IReadOnlyDictionary<string, Tensor>? optimizerTensors = null,
+        CheckpointParts? parts = null, bool overwrite = false)
+    {
+        var final = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
+        var parent = Path.GetDirectoryName(final) ?? throw new CheckpointException($"checkpoint directory '{directory}' has no parent folder");
+        if (Directory.Exists(final) && !overwrite)
+            throw new CheckpointException($"checkpoint directory '{final}' already exists");
+        var temporary = $"{final}.tmp-{Guid.NewGuid():N}";
+        try
+        {
+            Directory.CreateDirectory(parent);
+            Directory.CreateDirectory(temporary);
+            var files = new SortedDictionary<string, CheckpointFile>(StringComparer.Ordinal)
+            {
+                [ModelFile] = TensorFile.Write(Path.Combine(temporary, ModelFile), modelTensors),
+            };
+            if (optimizerTensors is not null)
+                files[OptimizerFile] = TensorFile.Write(Path.Combine(temporary, OptimizerFile), optimizerTensors);
+            var partNames = parts?.Names.ToList() ?? [];
+            if (partNames.Count > 0)
+            {
+                var folder = Directory.CreateDirectory(Path.Combine(temporary, PartsFolder)).FullName;
+                foreach (var name in partNames)
+                    files[$"{PartsFolder}/{name}.json"] = WriteFile(Path.Combine(folder, name + ".json"), parts!.GetJson(name).Span);
+                SyncDirectory(folder);
+            }
+            var manifest = new CheckpointManifest
+            {
+                FormatVersion = CheckpointManifest.CurrentFormatVersion,
+                Model = model,
+                Step = step,
+                CreatedUtc = DateTimeOffset.UtcNow,
+                Parts = partNames,
+                Files = files,
+            };
+            WriteFile(Path.Combine(temporary, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest, CheckpointManifest.Json));
+            SyncDirectory(temporary);
+
+            if (Directory.Exists(final))
+            {
+                var old = $"{final}.old-{Guid.NewGuid():N}";
+                Directory.Move(final, old);
+                Directory.Move(temporary, final);
+                SyncDirectory(parent);
+                Directory.Delete(old, recursive: true);
+            }
+            else
+            {
+                Directory.Move(temporary, final);
+                SyncDirectory(parent);
+            }
+            return manifest;
+        }
+        catch (Exception e) when (e is not CheckpointException)
+        {
+            TryDelete(temporary);
+            throw new CheckpointException($"cannot write checkpoint '{final}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads and parses the manifest (no hashing); refuses unknown format versions.</summary>
+    public static CheckpointManifest ReadManifest(string directory)
+    {
+        var path = Path.Combine(directory, ManifestFile);
+        if (!Directory.Exists(directory)) throw new CheckpointException($"checkpoint directory '{directory}' does not exist");
+        if (!File.Exists(path)) throw new CheckpointException($"'{directory}' is not a checkpoint: {ManifestFile} is missing");
+        CheckpointManifest? manifest;
+        try { manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllBytes(path), CheckpointManifest.Json); }
+        catch (JsonException e) { throw new CheckpointException($"checkpoint '{directory}': {ManifestFile} is corrupt ({e.Message})", e); }
+        if (manifest is null) throw new CheckpointException($"checkpoint '{directory}': {ManifestFile} is empty");
+        if (manifest.FormatVersion != CheckpointManifest.CurrentFormatVersion)
+            throw new CheckpointException($"checkpoint '{directory}' has format version {manifest.FormatVersion}; this build reads version {CheckpointManifest.CurrentFormatVersion}");
+        return manifest;
+    }
+
+    /// <summary>Checks every file named by the manifest against its length and SHA-256; returns the manifest.</summary>
+    public static CheckpointManifest Verify(string directory)
+    {
+        var manifest = ReadManifest(directory);
+        foreach (var (name, expected) in manifest.Files)
+        {
+            var path = Path.Combine(directory, name.Replace('/', Path.DirectorySeparatorChar));
+            if (!File.Exists(path)) throw new CheckpointException($"checkpoint '{directory}' is incomplete: {name} is missing");
+            var actual = TensorFile.Hash(path);
+            if (actual.Bytes != expected.Bytes)
+                throw new CheckpointException($"checkpoint '{directory}': {name} is {actual.Bytes} bytes, the manifest says {expected.Bytes} (truncated or overwritten)");
+            if (!string.Equals(actual.Sha256, expected.Sha256, StringComparison.OrdinalIgnoreCase))
+                throw new CheckpointException($"checkpoint '{directory}': {name} is corrupt (SHA-256 {actual.Sha256[..12]}..., the manifest says {expected.Sha256[..Math.Min(12, expected.Sha256.Length)]}...)");
+        }
+        return manifest;
+    }
+
+    /// <summary>
+    /// Verifies and reads a checkpoint onto <paramref name="device"/> (CPU by default). Refuses a checkpoint
+    /// written for another model shape than <paramref name="expectedModel"/>.
+    /// </summary>
+    public static LoadedCheckpoint Load(string directory, GptConfig expectedModel, Device? device = null)
+    {
+        var manifest = ReadManifest(directory);
+        if (manifest.Model != expectedModel)
+            throw new CheckpointException($"checkpoint '{directory}' holds a model {manifest.Model}, not the configured {expectedModel}; refusing to load it");
+        Verify(directory);
+        device ??= torch.CPU;
+        Dictionary<string, Tensor>? model = null;
+        try
+        {
+            model = ReadTensors(directory, ModelFile, device);
+            var optimizer = manifest.Files.ContainsKey(OptimizerFile) ? ReadTensors(directory, OptimizerFile, device) : [];
+            var parts = new CheckpointParts();
+            foreach (var name in manifest.Parts)
+                parts.SetJson(name, File.ReadAllBytes(Path.Combine(directory, PartsFolder, name + ".json")));
+            return new LoadedCheckpoint(manifest, model, optimizer, parts);
+        }
+        catch (Exception e) when (e is not CheckpointException)
+        {
+            foreach (var t in model?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
+            throw new CheckpointException($"cannot read checkpoint '{directory}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Loads only the weights of a checkpoint into <paramref name="model"/> (e.g. for an evaluator); returns the manifest.</summary>
+    public static CheckpointManifest LoadWeights(string directory, Gpt model)
+    {
+        using var loaded = Load(directory, model.Config);
+        using var _ = torch.no_grad();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            if (!loaded.Model.TryGetValue(name, out var src)) throw new CheckpointException($"checkpoint '{directory}' lacks weight '{name}'");
+            p.copy_(src);
+        }
+        return loaded.Manifest;
+    }
+
+    /// <summary>Deletes DIR.tmp-* folders left in <paramref name="parent"/> by interrupted saves; returns how many.</summary>
+    public static int RemoveTemporaries(string parent)
+    {
+        if (!Directory.Exists(parent)) return 0;
+        var removed = 0;
+        foreach (var folder in Directory.EnumerateDirectories(parent, "*.tmp-*"))
+            if (TryDelete(folder)) removed++;
+        return removed;
+    }
+
+    static Dictionary<string, Tensor> ReadTensors(string directory, string file, Device device)
+    {
+        try { return TensorFile.Read(Path.Combine(directory, file), device); }
+        catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException)
+        {
+            throw new CheckpointException($"checkpoint '{directory}': {file} is unreadable ({e.Message})", e);
+        }
+    }
+
+    static CheckpointFile WriteFile(string path, ReadOnlySpan<byte> bytes)
+    {
+        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            file.Write(bytes);
+            file.Flush(flushToDisk: true);
+        }
+        return new CheckpointFile(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), bytes.Length);
+    }
+
+    static bool TryDelete(string folder)
+    {
+        try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); return true; }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>fsync of a directory, so that the names in it (and a rename into it) are durable. Linux only; elsewhere a no-op.</summary>
+    static void SyncDirectory(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY
+        var fd = Native.open(path, ReadOnlyDirectory);
+        if (fd < 0) return;
+        try { Native.fsync(fd); }
+        finally { Native.close(fd); }
+    }
+
+    static class Native
+    {
+        [DllImport("libc", SetLastError = true)]
+        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+        [DllImport("libc", SetLastError = true)]
+        public static extern int fsync(int fd);
+        [DllImport("libc")]
+        public static extern int close(int fd);
+    }
+}

@@ -1,0 +1,207 @@
+using Streaming.Training.Checkpoints;
+using Streaming.Training.Model;
+using Streaming.Training.Optim;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Streaming.Training.Engine;
+
+/// <summary>How a <see cref="ModelTrainer"/> computes.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Micro-batches per optimizer step: each step's batch is split into this many equal parts
+    /// whose gradients accumulate (the batch size must be divisible by it).</summary>
+    public int MicroBatches { get; init; } = 1;
+
+    /// <summary>auto (bf16 compute on CUDA, fp32 on CPU), fp32 or bf16. Master weights and moments are always fp32.</summary>
+    public string Precision { get; init; } = "auto";
+
+    /// <summary>Seed of the initial weights (a private generator; torch's global one is not touched).</summary>
+    public long Seed { get; init; } = 1337;
+}
+
+/// <summary>
+/// Owns a <see cref="Gpt"/> and its <see cref="FlatAdamW"/> on one device. Not thread-safe, and bound to
+/// one thread: the first thread that trains, evaluates, saves or loads owns it (TorchSharp dispose scopes
+/// and libtorch's grad mode are per thread); calls from another thread throw. Every step runs in its own
+/// dispose scope, so memory stays flat over any number of steps.
+/// </summary>
+public sealed class ModelTrainer : IDisposable
+{
+    const string TrainerPart = "trainer";
+    readonly Gpt model;
+    readonly FlatAdamW optimizer;
+    int ownerThread;
+
+    /// <summary>The model shape.</summary>
+    public GptConfig ModelConfig { get; }
+    /// <summary>Optimizer settings; may be changed between steps.</summary>
+    public AdamWConfig OptimizerConfig { get => optimizer.Config; set => optimizer.Config = value.Validate(); }
+    /// <summary>Trainer settings.</summary>
+    public TrainerOptions Options { get; }
+    /// <summary>The device everything lives on.</summary>
+    public Device Device { get; }
+    /// <summary>dtype of the weights used in forward/backward (BFloat16 or Float32).</summary>
+    public ScalarType ComputeType { get; }
+    /// <summary>Optimizer steps taken so far (restored by <see cref="Load"/>).</summary>
+    public long Step => optimizer.Steps;
+    /// <summary>The model, e.g. for inspection or sampling (its parameters are views into the optimizer's buffers).</summary>
+    public Gpt Model => model;
+    /// <summary>The optimizer.</summary>
+    public FlatAdamW Optimizer => optimizer;
+    /// <summary>Global gradient norm before clipping at the last step (waits for the device).</summary>
+    public float LastGradNorm { get { CheckThread(); return optimizer.GradNorm.item<float>(); } }
+
+    /// <summary>Builds the model (seeded GPT-2 init on the CPU, then moved) and the optimizer on <paramref name="device"/> (CPU if null).</summary>
+    public ModelTrainer(GptConfig modelConfig, AdamWConfig optimizerConfig, TrainerOptions? options = null, Device? device = null)
+    {
+        ModelConfig = modelConfig.Validate();
+        Options = options ?? new TrainerOptions();
+        if (Options.MicroBatches < 1) throw new ArgumentException($"micro-batches must be at least 1, not {Options.MicroBatches}");
+        Device = device ?? torch.CPU;
+        ComputeType = Options.Precision.ToLowerInvariant() switch
+        {
+            "auto" => Device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32,
+            "fp32" or "float32" => ScalarType.Float32,
+            "bf16" or "bfloat16" => ScalarType.BFloat16,
+            _ => throw new ArgumentException($"precision must be auto, fp32 or bf16, not '{Options.Precision}'"),
+        };
+        model = new Gpt(ModelConfig, Options.Seed);
+        model.to(Device);
+        optimizer = new FlatAdamW(model, optimizerConfig, ComputeType);
+        model.train();
+    }
+
+    /// <summary>One optimizer step on a batch (inputs/targets int64 [B, T]); returns the mean loss (waits for the device).</summary>
+    public float TrainStep(Tensor inputs, Tensor targets, double learningRate)
+    {
+        using var loss = TrainStepDeferred(inputs, targets, learningRate);
+        return loss.item<float>();
+    }
+
+    /// <summary>
+    /// One optimizer step without any device-to-host wait: forward/backward over the micro-batches,
+    /// clipping, AdamW. Returns the mean loss as a 0-d fp32 device tensor that the caller disposes
+    /// (read it when needed: item() waits for the device).
+    /// </summary>
+    public Tensor TrainStepDeferred(Tensor inputs, Tensor targets, double learningRate)
+    {
+        CheckThread();
+        CheckBatch(inputs, targets);
+        using var scope = torch.NewDisposeScope();
+        using var grad = torch.enable_grad();
+        optimizer.ZeroGrad();
+        var micro = Options.MicroBatches;
+        var x = inputs.to(Device);
+        var y = targets.to(Device);
+        var total = torch.zeros(Array.Empty<long>(), ScalarType.Float32, Device);
+        var xs = micro == 1 ? [x] : x.chunk(micro, 0);
+        var ys = micro == 1 ? [y] : y.chunk(micro, 0);
+        for (var i = 0; i < micro; i++)
+        {
+            using var inner = torch.NewDisposeScope();
+            var loss = model.Loss(xs[i], ys[i]);
+            (micro == 1 ? loss : loss / micro).backward();
+            using (torch.no_grad()) total.add_(loss.detach(), alpha: 1.0 / micro);
+        }
+        optimizer.Step(learningRate);
+        return total.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Mean loss of the model on a batch, without gradients (micro-batched like training).</summary>
+    public float Evaluate(Tensor inputs, Tensor targets)
+    {
+        CheckThread();
+        CheckBatch(inputs, targets);
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        model.eval();
+        try
+        {
+            var micro = Options.MicroBatches;
+            var x = inputs.to(Device);
+            var y = targets.to(Device);
+            var xs = micro == 1 ? [x] : x.chunk(micro, 0);
+            var ys = micro == 1 ? [y] : y.chunk(micro, 0);
+            var total = torch.zeros(Array.Empty<long>(), ScalarType.Float32, Device);
+            for (var i = 0; i < micro; i++) total.add_(model.Loss(xs[i], ys[i]), alpha: 1.0 / micro);
+            return total.item<float>();
+        }
+        finally { model.train(); }
+    }
+
+    /// <summary>
+    /// Writes a checkpoint: fp32 master weights, moments and step, torch's CPU RNG state, and the
+    /// caller's JSON parts (schedule, data cursors, sampler ...). Atomic; see <see cref="Checkpoint"/>.
+    /// </summary>
+    public CheckpointManifest Save(string directory, CheckpointParts? parts = null, bool overwrite = false)
+    {
+        CheckThread();
+        using var scope = torch.NewDisposeScope();
+        var state = optimizer.StateDict();
+        state["torch_cpu_rng"] = torch.get_rng_state();
+        var all = new CheckpointParts();
+        foreach (var name in parts?.Names ?? [])
+        {
+            if (name == TrainerPart) throw new ArgumentException($"checkpoint part name '{TrainerPart}' is reserved by the trainer");
+            all.SetJson(name, parts!.GetJson(name).Span);
+        }
+        all.Set(TrainerPart, new TrainerRecord(OptimizerConfig, Options, ComputeType.ToString()));
+        return Checkpoint.Save(directory, ModelConfig, Step, optimizer.MasterWeights(), state, all, overwrite);
+    }
+
+    /// <summary>
+    /// Restores weights, optimizer state, step and RNG from a checkpoint of the same model shape and returns
+    /// its parts (the trainer's own part removed). Throws <see cref="CheckpointException"/> for another model
+    /// shape or a damaged file; the trainer is unchanged then.
+    /// </summary>
+    public CheckpointParts Load(string directory)
+    {
+        CheckThread();
+        using var loaded = Checkpoint.Load(directory, ModelConfig, Device);
+        if (loaded.Optimizer.Count == 0) throw new CheckpointException($"checkpoint '{directory}' holds no optimizer state; it cannot resume training");
+        try
+        {
+            optimizer.LoadMasterWeights(loaded.Model);
+            optimizer.LoadStateDict(loaded.Optimizer);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointException($"checkpoint '{directory}' does not fit this model: {e.Message}", e);
+        }
+        if (loaded.Optimizer.TryGetValue("torch_cpu_rng", out var rng))
+            using (var cpu = rng.cpu()) torch.set_rng_state(cpu);
+        var parts = new CheckpointParts();
+        foreach (var name in loaded.Parts.Names.Where(n => n != TrainerPart)) parts.SetJson(name, loaded.Parts.GetJson(name).Span);
+        return parts;
+    }
+
+    void CheckThread()
+    {
+        var current = Environment.CurrentManagedThreadId;
+        var owner = Interlocked.CompareExchange(ref ownerThread, current, 0);
+        if (owner != 0 && owner != current)
+            throw new InvalidOperationException($"ModelTrainer is bound to managed thread {owner}; it was called from thread {current}");
+    }
+
+    void CheckBatch(Tensor inputs, Tensor targets)
+    {
+        if (inputs.dim() != 2 || !inputs.shape.SequenceEqual(targets.shape))
+            throw new ArgumentException($"inputs and targets must both be [B, T]; got [{string.Join(",", inputs.shape)}] and [{string.Join(",", targets.shape)}]");
+        if (inputs.dtype != ScalarType.Int64 || targets.dtype != ScalarType.Int64)
+            throw new ArgumentException("inputs and targets must be int64 token ids");
+        if (inputs.shape[0] % Options.MicroBatches != 0)
+            throw new ArgumentException($"batch size {inputs.shape[0]} is not divisible by {Options.MicroBatches} micro-batches");
+        if (inputs.shape[1] > ModelConfig.Context)
+            throw new ArgumentException($"sequence length {inputs.shape[1]} exceeds the model context {ModelConfig.Context}");
+    }
+
+    /// <summary>Frees the model and the optimizer's buffers.</summary>
+    public void Dispose()
+    {
+        model.Dispose();
+        optimizer.Dispose();
+    }
+
+    sealed record TrainerRecord(AdamWConfig Optimizer, TrainerOptions Options, string ComputeType);
+}
