@@ -1,5 +1,6 @@
 using Streaming.Training.Model;
 using Streaming.Training.Native;
+using Streaming.Training.Schedules;
 
 namespace Streaming.Grains;
 
@@ -9,7 +10,11 @@ public sealed class StreamingOptions
     public string DataDirectory { get; set; } = "data";
     public TorchOptions Torch { get; set; } = new();
     public GptConfig Model { get; set; } = GptConfig.Tiny;
-    public double LearningRate { get; set; } = 1e-3;
+    /// <summary>The learning-rate schedule of new runs: infinite by default, with rates for small models.</summary>
+    public ScheduleConfig Schedule { get; set; } = new()
+    {
+        Kind = "infinite", MaxLr = 2e-3, ConstLr = 1.1e-3, MinLr = 2e-4, WarmupSteps = 20, CooldownSteps = 150,
+    };
 
     /// <summary>The tokenizer corpora are ingested with: byte (256 ids), cl100k_base or o200k_base.</summary>
     public string Tokenizer { get; set; } = "byte";

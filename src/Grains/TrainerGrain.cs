@@ -50,7 +50,7 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
         {
             Model = options.Value.Model,
             Torch = options.Value.Torch,
-            LearningRate = options.Value.LearningRate,
+            Schedule = options.Value.Schedule,
             QueueCapacity = options.Value.Window,
         });
         // No pump here: the corpus grain that calls this is waiting for us and could not publish; the timer pumps.
@@ -88,7 +88,7 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
     public Task OnNextAsync(TokenBlock block, StreamSequenceToken? token = null)
     {
         if (current < corpora.Count && block.Corpus == corpora[current].Name && block.Sequence == nextToAccept
-            && loop!.TryEnqueue(new TrainingBlock(block.Corpus, block.Sequence, block.Tokens)))
+            && loop!.TryEnqueue(new TrainingBlock(block.Corpus, block.Sequence, block.Tokens, corpora[current].Blocks)))
         {
             nextToAccept++;
             lastArrival = DateTime.UtcNow;

@@ -3,6 +3,7 @@ using Streaming.Grains;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
+using Streaming.Training.Schedules;
 
 namespace Streaming.Integration.Tests;
 
@@ -21,7 +22,7 @@ public sealed class SliceTests : IAsyncLifetime
             o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
             o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
             o.BlockTokens = 16 * 64 + 1;
-            o.LearningRate = 3e-3;
+            o.Schedule = new ScheduleConfig { Kind = "constant", ConstLr = 3e-3, MaxLr = 3e-3, WarmupSteps = 0 };
         }));
         cluster = builder.Build();
         await cluster.DeployAsync();

@@ -4,6 +4,7 @@ using Streaming.Training.Engine;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
 using Streaming.Training.Optim;
+using Streaming.Training.Schedules;
 using static TorchSharp.torch;
 
 namespace Streaming.Training.Loop;
@@ -14,7 +15,7 @@ public sealed record TrainingLoopOptions
     public required GptConfig Model { get; init; }
     public AdamWConfig Optimizer { get; init; } = new();
     public TorchOptions Torch { get; init; } = new();
-    public double LearningRate { get; init; } = 1e-3;
+    public ScheduleConfig Schedule { get; init; } = new();
     public int QueueCapacity { get; init; } = 8;
     public long Seed { get; init; } = 1;
 }
@@ -59,6 +60,8 @@ public sealed class TrainingLoop : IDisposable
         {
             var device = TorchRuntime.Initialize(options.Torch);
             using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions { Seed = options.Seed }, device);
+            var schedule = new LearningRateSchedule(options.Schedule);
+            string? task = null;
             var reader = queue.Reader;
             var clock = Stopwatch.StartNew();
             double firstLoss = double.NaN, tokensPerSecond = 0;
@@ -67,18 +70,27 @@ public sealed class TrainingLoop : IDisposable
                 while (reader.TryRead(out var block))
                 {
                     var started = clock.Elapsed;
+                    if (block.Corpus != task)
+                    {
+                        // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
+                        schedule.TaskStarted(block.TaskSteps);
+                        task = block.Corpus;
+                    }
+                    var learningRate = schedule.LearningRate;
+                    var phase = schedule.PhaseName;
                     float loss;
                     using (NewDisposeScope())
                     {
                         var (inputs, targets) = BlockBatch.Make(block.Tokens, options.Model.Context, device);
-                        loss = trainer.TrainStep(inputs, targets, options.LearningRate);
+                        loss = trainer.TrainStep(inputs, targets, learningRate);
                     }
+                    schedule.StepTaken();
                     if (double.IsNaN(firstLoss)) firstLoss = loss;
                     var rate = block.Tokens.Length / Math.Max(1e-9, (clock.Elapsed - started).TotalSeconds);
                     tokensPerSecond = tokensPerSecond == 0 ? rate : 0.9 * tokensPerSecond + 0.1 * rate;
                     tokensTrained[block.Corpus] = tokensTrained.GetValueOrDefault(block.Corpus) + block.Tokens.Length;
                     nextSequence[block.Corpus] = block.Sequence + 1;
-                    progress = new TrainingProgress(trainer.Step, loss, firstLoss, options.LearningRate, "constant",
+                    progress = new TrainingProgress(trainer.Step, loss, firstLoss, learningRate, phase,
                         tokensPerSecond, new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), null);
                 }
             }
