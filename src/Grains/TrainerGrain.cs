@@ -61,7 +61,7 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
         var p = loop?.Progress ?? TrainingProgress.Empty;
         var progress = corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
         return Task.FromResult(new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
-            p.TokensPerSecond, null, null, progress, options.Value.Torch.Device, p.FirstLoss));
+            p.TokensPerSecond, null, null, progress, p.Device, p.FirstLoss));
     }
 
     async Task PumpAsync(CancellationToken cancellationToken)

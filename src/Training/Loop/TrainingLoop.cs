@@ -91,7 +91,7 @@ public sealed class TrainingLoop : IDisposable
                     tokensTrained[block.Corpus] = tokensTrained.GetValueOrDefault(block.Corpus) + block.Tokens.Length;
                     nextSequence[block.Corpus] = block.Sequence + 1;
                     progress = new TrainingProgress(trainer.Step, loss, firstLoss, learningRate, phase,
-                        tokensPerSecond, new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), null);
+                        tokensPerSecond, new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), device.ToString(), null);
                 }
             }
         }

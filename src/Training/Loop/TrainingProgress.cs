@@ -10,8 +10,9 @@ public sealed record TrainingProgress(
     double TokensPerSecond,
     IReadOnlyDictionary<string, long> TokensTrained,
     IReadOnlyDictionary<string, long> NextSequence,
+    string Device,
     string? Error)
 {
     public static readonly TrainingProgress Empty = new(0, double.NaN, double.NaN, 0, "idle", 0,
-        new Dictionary<string, long>(), new Dictionary<string, long>(), null);
+        new Dictionary<string, long>(), new Dictionary<string, long>(), "", null);
 }
