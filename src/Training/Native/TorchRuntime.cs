@@ -47,6 +47,9 @@ public static class TorchRuntime
             var tried = new List<string>();
             var external = options.LibTorchDirectory ?? Environment.GetEnvironmentVariable(TorchOptions.LibTorchVariable);
             if (!string.IsNullOrWhiteSpace(external)) LoadExternal(external, tried);
+            else if (!File.Exists(Path.Combine(AppContext.BaseDirectory, "libtorch_cpu.so")))
+                throw new TorchLoadException($"this build carries no libtorch (built with -p:TorchNative=external): pass --libtorch DIR " +
+                    $"or set {TorchOptions.LibTorchVariable} to a libtorch folder, e.g. a pip PyTorch's torch/lib");
             else tried.Add($"libtorch next to the app ({AppContext.BaseDirectory})");
             try
             {
