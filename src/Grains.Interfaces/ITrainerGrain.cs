@@ -25,7 +25,15 @@ public sealed record RunStatus(
     [property: Id(7)] string? LastRelease,
     [property: Id(8)] IReadOnlyList<CorpusProgress> Corpora,
     [property: Id(9)] string Device,
-    [property: Id(10)] double FirstLoss);
+    [property: Id(10)] double FirstLoss,
+    [property: Id(11)] IReadOnlyList<TaskLosses> Evaluations);
+
+/// <summary>Validation loss per corpus right after a task finished: one row of the run's loss matrix.</summary>
+[GenerateSerializer, Immutable]
+public sealed record TaskLosses(
+    [property: Id(0)] string AfterTask,
+    [property: Id(1)] long Step,
+    [property: Id(2)] IReadOnlyDictionary<string, double> Loss);
 
 [GenerateSerializer, Immutable]
 public sealed record CorpusProgress(

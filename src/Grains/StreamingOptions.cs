@@ -22,6 +22,9 @@ public sealed class StreamingOptions
     /// <summary>Tokens per block; one block is one optimizer step (rows of the model's context).</summary>
     public int BlockTokens { get; set; } = 32 * 128 + 1;
 
+    /// <summary>At most this many validation blocks per corpus are evaluated after each task.</summary>
+    public int ValidationBlocks { get; set; } = 8;
+
     /// <summary>Blocks in flight or queued per run: the credit window that bounds memory.</summary>
     public int Window { get; set; } = 8;
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
+using Streaming.Training.Data;
 using Streaming.Training.Loop;
 
 namespace Streaming.Grains;
@@ -51,6 +52,7 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
             Model = options.Value.Model,
             Torch = options.Value.Torch,
             Schedule = options.Value.Schedule,
+            ValidationBlocks = ValidationBlocks,
             QueueCapacity = options.Value.Window,
         });
         // No pump here: the corpus grain that calls this is waiting for us and could not publish; the timer pumps.
@@ -61,7 +63,16 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
         var p = loop?.Progress ?? TrainingProgress.Empty;
         var progress = corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
         return Task.FromResult(new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
-            p.TokensPerSecond, null, null, progress, p.Device, p.FirstLoss));
+            p.TokensPerSecond, null, null, progress, p.Device, p.FirstLoss,
+            [.. p.Evaluations.Select(e => new TaskLosses(e.AfterTask, e.Step, e.Loss))]));
+    }
+
+    /// <summary>Read on the training thread: the first validation blocks of a corpus, straight from its store.</summary>
+    IEnumerable<int[]> ValidationBlocks(string corpus)
+    {
+        using var store = BlockStore.Open(options.Value.DataDirectory, corpus);
+        for (long i = 0; i < Math.Min(store.ValidationBlockCount, options.Value.ValidationBlocks); i++)
+            yield return store.ReadValidationBlock(i);
     }
 
     async Task PumpAsync(CancellationToken cancellationToken)

@@ -36,7 +36,7 @@ public static class Demo
                         bars[c.Name].Value = c.TokensTrained;
                         bars[c.Name].Description = $"{c.Name,-10} step {status.Step,6}  loss {status.Loss,6:F3}  lr {status.Lr:G3}  {status.TokensPerSecond,7:N0} tok/s";
                     }
-                    if (status.Phase.StartsWith("failed") || status.Corpora.All(c => c.TokensTrained >= c.TokensTotal)) break;
+                    if (status.Phase.StartsWith("failed") || Finished(status)) break;
                     await Task.Delay(500, cancellation);
                 }
             });
@@ -46,9 +46,24 @@ public static class Demo
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {status.Phase}");
             return 1;
         }
-        var table = new Table().AddColumns("run", "steps", "first loss", "last loss", "tokens/s", "device");
-        table.AddRow(Run, $"{status.Step:N0}", $"{status.FirstLoss:F3}", $"{status.Loss:F3}", $"{status.TokensPerSecond:N0}", status.Device);
-        AnsiConsole.Write(table);
+        var summary = new Table().AddColumns("run", "steps", "first train loss", "last train loss", "tokens/s", "device");
+        summary.AddRow(Run, $"{status.Step:N0}", $"{status.FirstLoss:F3}", $"{status.Loss:F3}", $"{status.TokensPerSecond:N0}", status.Device);
+        AnsiConsole.Write(summary);
+        AnsiConsole.Write(LossMatrix(status));
         return 0;
+    }
+
+    static bool Finished(RunStatus status) =>
+        status.Corpora.All(c => c.TokensTrained >= c.TokensTotal) && status.Evaluations.Count >= status.Corpora.Count;
+
+    /// <summary>Validation loss (nats per token) on each corpus after each task: rows are tasks, columns corpora.</summary>
+    static Table LossMatrix(RunStatus status)
+    {
+        var table = new Table { Title = new TableTitle("validation loss per corpus after each task") };
+        table.AddColumn("after task");
+        foreach (var c in status.Corpora) table.AddColumn(c.Name);
+        foreach (var row in status.Evaluations)
+            table.AddRow([row.AfterTask, .. status.Corpora.Select(c => row.Loss.TryGetValue(c.Name, out var l) ? $"{l:F3}" : "")]);
+        return table;
     }
 }

@@ -9,15 +9,18 @@ using static TorchSharp.torch;
 
 namespace Streaming.Training.Loop;
 
-/// <summary>How a run trains: model, optimizer, device, and how many blocks may wait in the queue.</summary>
+/// <summary>How a run trains: model, optimizer, schedule, device, queue size, and where validation data comes from.</summary>
 public sealed record TrainingLoopOptions
 {
     public required GptConfig Model { get; init; }
     public AdamWConfig Optimizer { get; init; } = new();
-    public TorchOptions Torch { get; init; } = new();
     public ScheduleConfig Schedule { get; init; } = new();
+    public TorchOptions Torch { get; init; } = new();
     public int QueueCapacity { get; init; } = 8;
     public long Seed { get; init; } = 1;
+
+    /// <summary>The validation blocks of a corpus, by name; evaluated after every task. Null: no evaluation.</summary>
+    public Func<string, IEnumerable<int[]>>? ValidationBlocks { get; init; }
 }
 
 /// <summary>
@@ -34,7 +37,11 @@ public sealed class TrainingLoop : IDisposable
     readonly Thread thread;
     readonly Dictionary<string, long> tokensTrained = [];
     readonly Dictionary<string, long> nextSequence = [];
+    readonly List<string> tasks = [];
+    readonly List<TaskEvaluation> evaluations = [];
+    readonly Stopwatch clock = new();
     volatile TrainingProgress progress = TrainingProgress.Empty;
+    double firstLoss = double.NaN, tokensPerSecond;
 
     public TrainingLoop(TrainingLoopOptions options)
     {
@@ -61,39 +68,15 @@ public sealed class TrainingLoop : IDisposable
             var device = TorchRuntime.Initialize(options.Torch);
             using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions { Seed = options.Seed }, device);
             var schedule = new LearningRateSchedule(options.Schedule);
-            string? task = null;
+            clock.Start();
             var reader = queue.Reader;
-            var clock = Stopwatch.StartNew();
-            double firstLoss = double.NaN, tokensPerSecond = 0;
             while (reader.WaitToReadAsync(stopping.Token).AsTask().GetAwaiter().GetResult())
-            {
                 while (reader.TryRead(out var block))
                 {
-                    var started = clock.Elapsed;
-                    if (block.Corpus != task)
-                    {
-                        // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
-                        schedule.TaskStarted(block.TaskSteps);
-                        task = block.Corpus;
-                    }
-                    var learningRate = schedule.LearningRate;
-                    var phase = schedule.PhaseName;
-                    float loss;
-                    using (NewDisposeScope())
-                    {
-                        var (inputs, targets) = BlockBatch.Make(block.Tokens, options.Model.Context, device);
-                        loss = trainer.TrainStep(inputs, targets, learningRate);
-                    }
-                    schedule.StepTaken();
-                    if (double.IsNaN(firstLoss)) firstLoss = loss;
-                    var rate = block.Tokens.Length / Math.Max(1e-9, (clock.Elapsed - started).TotalSeconds);
-                    tokensPerSecond = tokensPerSecond == 0 ? rate : 0.9 * tokensPerSecond + 0.1 * rate;
-                    tokensTrained[block.Corpus] = tokensTrained.GetValueOrDefault(block.Corpus) + block.Tokens.Length;
-                    nextSequence[block.Corpus] = block.Sequence + 1;
-                    progress = new TrainingProgress(trainer.Step, loss, firstLoss, learningRate, phase,
-                        tokensPerSecond, new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), device.ToString(), null);
+                    Train(trainer, schedule, block);
+                    if (block.Sequence == block.TaskSteps - 1 && options.ValidationBlocks is not null)
+                        Evaluate(trainer, block.Corpus);
                 }
-            }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -102,6 +85,55 @@ public sealed class TrainingLoop : IDisposable
         {
             progress = progress with { Phase = "failed", Error = e.Message };
         }
+    }
+
+    void Train(ModelTrainer trainer, LearningRateSchedule schedule, TrainingBlock block)
+    {
+        var started = clock.Elapsed;
+        if (tasks.Count == 0 || tasks[^1] != block.Corpus)
+        {
+            // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
+            schedule.TaskStarted(block.TaskSteps);
+            tasks.Add(block.Corpus);
+        }
+        var learningRate = schedule.LearningRate;
+        var phase = schedule.PhaseName;
+        float loss;
+        using (NewDisposeScope())
+        {
+            var (inputs, targets) = BlockBatch.Make(block.Tokens, options.Model.Context, trainer.Device);
+            loss = trainer.TrainStep(inputs, targets, learningRate);
+        }
+        schedule.StepTaken();
+        if (double.IsNaN(firstLoss)) firstLoss = loss;
+        var rate = block.Tokens.Length / Math.Max(1e-9, (clock.Elapsed - started).TotalSeconds);
+        tokensPerSecond = tokensPerSecond == 0 ? rate : 0.9 * tokensPerSecond + 0.1 * rate;
+        tokensTrained[block.Corpus] = tokensTrained.GetValueOrDefault(block.Corpus) + block.Tokens.Length;
+        nextSequence[block.Corpus] = block.Sequence + 1;
+        progress = new TrainingProgress(trainer.Step, loss, firstLoss, learningRate, phase, tokensPerSecond,
+            new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), trainer.Device.ToString(),
+            [.. evaluations], null);
+    }
+
+    /// <summary>Token-weighted mean validation loss on every corpus seen so far: one row of the loss matrix.</summary>
+    void Evaluate(ModelTrainer trainer, string finishedTask)
+    {
+        var losses = new Dictionary<string, double>();
+        foreach (var corpus in tasks)
+        {
+            double sum = 0, weight = 0;
+            foreach (var tokens in options.ValidationBlocks!(corpus))
+            {
+                if (tokens.Length < 2) continue;
+                using var scope = NewDisposeScope();
+                var (inputs, targets) = BlockBatch.Make(tokens, options.Model.Context, trainer.Device);
+                sum += trainer.Evaluate(inputs, targets) * (tokens.Length - 1);
+                weight += tokens.Length - 1;
+            }
+            if (weight > 0) losses[corpus] = sum / weight;
+        }
+        evaluations.Add(new TaskEvaluation(finishedTask, trainer.Step, losses));
+        progress = progress with { Evaluations = [.. evaluations] };
     }
 
     public void Dispose()

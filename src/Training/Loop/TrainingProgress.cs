@@ -11,8 +11,9 @@ public sealed record TrainingProgress(
     IReadOnlyDictionary<string, long> TokensTrained,
     IReadOnlyDictionary<string, long> NextSequence,
     string Device,
+    IReadOnlyList<TaskEvaluation> Evaluations,
     string? Error)
 {
     public static readonly TrainingProgress Empty = new(0, double.NaN, double.NaN, 0, "idle", 0,
-        new Dictionary<string, long>(), new Dictionary<string, long>(), "", null);
+        new Dictionary<string, long>(), new Dictionary<string, long>(), "", [], null);
 }
