@@ -22,6 +22,9 @@ public sealed class StreamingOptions
     /// <summary>Tokens per block; one block is one optimizer step (rows of the model's context).</summary>
     public int BlockTokens { get; set; } = 32 * 128 + 1;
 
+    /// <summary>Optimizer steps between checkpoints (one is also written at the end of every task).</summary>
+    public int CheckpointEvery { get; set; } = 50;
+
     /// <summary>At most this many validation blocks per corpus are evaluated after each task.</summary>
     public int ValidationBlocks { get; set; } = 8;
 

@@ -12,6 +12,7 @@ public static class StreamingSiloBuilderExtensions
         silo.AddMemoryGrainStorage(StreamNames.Storage);
         // Trainers subscribe implicitly (stream key = run), so no pub-sub store is needed.
         silo.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+        silo.AddStartupTask(RunResumer.ResumeAllAsync);
         return silo;
     }
 }

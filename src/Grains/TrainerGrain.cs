@@ -7,20 +7,34 @@ using Streaming.Training.Loop;
 
 namespace Streaming.Grains;
 
+/// <summary>What a run keeps in grain state: its corpora in arrival order and its last checkpoint with the cursors in it.</summary>
+[GenerateSerializer]
+public sealed class RunState
+{
+    [Id(0)] public List<CorpusInfo> Corpora { get; set; } = [];
+    [Id(1)] public string? Checkpoint { get; set; }
+    [Id(2)] public Dictionary<string, long> NextSequence { get; set; } = [];
+}
+
 /// <summary>
 /// One run. Corpora are trained in arrival order. Flow control is by credits: the grain asks the current
 /// corpus for as many blocks as the training queue has room for, so memory stays bounded however slow
 /// training is. Blocks arrive on the run's stream and are checked against the expected sequence number;
 /// a duplicate is dropped, a gap makes the grain ask again from the first missing block.
+/// Exactly once: the grain state points at the last checkpoint and the cursors inside it; a new
+/// activation (after a crash, on any silo) resumes the model from there and asks the corpora to replay
+/// from those cursors, so blocks after the checkpoint are trained again and none twice in the counts.
 /// </summary>
 [ImplicitStreamSubscription(StreamNames.BlocksNamespace)]
-public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<TrainerGrain> logger)
+public sealed class TrainerGrain(
+    IOptions<StreamingOptions> options,
+    ILogger<TrainerGrain> logger,
+    [PersistentState("run", StreamNames.Storage)] IPersistentState<RunState> state)
     : Grain, ITrainerGrain, IStreamSubscriptionObserver, IAsyncObserver<TokenBlock>
 {
     static readonly TimeSpan PumpPeriod = TimeSpan.FromMilliseconds(200);
     static readonly TimeSpan RedeliveryTimeout = TimeSpan.FromSeconds(10);
 
-    readonly List<CorpusInfo> corpora = [];
     TrainingLoop? loop;
     int current;               // index of the corpus being fetched
     long nextToRequest;        // next sequence to ask the current corpus for
@@ -28,9 +42,18 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
     DateTime lastArrival = DateTime.UtcNow;
 
     string Run => this.GetPrimaryKeyString();
+    List<CorpusInfo> Corpora => state.State.Corpora;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (Corpora.Count > 0)
+        {
+            logger.LogInformation("run {Run}: resuming from {Checkpoint}", Run, state.State.Checkpoint ?? "the start");
+            StartLoop(state.State.Checkpoint);
+            current = Corpora.FindIndex(c => state.State.NextSequence.GetValueOrDefault(c.Name) < c.Blocks);
+            if (current < 0) current = Corpora.Count;
+            else nextToRequest = nextToAccept = state.State.NextSequence.GetValueOrDefault(Corpora[current].Name);
+        }
         this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions(PumpPeriod, PumpPeriod) { KeepAlive = true });
         return base.OnActivateAsync(cancellationToken);
     }
@@ -43,28 +66,41 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
 
     public async Task EnqueueCorpusAsync(CorpusInfo corpus)
     {
-        if (corpora.Any(c => c.Name == corpus.Name))
-            throw new ArgumentException($"corpus '{corpus.Name}' is already queued in run '{Run}'");
-        corpora.Add(corpus);
-        await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
-        loop ??= new TrainingLoop(new TrainingLoopOptions
+        if (Corpora.FirstOrDefault(c => c.Name == corpus.Name) is { } queued)
         {
-            Model = options.Value.Model,
-            Torch = options.Value.Torch,
-            Schedule = options.Value.Schedule,
-            ValidationBlocks = ValidationBlocks,
-            QueueCapacity = options.Value.Window,
-        });
+            if (queued == corpus) return;   // the same ingest again (e.g. retried by a client)
+            throw new ArgumentException($"corpus '{corpus.Name}' is already queued in run '{Run}'");
+        }
+        Corpora.Add(corpus);
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
+        if (loop is null) StartLoop(resumeFrom: null);
         // No pump here: the corpus grain that calls this is waiting for us and could not publish; the timer pumps.
     }
 
     public Task<RunStatus> GetStatusAsync()
     {
         var p = loop?.Progress ?? TrainingProgress.Empty;
-        var progress = corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
+        var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
         return Task.FromResult(new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
-            p.TokensPerSecond, null, null, progress, p.Device, p.FirstLoss,
+            p.TokensPerSecond, state.State.Checkpoint, null, progress, p.Device, p.FirstLoss,
             [.. p.Evaluations.Select(e => new TaskLosses(e.AfterTask, e.Step, e.Loss))]));
+    }
+
+    void StartLoop(string? resumeFrom)
+    {
+        var settings = options.Value;
+        loop = new TrainingLoop(new TrainingLoopOptions
+        {
+            Model = settings.Model,
+            Torch = settings.Torch,
+            Schedule = settings.Schedule,
+            QueueCapacity = settings.Window,
+            CheckpointDirectory = Path.Combine(settings.DataDirectory, "runs", Run, "checkpoints"),
+            CheckpointEvery = settings.CheckpointEvery,
+            ResumeFrom = resumeFrom,
+            ValidationBlocks = ValidationBlocks,
+        });
     }
 
     /// <summary>Read on the training thread: the first validation blocks of a corpus, straight from its store.</summary>
@@ -77,18 +113,27 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
 
     async Task PumpAsync(CancellationToken cancellationToken)
     {
-        if (loop is null || current >= corpora.Count) return;
-        var corpus = corpora[current];
+        if (loop is null) return;
+        if (loop.Progress.LastCheckpoint is { } saved && saved.Path != state.State.Checkpoint)
+        {
+            state.State.Checkpoint = saved.Path;
+            state.State.NextSequence = new(saved.NextSequence);
+            await state.WriteStateAsync();
+        }
+        if (current >= Corpora.Count) return;
+        var corpus = Corpora[current];
         if (nextToRequest > nextToAccept && DateTime.UtcNow - lastArrival > RedeliveryTimeout)
         {
             logger.LogWarning("run {Run}: blocks {From}..{To} of {Corpus} did not arrive; asking again", Run, nextToAccept, nextToRequest - 1, corpus.Name);
             nextToRequest = nextToAccept;
         }
         var credits = loop.QueueCapacity - loop.Queued - (int)(nextToRequest - nextToAccept);
-        if (credits <= 0) return;
-        var sent = await GrainFactory.GetGrain<ICorpusGrain>(corpus.Name).PublishAsync(Run, nextToRequest, credits);
-        if (sent > 0 && nextToRequest == nextToAccept) lastArrival = DateTime.UtcNow;
-        nextToRequest += sent;
+        if (credits > 0)
+        {
+            var sent = await GrainFactory.GetGrain<ICorpusGrain>(corpus.Name).PublishAsync(Run, nextToRequest, credits);
+            if (sent > 0 && nextToRequest == nextToAccept) lastArrival = DateTime.UtcNow;
+            nextToRequest += sent;
+        }
         if (nextToAccept >= corpus.Blocks)
         {
             current++;
@@ -98,8 +143,8 @@ public sealed class TrainerGrain(IOptions<StreamingOptions> options, ILogger<Tra
 
     public Task OnNextAsync(TokenBlock block, StreamSequenceToken? token = null)
     {
-        if (current < corpora.Count && block.Corpus == corpora[current].Name && block.Sequence == nextToAccept
-            && loop!.TryEnqueue(new TrainingBlock(block.Corpus, block.Sequence, block.Tokens, corpora[current].Blocks)))
+        if (loop is not null && current < Corpora.Count && block.Corpus == Corpora[current].Name && block.Sequence == nextToAccept
+            && loop.TryEnqueue(new TrainingBlock(block.Corpus, block.Sequence, block.Tokens, Corpora[current].Blocks)))
         {
             nextToAccept++;
             lastArrival = DateTime.UtcNow;

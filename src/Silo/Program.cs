@@ -4,6 +4,9 @@ using Streaming.Training.Data;
 using Streaming.Training.Native;
 
 var httpPort = new Option<int>("--http-port") { Description = "HTTP port for /health and /metrics", DefaultValueFactory = _ => 8080 };
+var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo-to-silo port", DefaultValueFactory = _ => 11111 };
+var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans client gateway port", DefaultValueFactory = _ => 30000 };
+var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Optimizer steps between checkpoints", DefaultValueFactory = _ => 50 };
 var data = new Option<string>("--data") { Description = "Folder for corpora, checkpoints and state", DefaultValueFactory = _ => "data" };
 var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
@@ -17,13 +20,16 @@ var demo = new Option<string[]>("--demo")
 
 var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
 {
-    httpPort, data, device, libtorch, threads, demo,
+    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, checkpointEvery, demo,
 };
 root.SetAction(async (parse, cancellation) =>
 {
     SiloSettings settings = new()
     {
         HttpPort = parse.GetValue(httpPort),
+        SiloPort = parse.GetValue(siloPort),
+        GatewayPort = parse.GetValue(gatewayPort),
+        CheckpointEvery = parse.GetValue(checkpointEvery),
         DataDirectory = parse.GetValue(data)!,
         Device = parse.GetValue(device)!,
         LibTorch = parse.GetValue(libtorch),

@@ -16,6 +16,7 @@ public static class SiloHost
             .AddStreaming(o =>
             {
                 o.DataDirectory = Path.GetFullPath(settings.DataDirectory);
+                o.CheckpointEvery = settings.CheckpointEvery;
                 o.Torch = new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads };
             }));
         var app = builder.Build();

@@ -10,6 +10,7 @@ public sealed record SiloSettings
     public string Device { get; init; } = "auto";
     public string? LibTorch { get; init; }
     public int Threads { get; init; } = 1;
+    public int CheckpointEvery { get; init; } = 50;
 
     /// <summary>Corpus files to train on, one task each, in order; with them the silo runs the demo and exits.</summary>
     public IReadOnlyList<string> Demo { get; init; } = [];

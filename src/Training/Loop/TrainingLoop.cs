@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Streaming.Training.Checkpoints;
 using Streaming.Training.Engine;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
@@ -18,6 +19,15 @@ public sealed record TrainingLoopOptions
     public TorchOptions Torch { get; init; } = new();
     public int QueueCapacity { get; init; } = 8;
     public long Seed { get; init; } = 1;
+
+    /// <summary>Where checkpoints go (one folder each, the newest two kept). Null: no checkpoints.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>Steps between checkpoints; one is also written at the end of every task.</summary>
+    public int CheckpointEvery { get; init; } = 50;
+
+    /// <summary>A checkpoint to resume from: model, optimizer, schedule and cursors exactly as they were.</summary>
+    public string? ResumeFrom { get; init; }
 
     /// <summary>The validation blocks of a corpus, by name; evaluated after every task. Null: no evaluation.</summary>
     public Func<string, IEnumerable<int[]>>? ValidationBlocks { get; init; }
@@ -39,6 +49,7 @@ public sealed class TrainingLoop : IDisposable
     readonly Dictionary<string, long> nextSequence = [];
     readonly List<string> tasks = [];
     readonly List<TaskEvaluation> evaluations = [];
+    readonly Queue<string> checkpoints = new();
     readonly Stopwatch clock = new();
     volatile TrainingProgress progress = TrainingProgress.Empty;
     double firstLoss = double.NaN, tokensPerSecond;
@@ -67,15 +78,16 @@ public sealed class TrainingLoop : IDisposable
         {
             var device = TorchRuntime.Initialize(options.Torch);
             using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions { Seed = options.Seed }, device);
-            var schedule = new LearningRateSchedule(options.Schedule);
+            var schedule = options.ResumeFrom is { } resume ? Resume(trainer, resume) : new LearningRateSchedule(options.Schedule);
             clock.Start();
             var reader = queue.Reader;
             while (reader.WaitToReadAsync(stopping.Token).AsTask().GetAwaiter().GetResult())
                 while (reader.TryRead(out var block))
                 {
                     Train(trainer, schedule, block);
-                    if (block.Sequence == block.TaskSteps - 1 && options.ValidationBlocks is not null)
-                        Evaluate(trainer, block.Corpus);
+                    var taskEnded = block.Sequence == block.TaskSteps - 1;
+                    if (taskEnded && options.ValidationBlocks is not null) Evaluate(trainer, block.Corpus);
+                    if (taskEnded || trainer.Step % options.CheckpointEvery == 0) Checkpoint(trainer, schedule);
                 }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -112,7 +124,42 @@ public sealed class TrainingLoop : IDisposable
         nextSequence[block.Corpus] = block.Sequence + 1;
         progress = new TrainingProgress(trainer.Step, loss, firstLoss, learningRate, phase, tokensPerSecond,
             new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), trainer.Device.ToString(),
-            [.. evaluations], null);
+            [.. evaluations], progress.LastCheckpoint, null);
+    }
+
+    const string SchedulePart = "schedule", LoopPart = "loop";
+
+    /// <summary>Writes a checkpoint (atomically), reports it, and keeps only the newest two on disk.</summary>
+    void Checkpoint(ModelTrainer trainer, LearningRateSchedule schedule)
+    {
+        if (options.CheckpointDirectory is null) return;
+        var path = Path.Combine(options.CheckpointDirectory, $"step-{trainer.Step:D8}");
+        var parts = new CheckpointParts()
+            .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
+            .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. evaluations], firstLoss));
+        trainer.Save(path, parts, overwrite: true);
+        progress = progress with { LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)) };
+        checkpoints.Enqueue(path);
+        // The grain may still point at the previous one until it has persisted this report, so keep two.
+        while (checkpoints.Count > 2) Directory.Delete(checkpoints.Dequeue(), recursive: true);
+    }
+
+    LearningRateSchedule Resume(ModelTrainer trainer, string path)
+    {
+        var parts = trainer.Load(path);
+        var schedule = LearningRateSchedule.Restore(options.Schedule,
+            ScheduleState.FromJson(System.Text.Encoding.UTF8.GetString(parts.GetJson(SchedulePart).Span)));
+        var saved = parts.Get<LoopCheckpoint>(LoopPart);
+        tasks.AddRange(saved.Tasks);
+        foreach (var (corpus, tokens) in saved.TokensTrained) tokensTrained[corpus] = tokens;
+        foreach (var (corpus, next) in saved.NextSequence) nextSequence[corpus] = next;
+        evaluations.AddRange(saved.Evaluations);
+        firstLoss = saved.FirstLoss;
+        checkpoints.Enqueue(path);
+        progress = new TrainingProgress(trainer.Step, double.NaN, firstLoss, schedule.LearningRate, schedule.PhaseName, 0,
+            new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), trainer.Device.ToString(),
+            [.. evaluations], new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)), null);
+        return schedule;
     }
 
     /// <summary>Token-weighted mean validation loss on every corpus seen so far: one row of the loss matrix.</summary>

@@ -12,8 +12,9 @@ public sealed record TrainingProgress(
     IReadOnlyDictionary<string, long> NextSequence,
     string Device,
     IReadOnlyList<TaskEvaluation> Evaluations,
+    CheckpointReport? LastCheckpoint,
     string? Error)
 {
     public static readonly TrainingProgress Empty = new(0, double.NaN, double.NaN, 0, "idle", 0,
-        new Dictionary<string, long>(), new Dictionary<string, long>(), "", [], null);
+        new Dictionary<string, long>(), new Dictionary<string, long>(), "", [], null, null);
 }

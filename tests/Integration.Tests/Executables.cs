@@ -1,0 +1,50 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>The built silo and client, run through `dotnet` as a user would (same configuration as the tests).</summary>
+public static class Executables
+{
+    public static readonly string Silo = Sibling("Silo", "streaming-silo.dll");
+    public static readonly string Client = Sibling("Client", "streaming.dll");
+
+    static string Sibling(string project, string dll)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory.Replace("/tests/Integration.Tests/", $"/src/{project}/"), dll);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} was not built");
+    }
+
+    /// <summary>Starts a program with stdout and stderr captured.</summary>
+    public static Process Start(string dll, string arguments)
+    {
+        var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+        })!;
+        return process;
+    }
+
+    /// <summary>Runs a program to its end (at most a minute): exit code, stdout, stderr.</summary>
+    public static (int Code, string Out, string Err) Run(string dll, string arguments)
+    {
+        using var process = Start(dll, arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{Path.GetFileName(dll)} {arguments} did not exit within a minute");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>A TCP port that is free on loopback right now.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
