@@ -13,7 +13,7 @@ public sealed class StreamingOptions
     /// <summary>The learning-rate schedule of new runs: infinite by default, with rates for small models.</summary>
     public ScheduleConfig Schedule { get; set; } = new()
     {
-        Kind = "infinite", MaxLr = 2e-3, ConstLr = 1.1e-3, MinLr = 2e-4, WarmupSteps = 20, CooldownSteps = 150,
+        Kind = "infinite", MaxLr = 2e-3, ConstLr = 1.1e-3, MinLr = 2e-4, WarmupSteps = 20, CooldownSteps = 150, AnnealFraction = 0.15,
     };
 
     /// <summary>The tokenizer corpora are ingested with: byte (256 ids), cl100k_base or o200k_base.</summary>

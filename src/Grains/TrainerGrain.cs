@@ -83,7 +83,7 @@ public sealed class TrainerGrain(
         var p = loop?.Progress ?? TrainingProgress.Empty;
         var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
         return Task.FromResult(new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
-            p.TokensPerSecond, state.State.Checkpoint, null, progress, p.Device, p.FirstLoss,
+            p.TokensPerSecond, state.State.Checkpoint, p.LastRelease, progress, p.Device, p.FirstLoss,
             [.. p.Evaluations.Select(e => new TaskLosses(e.AfterTask, e.Step, e.Loss))]));
     }
 

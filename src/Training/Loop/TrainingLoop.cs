@@ -23,6 +23,9 @@ public sealed record TrainingLoopOptions
     /// <summary>Where checkpoints go (one folder each, the newest two kept). Null: no checkpoints.</summary>
     public string? CheckpointDirectory { get; init; }
 
+    /// <summary>Where releases (annealed branches) go, one folder each. Null: next to the checkpoints.</summary>
+    public string? ReleaseDirectory { get; init; }
+
     /// <summary>Steps between checkpoints; one is also written at the end of every task.</summary>
     public int CheckpointEvery { get; init; } = 50;
 
@@ -50,6 +53,7 @@ public sealed class TrainingLoop : IDisposable
     readonly List<string> tasks = [];
     readonly List<TaskEvaluation> evaluations = [];
     readonly Queue<string> checkpoints = new();
+    string? fork;    // the pre-anneal checkpoint while a paper-protocol branch runs
     readonly Stopwatch clock = new();
     volatile TrainingProgress progress = TrainingProgress.Empty;
     double firstLoss = double.NaN, tokensPerSecond;
@@ -84,10 +88,13 @@ public sealed class TrainingLoop : IDisposable
             while (reader.WaitToReadAsync(stopping.Token).AsTask().GetAwaiter().GetResult())
                 while (reader.TryRead(out var block))
                 {
+                    if (schedule.AnnealDue) Fork(trainer, schedule);
                     Train(trainer, schedule, block);
                     var taskEnded = block.Sequence == block.TaskSteps - 1;
                     if (taskEnded && options.ValidationBlocks is not null) Evaluate(trainer, block.Corpus);
-                    if (taskEnded || trainer.Step % options.CheckpointEvery == 0) Checkpoint(trainer, schedule);
+                    if (schedule.InBranch && schedule.BranchSteps >= schedule.BranchLength) Release(trainer, schedule);
+                    // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch.
+                    if (!schedule.InBranch && (taskEnded || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
                 }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -124,24 +131,58 @@ public sealed class TrainingLoop : IDisposable
         nextSequence[block.Corpus] = block.Sequence + 1;
         progress = new TrainingProgress(trainer.Step, loss, firstLoss, learningRate, phase, tokensPerSecond,
             new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), trainer.Device.ToString(),
-            [.. evaluations], progress.LastCheckpoint, null);
+            [.. evaluations], progress.LastCheckpoint, null) { LastRelease = progress.LastRelease };
     }
 
     const string SchedulePart = "schedule", LoopPart = "loop";
 
-    /// <summary>Writes a checkpoint (atomically), reports it, and keeps only the newest two on disk.</summary>
-    void Checkpoint(ModelTrainer trainer, LearningRateSchedule schedule)
+    /// <summary>
+    /// Paper protocol: the task has trained its T - A main steps. Checkpoint the main trajectory (the fork),
+    /// then anneal over the task's last A blocks; <see cref="Release"/> returns to the fork.
+    /// </summary>
+    void Fork(ModelTrainer trainer, LearningRateSchedule schedule)
     {
-        if (options.CheckpointDirectory is null) return;
-        var path = Path.Combine(options.CheckpointDirectory, $"step-{trainer.Step:D8}");
-        var parts = new CheckpointParts()
-            .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
-            .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. evaluations], firstLoss));
-        trainer.Save(path, parts, overwrite: true);
+        fork = Checkpoint(trainer, schedule) ?? SaveTo(Path.Combine(Path.GetTempPath(), $"streaming-fork-{Guid.NewGuid():N}"), trainer, schedule);
+        schedule.RequestAnneal((int)schedule.PlannedAnnealSteps!.Value, AnnealMode.PaperProtocol);
+    }
+
+    /// <summary>The branch is done: keep its weights as a release, then put the main trajectory back at the fork.
+    /// The branch's blocks stay consumed (they fed only the branch), so the cursors are not rewound.</summary>
+    void Release(ModelTrainer trainer, LearningRateSchedule schedule)
+    {
+        var releases = options.ReleaseDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "releases") : null);
+        string? release = null;
+        if (releases is not null) release = SaveTo(Path.Combine(releases, $"{tasks[^1]}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
+        schedule.AnnealFinished();
+        trainer.Load(fork!);
+        if (fork!.Contains("streaming-fork-")) Directory.Delete(fork, recursive: true);
+        fork = null;
+        progress = progress with { Step = trainer.Step, LastRelease = release ?? progress.LastRelease };
+    }
+
+    /// <summary>Writes a checkpoint (atomically), reports it, and keeps only the newest two on disk.</summary>
+    string? Checkpoint(ModelTrainer trainer, LearningRateSchedule schedule)
+    {
+        if (options.CheckpointDirectory is null) return null;
+        var path = Path.GetFullPath(Path.Combine(options.CheckpointDirectory, $"step-{schedule.StepsExecuted:D8}"));
+        if (checkpoints.Count > 0 && checkpoints.Last() == path) return path;   // nothing happened since (e.g. a fork right after a periodic one)
+        SaveTo(path, trainer, schedule);
         progress = progress with { LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)) };
         checkpoints.Enqueue(path);
         // The grain may still point at the previous one until it has persisted this report, so keep two.
         while (checkpoints.Count > 2) Directory.Delete(checkpoints.Dequeue(), recursive: true);
+        return path;
+    }
+
+    string SaveTo(string path, ModelTrainer trainer, LearningRateSchedule schedule)
+    {
+        path = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var parts = new CheckpointParts()
+            .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
+            .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. evaluations], firstLoss));
+        trainer.Save(path, parts, overwrite: true);
+        return path;
     }
 
     LearningRateSchedule Resume(ModelTrainer trainer, string path)

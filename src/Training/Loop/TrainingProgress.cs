@@ -15,6 +15,9 @@ public sealed record TrainingProgress(
     CheckpointReport? LastCheckpoint,
     string? Error)
 {
+    /// <summary>The newest release: the folder of the last annealed branch's weights.</summary>
+    public string? LastRelease { get; init; }
+
     public static readonly TrainingProgress Empty = new(0, double.NaN, double.NaN, 0, "idle", 0,
         new Dictionary<string, long>(), new Dictionary<string, long>(), "", [], null, null);
 }
