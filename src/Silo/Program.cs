@@ -8,6 +8,9 @@ var data = new Option<string>("--data") { Description = "Folder for corpora, che
 var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
 var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => 1 };
+var storage = new Option<string>("--storage") { Description = "Grain state: sqlite (a file under --data), redis (--redis) or memory", DefaultValueFactory = _ => "sqlite" };
+storage.AcceptOnlyFromAmong("sqlite", "redis", "memory");
+var redis = new Option<string?>("--redis") { Description = "Redis for grain state with --storage redis, HOST:PORT (StackExchange.Redis syntax)" };
 var demo = new Option<string[]>("--demo")
 {
     Description = "Train on these corpora (default: the shipped samples) one after another, show progress, print results and exit",
@@ -17,7 +20,7 @@ var demo = new Option<string[]>("--demo")
 
 var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
 {
-    httpPort, data, device, libtorch, threads, demo,
+    httpPort, data, device, libtorch, threads, storage, redis, demo,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -28,6 +31,8 @@ root.SetAction(async (parse, cancellation) =>
         Device = parse.GetValue(device)!,
         LibTorch = parse.GetValue(libtorch),
         Threads = parse.GetValue(threads),
+        Storage = parse.GetValue(storage)!,
+        Redis = parse.GetValue(redis),
     };
     var demoMode = parse.GetResult(demo) is not null;
     try
@@ -48,7 +53,16 @@ root.SetAction(async (parse, cancellation) =>
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;
     }
-    var app = SiloHost.Build(settings);
+    WebApplication app;
+    try
+    {
+        app = SiloHost.Build(settings);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
     if (!demoMode)
     {
         await app.RunAsync(cancellation);

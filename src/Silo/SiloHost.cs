@@ -16,6 +16,8 @@ public static class SiloHost
             .AddStreaming(o =>
             {
                 o.DataDirectory = Path.GetFullPath(settings.DataDirectory);
+                o.Storage = settings.Storage;
+                o.RedisConnectionString = settings.Redis;
                 o.Torch = new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads };
             }));
         var app = builder.Build();
