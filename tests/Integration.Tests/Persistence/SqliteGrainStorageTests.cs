@@ -36,7 +36,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
         Assert.False(empty.RecordExists);
         Assert.Null(empty.ETag);
         Assert.NotNull(empty.State);
-        Assert.Empty(empty.State);
+        Assert.Empty(empty.State!);
 
         var written = new GrainState<Dictionary<string, long>>(new() { ["step"] = 42, ["tokens"] = 1L << 40 });
         await storage.WriteStateAsync("s", grain, written);
@@ -62,7 +62,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
         var cleared = new GrainState<Dictionary<string, long>>();
         await storage.ReadStateAsync("s", grain, cleared);
         Assert.False(cleared.RecordExists);
-        Assert.Empty(cleared.State);
+        Assert.Empty(cleared.State!);
 
         // Written again after a clear (null ETag), as a fresh record.
         await storage.WriteStateAsync("s", grain, cleared);
@@ -79,10 +79,10 @@ public sealed class SqliteGrainStorageTests : IDisposable
         var stale = new GrainState<Dictionary<string, long>>();
         await storage.ReadStateAsync("s", grain, stale);
 
-        first.State["v"] = 2;
+        first.State!["v"] = 2;
         await storage.WriteStateAsync("s", grain, first);
 
-        stale.State["v"] = 3;
+        stale.State!["v"] = 3;
         var conflict = await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("s", grain, stale));
         Assert.Equal(first.ETag, conflict.StoredEtag);
         Assert.Equal(stale.ETag, conflict.CurrentEtag);
@@ -94,7 +94,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
 
         var read = new GrainState<Dictionary<string, long>>();
         await storage.ReadStateAsync("s", grain, read);
-        Assert.Equal(2, read.State["v"]);
+        Assert.Equal(2, read.State!["v"]);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class SqliteGrainStorageTests : IDisposable
             Assert.True(state.RecordExists);
             Assert.Equal(etag, state.ETag);
             Assert.Equal(["run-a", "run-b"], state.State);
-            state.State.Add("run-c");
+            state.State!.Add("run-c");
             await reopened.WriteStateAsync("runs", grain, state);
         }
         Assert.True(File.Exists(DbPath));

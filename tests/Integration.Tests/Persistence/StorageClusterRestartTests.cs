@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Orleans.TestingHost;
 using Streaming.Grains;
 
@@ -43,9 +44,8 @@ public sealed class StorageClusterRestartTests : IDisposable
     [InlineData("")]
     public void UnknownStorageIsOneLineError(string storage)
     {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddStreaming(o => o.Storage = storage));
-        var error = Assert.ThrowsAny<ArgumentException>(() => builder.Build());
+        // UseOrleans runs the silo configuration at once, as the silo host's Build does.
+        var error = Assert.ThrowsAny<ArgumentException>(() => Host.CreateApplicationBuilder().UseOrleans(silo => silo.AddStreaming(o => o.Storage = storage)));
         Assert.Contains("sqlite, redis, memory", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
@@ -53,9 +53,7 @@ public sealed class StorageClusterRestartTests : IDisposable
     [Fact]
     public void RedisWithoutConnectionStringIsOneLineError()
     {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddStreaming(o => o.Storage = "redis"));
-        var error = Assert.ThrowsAny<ArgumentException>(() => builder.Build());
+        var error = Assert.ThrowsAny<ArgumentException>(() => Host.CreateApplicationBuilder().UseOrleans(silo => silo.AddStreaming(o => o.Storage = "redis")));
         Assert.Contains("--redis", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
