@@ -28,33 +28,42 @@ public static class StreamingSiloBuilderExtensions
     /// <summary>Registers grain storage <see cref="StreamNames.Storage"/> as <paramref name="options"/> choose.</summary>
     public static ISiloBuilder AddStreamingStorage(this ISiloBuilder silo, StreamingOptions options)
     {
-        switch (options.Storage?.Trim().ToLowerInvariant())
+        switch (ValidateStorage(options))
         {
             case "sqlite":
                 var path = SqliteStoragePath(options);
                 silo.AddSqliteGrainStorage(StreamNames.Storage, o => o.DatabasePath = path);
                 break;
             case "redis":
-                if (string.IsNullOrWhiteSpace(options.RedisConnectionString))
-                    throw new ArgumentException("grain storage 'redis' needs a Redis connection string (--redis HOST:PORT)");
-                ConfigurationOptions redis;
-                try
-                {
-                    redis = ConfigurationOptions.Parse(options.RedisConnectionString);
-                }
-                catch (ArgumentException e)
-                {
-                    throw new ArgumentException($"bad Redis connection string '{options.RedisConnectionString}': {e.Message}");
-                }
+                var redis = ConfigurationOptions.Parse(options.RedisConnectionString!);
                 silo.AddRedisGrainStorage(StreamNames.Storage, o => o.ConfigurationOptions = redis.Clone());
                 break;
-            case "memory":
+            default:
                 silo.AddMemoryGrainStorage(StreamNames.Storage);
                 break;
-            default:
-                throw new ArgumentException($"unknown grain storage '{options.Storage}': use one of {string.Join(", ", StorageKinds)}");
         }
         return silo;
+    }
+
+    /// <summary>Checks the storage choice and returns it normalized (sqlite, redis or memory); a bad one throws
+    /// <see cref="ArgumentException"/> with a one-line message.</summary>
+    public static string ValidateStorage(StreamingOptions options)
+    {
+        var kind = options.Storage?.Trim().ToLowerInvariant();
+        if (kind is null || !StorageKinds.Contains(kind))
+            throw new ArgumentException($"unknown grain storage '{options.Storage}': use one of {string.Join(", ", StorageKinds)}");
+        if (kind != "redis") return kind;
+        if (string.IsNullOrWhiteSpace(options.RedisConnectionString))
+            throw new ArgumentException("grain storage 'redis' needs a Redis connection string (--redis HOST:PORT)");
+        try
+        {
+            ConfigurationOptions.Parse(options.RedisConnectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"bad Redis connection string '{options.RedisConnectionString}': {e.Message.ReplaceLineEndings(" ")}");
+        }
+        return kind;
     }
 
     /// <summary>The SQLite file of the default storage: <c>grain-state.db</c> under the data folder.</summary>

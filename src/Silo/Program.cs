@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Streaming.Grains;
 using Streaming.Silo;
 using Streaming.Training.Data;
 using Streaming.Training.Native;
@@ -9,7 +10,6 @@ var device = new Option<string>("--device") { Description = "auto (CUDA when ava
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
 var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => 1 };
 var storage = new Option<string>("--storage") { Description = "Grain state: sqlite (a file under --data), redis (--redis) or memory", DefaultValueFactory = _ => "sqlite" };
-storage.AcceptOnlyFromAmong("sqlite", "redis", "memory");
 var redis = new Option<string?>("--redis") { Description = "Redis for grain state with --storage redis, HOST:PORT (StackExchange.Redis syntax)" };
 var demo = new Option<string[]>("--demo")
 {
@@ -42,27 +42,19 @@ root.SetAction(async (parse, cancellation) =>
             var files = parse.GetValue(demo) is { Length: > 0 } given ? given : SampleCorpora.DemoOrder.Select(SampleCorpora.File).ToArray();
             settings = settings with { Demo = files };
         }
+        StreamingSiloBuilderExtensions.ValidateStorage(new StreamingOptions { Storage = settings.Storage, RedisConnectionString = settings.Redis });
         // Load libtorch before Orleans starts, so a bad --libtorch or --device fails at once, in one line.
         var selected = TorchRuntime.Initialize(new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads });
         Console.Error.WriteLine($"libtorch loaded; training on {selected.type}");
         foreach (var path in settings.Demo)
             if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"corpus '{path}' does not exist");
     }
-    catch (Exception e) when (e is TorchLoadException or FileNotFoundException)
+    catch (Exception e) when (e is TorchLoadException or FileNotFoundException or ArgumentException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;
     }
-    WebApplication app;
-    try
-    {
-        app = SiloHost.Build(settings);
-    }
-    catch (ArgumentException e)
-    {
-        Console.Error.WriteLine($"error: {e.Message}");
-        return 2;
-    }
+    var app = SiloHost.Build(settings);
     if (!demoMode)
     {
         await app.RunAsync(cancellation);
