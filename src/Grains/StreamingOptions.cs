@@ -8,6 +8,13 @@ namespace Streaming.Grains;
 public sealed class StreamingOptions
 {
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Where grain state lives: sqlite (one file under <see cref="DataDirectory"/>, the default),
+    /// redis (<see cref="RedisConnectionString"/>, for clusters) or memory (lost when the silo stops).</summary>
+    public string Storage { get; set; } = "sqlite";
+
+    /// <summary>The Redis server(s) for <c>Storage = "redis"</c>, in StackExchange.Redis syntax, e.g. <c>redis:6379</c>.</summary>
+    public string? RedisConnectionString { get; set; }
     public TorchOptions Torch { get; set; } = new();
     public GptConfig Model { get; set; } = GptConfig.Tiny;
     /// <summary>The learning-rate schedule of new runs: infinite by default, with rates for small models.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Streaming.Grains;
 using Streaming.Silo;
 using Streaming.Training.Data;
 using Streaming.Training.Native;
@@ -11,6 +12,8 @@ var data = new Option<string>("--data") { Description = "Folder for corpora, che
 var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
 var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => 1 };
+var storage = new Option<string>("--storage") { Description = "Grain state: sqlite (a file under --data), redis (--redis) or memory", DefaultValueFactory = _ => "sqlite" };
+var redis = new Option<string?>("--redis") { Description = "Redis for grain state with --storage redis, HOST:PORT (StackExchange.Redis syntax)" };
 var demo = new Option<string[]>("--demo")
 {
     Description = "Train on these corpora (default: the shipped samples) one after another, show progress, print results and exit",
@@ -20,7 +23,7 @@ var demo = new Option<string[]>("--demo")
 
 var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
 {
-    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, checkpointEvery, demo,
+    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, checkpointEvery, storage, redis, demo,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -34,6 +37,8 @@ root.SetAction(async (parse, cancellation) =>
         Device = parse.GetValue(device)!,
         LibTorch = parse.GetValue(libtorch),
         Threads = parse.GetValue(threads),
+        Storage = parse.GetValue(storage)!,
+        Redis = parse.GetValue(redis),
     };
     var demoMode = parse.GetResult(demo) is not null;
     try
@@ -43,13 +48,14 @@ root.SetAction(async (parse, cancellation) =>
             var files = parse.GetValue(demo) is { Length: > 0 } given ? given : SampleCorpora.DemoOrder.Select(SampleCorpora.File).ToArray();
             settings = settings with { Demo = files };
         }
+        StreamingSiloBuilderExtensions.ValidateStorage(new StreamingOptions { Storage = settings.Storage, RedisConnectionString = settings.Redis });
         // Load libtorch before Orleans starts, so a bad --libtorch or --device fails at once, in one line.
         var selected = TorchRuntime.Initialize(new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads });
         Console.Error.WriteLine($"libtorch loaded; training on {selected.type}");
         foreach (var path in settings.Demo)
             if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"corpus '{path}' does not exist");
     }
-    catch (Exception e) when (e is TorchLoadException or FileNotFoundException)
+    catch (Exception e) when (e is TorchLoadException or FileNotFoundException or ArgumentException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;

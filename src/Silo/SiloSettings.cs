@@ -12,6 +12,10 @@ public sealed record SiloSettings
     public int Threads { get; init; } = 1;
     public int CheckpointEvery { get; init; } = 50;
 
+    /// <summary>Grain state: sqlite (a file under the data folder), redis (<see cref="Redis"/>) or memory.</summary>
+    public string Storage { get; init; } = "sqlite";
+    public string? Redis { get; init; }
+
     /// <summary>Corpus files to train on, one task each, in order; with them the silo runs the demo and exits.</summary>
     public IReadOnlyList<string> Demo { get; init; } = [];
 }

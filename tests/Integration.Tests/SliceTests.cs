@@ -19,6 +19,7 @@ public sealed class SliceTests : IAsyncLifetime
         builder.ConfigureSilo((_, silo) => silo.AddStreaming(o =>
         {
             o.DataDirectory = data;
+            o.Storage = "memory";
             o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
             o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
             o.BlockTokens = 16 * 64 + 1;
