@@ -8,6 +8,8 @@ public class SiloCommandLineTests
     [InlineData("--device tpu", "error: --device must be auto, cpu or cuda, not 'tpu'")]
     [InlineData("--device cuda", "error: --device cuda: CUDA is not available")]
     [InlineData("--demo /nonexistent/corpus.txt", "error: corpus '/nonexistent/corpus.txt' does not exist")]
+    [InlineData("--storage postgres", "error: unknown grain storage 'postgres': use one of sqlite, redis, memory")]
+    [InlineData("--storage redis", "error: grain storage 'redis' needs a Redis connection string (--redis HOST:PORT)")]
     public void BadInputIsOneLineAndExitTwo(string arguments, string expected)
     {
         var (code, _, stderr) = Executables.Run(Executables.Silo, $"--http-port 0 {arguments}");
