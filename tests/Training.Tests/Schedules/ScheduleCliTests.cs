@@ -4,21 +4,11 @@ using Streaming.Training.Schedules;
 
 namespace Streaming.Training.Tests.Schedules;
 
-/// <summary>Builds the `streaming` client once (incrementally) and runs it through `dotnet`.</summary>
+/// <summary>Runs the `streaming` client, built with the tests in the same configuration, through `dotnet`.</summary>
 public sealed class StreamingCli
 {
-    public string Root { get; }
-    public string Dll { get; }
-
-    public StreamingCli()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Streaming.sln"))) dir = dir.Parent;
-        Root = dir?.FullName ?? throw new InvalidOperationException("Streaming.sln not found above the test output");
-        var build = Run("dotnet", $"build \"{Path.Combine(Root, "src/Client/Streaming.Client.csproj")}\" -v q -nologo");
-        if (build.Code != 0) throw new InvalidOperationException($"building the client failed:\n{build.Out}\n{build.Err}");
-        Dll = Path.Combine(Root, "src/Client/bin/Debug/net10.0/linux-x64/streaming.dll");
-    }
+    public string Root { get; } = Data.RepositoryRoot.Find();
+    public string Dll { get; } = Path.Combine(AppContext.BaseDirectory.Replace("/tests/Training.Tests/", "/src/Client/"), "streaming.dll");
 
     public (int Code, string Out, string Err) Schedule(string args) => Run("dotnet", $"\"{Dll}\" schedule {args}");
 

@@ -28,17 +28,15 @@ public class ShapesTests
     public void InverseSqrtAtPoint3() // h(0.3) = 1/2 - 1 = -0.5; h(1) = 1/sqrt(11) - 1
         => Approx.Equal(3e-4 - 2e-4 * 0.5 / (1 - 1 / Math.Sqrt(11)), Shapes.Evaluate(Shape.InverseSqrt, A, B, 0.3));
 
+    public static TheoryData<Shape> AllShapes =>
+        [Shape.Linear, Shape.Cosine, Shape.Exponential, Shape.OneMinusSqrt, Shape.InverseSqrt, Shape.Rex];
+
     [Fact]
     public void RexAtTheMiddle() // q = 1/2: q / (1/2 + q/2) = 2/3
         => Approx.Equal(1e-4 + 2e-4 * 2.0 / 3.0, Shapes.Evaluate(Shape.Rex, A, B, 0.5));
 
     [Theory]
-    [InlineData(Shape.Linear)]
-    [InlineData(Shape.Cosine)]
-    [InlineData(Shape.Exponential)]
-    [InlineData(Shape.OneMinusSqrt)]
-    [InlineData(Shape.InverseSqrt)]
-    [InlineData(Shape.Rex)]
+    [MemberData(nameof(AllShapes))]
     public void EveryShapeEndsExactlyOnItsEndValueAndStartsJustBelowItsStart(Shape shape)
     {
         Assert.Equal(1.65e-4, Shapes.At(shape, 3e-4, 1.65e-4, 39, 40)); // exact, not approximately
@@ -47,12 +45,7 @@ public class ShapesTests
     }
 
     [Theory]
-    [InlineData(Shape.Linear)]
-    [InlineData(Shape.Cosine)]
-    [InlineData(Shape.Exponential)]
-    [InlineData(Shape.OneMinusSqrt)]
-    [InlineData(Shape.InverseSqrt)]
-    [InlineData(Shape.Rex)]
+    [MemberData(nameof(AllShapes))]
     public void EveryShapeDecreasesMonotonically(Shape shape)
     {
         var previous = 3e-4;
