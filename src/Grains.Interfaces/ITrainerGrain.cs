@@ -10,7 +10,27 @@ public interface ITrainerGrain : IGrainWithStringKey
 
     [AlwaysInterleave]
     Task<RunStatus> GetStatusAsync();
+
+    /// <summary>Asks for a release now: an anneal branch of <paramref name="steps"/> steps on the next blocks,
+    /// forked at the next main step; the main trajectory then trains those blocks itself.</summary>
+    Task<AnnealTicket> AnnealAsync(int steps);
 }
+
+/// <summary>An accepted on-demand anneal: its id in the run and the blocks queued ahead of training when it was asked for.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AnnealTicket(
+    [property: Id(0)] long Id,
+    [property: Id(1)] int Steps,
+    [property: Id(2)] long BlocksAhead);
+
+/// <summary>A release of a run: the weights of an annealed branch and their validation loss per corpus.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReleaseInfo(
+    [property: Id(0)] string? Path,
+    [property: Id(1)] string Task,
+    [property: Id(2)] long Step,
+    [property: Id(3)] string Mode,
+    [property: Id(4)] IReadOnlyDictionary<string, double> Loss);
 
 /// <summary>What `streaming status` shows of a run; the JSON names are a contract (see design.md).</summary>
 [GenerateSerializer, Immutable]
@@ -26,7 +46,18 @@ public sealed record RunStatus(
     [property: Id(8)] IReadOnlyList<CorpusProgress> Corpora,
     [property: Id(9)] string Device,
     [property: Id(10)] double FirstLoss,
-    [property: Id(11)] IReadOnlyList<TaskLosses> Evaluations);
+    [property: Id(11)] IReadOnlyList<TaskLosses> Evaluations,
+    [property: Id(13)] IReadOnlyList<ReleaseInfo> Releases,
+    [property: Id(14)] long ReplayTokens,
+    [property: Id(15)] int? PendingAnnealSteps,
+    [property: Id(16)] BranchStatus? Branch);
+
+/// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
+[GenerateSerializer, Immutable]
+public sealed record BranchStatus(
+    [property: Id(0)] string Mode,
+    [property: Id(1)] long Steps,
+    [property: Id(2)] long Length);
 
 /// <summary>Validation loss per corpus right after a task finished: one row of the run's loss matrix.</summary>
 [GenerateSerializer, Immutable]

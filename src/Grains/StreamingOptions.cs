@@ -37,4 +37,7 @@ public sealed class StreamingOptions
 
     /// <summary>Blocks in flight or queued per run: the credit window that bounds memory.</summary>
     public int Window { get; set; } = 8;
+
+    /// <summary>Replay mixing: the fraction of every batch drawn from earlier corpora (0, the default: none).</summary>
+    public double ReplayFraction { get; set; }
 }

@@ -2,8 +2,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
-using Streaming.Training.Data;
 using Streaming.Training.Loop;
+using Streaming.Training.Schedules;
 
 namespace Streaming.Grains;
 
@@ -14,6 +14,10 @@ public sealed class RunState
     [Id(0)] public List<CorpusInfo> Corpora { get; set; } = [];
     [Id(1)] public string? Checkpoint { get; set; }
     [Id(2)] public Dictionary<string, long> NextSequence { get; set; } = [];
+
+    /// <summary>On-demand anneals asked for so far; the last one is pending until its release exists.</summary>
+    [Id(3)] public long AnnealsRequested { get; set; }
+    [Id(4)] public int? PendingAnnealSteps { get; set; }
 }
 
 /// <summary>
@@ -36,6 +40,7 @@ public sealed class TrainerGrain(
     static readonly TimeSpan RedeliveryTimeout = TimeSpan.FromSeconds(10);
 
     TrainingLoop? loop;
+    StoredCorpora? data;
     int current;               // index of the corpus being fetched
     long nextToRequest;        // next sequence to ask the current corpus for
     long nextToAccept;         // next sequence expected on the stream
@@ -61,6 +66,7 @@ public sealed class TrainerGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         loop?.Dispose();
+        data?.Dispose();
         return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -84,12 +90,35 @@ public sealed class TrainerGrain(
         var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
         return Task.FromResult(new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
             p.TokensPerSecond, state.State.Checkpoint, p.LastRelease, progress, p.Device, p.FirstLoss,
-            [.. p.Evaluations.Select(e => new TaskLosses(e.AfterTask, e.Step, e.Loss))]));
+            [.. p.Evaluations.Select(e => new TaskLosses(e.AfterTask, e.Step, e.Loss))],
+            [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode, r.Loss))], p.ReplayTokens,
+            state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null));
+    }
+
+    public async Task<AnnealTicket> AnnealAsync(int steps)
+    {
+        if (steps < 1) throw new ArgumentException($"--steps must be at least 1, not {steps}");
+        if (loop is null || Corpora.Count == 0) throw new InvalidOperationException($"run '{Run}' has no corpora yet: ingest one first");
+        var schedule = options.Value.Schedule;
+        if (!schedule.ParsedKind.HasBranches())
+            throw new InvalidOperationException($"run '{Run}' uses a {schedule.Kind} schedule, which has no anneal branches");
+        if (state.State.PendingAnnealSteps is { } pending)
+            throw new InvalidOperationException($"run '{Run}' already has an on-demand anneal of {pending} steps pending; wait for its release");
+        // The branch trains on the next blocks: there must be enough of them, or it would wait for data that may never come.
+        var ahead = Corpora.Sum(c => c.Blocks) - loop.Progress.NextSequence.Values.Sum();
+        if (ahead < steps)
+            throw new InvalidOperationException($"only {ahead} blocks of run '{Run}' are left to train, fewer than {steps}: ingest more text or ask for fewer steps");
+        state.State.AnnealsRequested++;
+        state.State.PendingAnnealSteps = steps;
+        await state.WriteStateAsync();
+        loop.RequestAnneal(new AnnealRequest(state.State.AnnealsRequested, steps));
+        return new AnnealTicket(state.State.AnnealsRequested, steps, ahead);
     }
 
     void StartLoop(string? resumeFrom)
     {
         var settings = options.Value;
+        data = new StoredCorpora(settings.DataDirectory, settings.ValidationBlocks);
         loop = new TrainingLoop(new TrainingLoopOptions
         {
             Model = settings.Model,
@@ -99,27 +128,29 @@ public sealed class TrainerGrain(
             CheckpointDirectory = Path.Combine(settings.DataDirectory, "runs", Run, "checkpoints"),
             CheckpointEvery = settings.CheckpointEvery,
             ResumeFrom = resumeFrom,
-            ValidationBlocks = ValidationBlocks,
+            Data = data,
+            ReplayFraction = settings.ReplayFraction,
+            PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
         });
-    }
-
-    /// <summary>Read on the training thread: the first validation blocks of a corpus, straight from its store.</summary>
-    IEnumerable<int[]> ValidationBlocks(string corpus)
-    {
-        using var store = BlockStore.Open(options.Value.DataDirectory, corpus);
-        for (long i = 0; i < Math.Min(store.ValidationBlockCount, options.Value.ValidationBlocks); i++)
-            yield return store.ReadValidationBlock(i);
     }
 
     async Task PumpAsync(CancellationToken cancellationToken)
     {
         if (loop is null) return;
-        if (loop.Progress.LastCheckpoint is { } saved && saved.Path != state.State.Checkpoint)
+        var progress = loop.Progress;
+        var changed = false;
+        if (progress.LastCheckpoint is { } saved && saved.Path != state.State.Checkpoint)
         {
             state.State.Checkpoint = saved.Path;
             state.State.NextSequence = new(saved.NextSequence);
-            await state.WriteStateAsync();
+            changed = true;
         }
+        if (state.State.PendingAnnealSteps is not null && progress.AnnealsDone >= state.State.AnnealsRequested)
+        {
+            state.State.PendingAnnealSteps = null;
+            changed = true;
+        }
+        if (changed) await state.WriteStateAsync();
         if (current >= Corpora.Count) return;
         var corpus = Corpora[current];
         if (nextToRequest > nextToAccept && DateTime.UtcNow - lastArrival > RedeliveryTimeout)

@@ -14,7 +14,7 @@ public static class StatusCommand
     {
         var run = new Option<string?>("--run") { Description = "Only this run" };
         var json = new Option<bool>("--json") { Description = "Print JSON: {\"runs\":[...]}" };
-        var command = new Command("status", "Show each run's phase, step, learning rate, loss and tokens trained per corpus")
+        var command = new Command("status", "Show each run's phase, step, learning rate, loss, tokens trained per corpus, last checkpoint and release")
         {
             run, json, CommonOptions.Gateway,
         };
@@ -44,5 +44,12 @@ public static class StatusCommand
                 table.AddRow(i == 0 ? r.Run : "", i == 0 ? r.Phase : "", i == 0 ? $"{r.Step:N0}" : "", i == 0 ? $"{r.Lr:G4}" : "",
                     i == 0 ? $"{r.Loss:F4}" : "", i == 0 ? $"{r.TokensPerSecond:N0}" : "", c.Name, $"{c.TokensTrained:N0} / {c.TokensTotal:N0}");
         AnsiConsole.Write(table);
+        foreach (var r in runs)
+        {
+            var branch = r.Branch is { } b ? $"; {b.Mode} anneal branch at {b.Steps}/{b.Length}" : "";
+            var pending = r.PendingAnnealSteps is { } a && r.Branch is not { Mode: "on-demand" } ? $"; on-demand anneal of {a} steps pending" : "";
+            Console.WriteLine($"{r.Run}: last checkpoint {r.LastCheckpoint ?? "none yet"}; last release {r.LastRelease ?? "none yet"}{branch}{pending}");
+            if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");
+        }
     }
 }

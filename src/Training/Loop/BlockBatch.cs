@@ -3,25 +3,37 @@ using static TorchSharp.torch;
 namespace Streaming.Training.Loop;
 
 /// <summary>
-/// Cuts one block of K tokens into rows of the model's context T: row r predicts tokens r*T+1 .. r*T+T
-/// from r*T .. r*T+T-1, so every token after the first is a target exactly once. The last row is padded;
-/// padded targets carry the ignore index and count for nothing in the loss.
+/// Cuts blocks of tokens into rows of the model's context T: in a block of K tokens, row r predicts tokens
+/// r*T+1 .. r*T+T from r*T .. r*T+T-1, so every token after the first is a target exactly once. A block's
+/// last row is padded; padded targets carry the ignore index and count for nothing in the loss.
 /// </summary>
 public static class BlockBatch
 {
     public const long IgnoreIndex = -100;
 
-    public static (Tensor Inputs, Tensor Targets) Make(int[] tokens, int context, Device device)
+    /// <summary>Rows that a block of <paramref name="tokens"/> tokens makes.</summary>
+    public static int Rows(int tokens, int context) => (tokens - 1 + context - 1) / context;
+
+    public static (Tensor Inputs, Tensor Targets) Make(int[] tokens, int context, Device device) => Make([tokens], context, device);
+
+    /// <summary>One batch of the rows of several blocks (e.g. a new block and replayed windows).</summary>
+    public static (Tensor Inputs, Tensor Targets) Make(IReadOnlyList<int[]> blocks, int context, Device device)
     {
-        if (tokens.Length < 2) throw new ArgumentException("a block needs at least two tokens", nameof(tokens));
-        int rows = (tokens.Length - 1 + context - 1) / context;
+        if (blocks.Any(b => b.Length < 2)) throw new ArgumentException("a block needs at least two tokens", nameof(blocks));
+        var rows = blocks.Sum(b => Rows(b.Length, context));
         var inputs = new long[rows * context];
         var targets = new long[rows * context];
         Array.Fill(targets, IgnoreIndex);
-        for (int i = 0; i < tokens.Length - 1; i++)
+        var row = 0;
+        foreach (var tokens in blocks)
         {
-            inputs[i] = tokens[i];
-            targets[i] = tokens[i + 1];
+            var offset = row * context;
+            for (int i = 0; i < tokens.Length - 1; i++)
+            {
+                inputs[offset + i] = tokens[i];
+                targets[offset + i] = tokens[i + 1];
+            }
+            row += Rows(tokens.Length, context);
         }
         return (tensor(inputs, [rows, context]).to(device), tensor(targets, [rows, context]).to(device));
     }

@@ -2,14 +2,17 @@ namespace Streaming.Training.Loop;
 
 /// <summary>
 /// The loop's own part of a checkpoint: which tasks it has seen, how far it has trained in each corpus,
-/// and the evaluations so far. With the model, optimizer and schedule state it makes a resume exact.
+/// the evaluations and releases so far. With the model, optimizer and schedule state it makes a resume exact.
 /// </summary>
 public sealed record LoopCheckpoint(
     List<string> Tasks,
     Dictionary<string, long> TokensTrained,
     Dictionary<string, long> NextSequence,
     List<TaskEvaluation> Evaluations,
-    double FirstLoss);
+    double? FirstLoss,
+    List<ReleaseReport>? Releases = null,
+    long AnnealsDone = 0,
+    long ReplayTokens = 0);
 
 /// <summary>A checkpoint that is safely on disk, with the cursors it holds: what the grain persists.</summary>
 public sealed record CheckpointReport(string Path, long Step, IReadOnlyDictionary<string, long> NextSequence);

@@ -26,14 +26,21 @@ public sealed record TrainingLoopOptions
     /// <summary>Where releases (annealed branches) go, one folder each. Null: next to the checkpoints.</summary>
     public string? ReleaseDirectory { get; init; }
 
-    /// <summary>Steps between checkpoints; one is also written at the end of every task.</summary>
+    /// <summary>Steps between checkpoints; one is also written at the end of every task and at every anneal fork.</summary>
     public int CheckpointEvery { get; init; } = 50;
 
     /// <summary>A checkpoint to resume from: model, optimizer, schedule and cursors exactly as they were.</summary>
     public string? ResumeFrom { get; init; }
 
-    /// <summary>The validation blocks of a corpus, by name; evaluated after every task. Null: no evaluation.</summary>
-    public Func<string, IEnumerable<int[]>>? ValidationBlocks { get; init; }
+    /// <summary>Validation blocks (evaluated after every task and every release) and earlier train blocks (replayed).
+    /// Null: no evaluation, no replay.</summary>
+    public ICorpusData? Data { get; init; }
+
+    /// <summary>The fraction of every batch's rows drawn from earlier corpora (0: no replay).</summary>
+    public double ReplayFraction { get; init; }
+
+    /// <summary>An on-demand anneal asked for before this loop started (e.g. before a crash); ignored if already released.</summary>
+    public AnnealRequest? PendingAnneal { get; init; }
 }
 
 /// <summary>
@@ -44,23 +51,36 @@ public sealed record TrainingLoopOptions
 /// </summary>
 public sealed class TrainingLoop : IDisposable
 {
+    const string SchedulePart = "schedule", LoopPart = "loop";
+
     readonly TrainingLoopOptions options;
     readonly Channel<TrainingBlock> queue;
     readonly CancellationTokenSource stopping = new();
     readonly Thread thread;
+    readonly ReplaySampler? replay;
     readonly Dictionary<string, long> tokensTrained = [];
     readonly Dictionary<string, long> nextSequence = [];
     readonly List<string> tasks = [];
     readonly List<TaskEvaluation> evaluations = [];
+    readonly List<ReleaseReport> releases = [];
     readonly Queue<string> checkpoints = new();
-    string? fork;    // the pre-anneal checkpoint while a paper-protocol branch runs
     readonly Stopwatch clock = new();
+    readonly object requestLock = new();
+    AnnealRequest? pendingAnneal;
+    string? fork;                                  // the checkpoint the open branch returns to
+    AnnealRequest? onDemand;                       // the open branch, when it is an on-demand one
+    readonly List<TrainingBlock> branchBlocks = [];  // an on-demand branch's blocks: the main trajectory trains them after it
+    readonly Queue<TrainingBlock> retrain = new();
     volatile TrainingProgress progress = TrainingProgress.Empty;
-    double firstLoss = double.NaN, tokensPerSecond;
+    long annealsDone, replayTokens;
 
     public TrainingLoop(TrainingLoopOptions options)
     {
         this.options = options;
+        pendingAnneal = options.PendingAnneal;
+        if (options.ReplayFraction is < 0 or >= 1 || double.IsNaN(options.ReplayFraction))
+            throw new ArgumentException($"replay fraction must be in [0, 1), not {options.ReplayFraction}");
+        if (options.ReplayFraction > 0 && options.Data is { } data) replay = new ReplaySampler(options.ReplayFraction, options.Seed, data);
         queue = Channel.CreateBounded<TrainingBlock>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true });
         thread = new Thread(Run) { IsBackground = true, Name = "trainer" };
         thread.Start();
@@ -76,6 +96,19 @@ public sealed class TrainingLoop : IDisposable
     /// <summary>Queues a block; false when the queue is full (the caller asked for more than it had room for).</summary>
     public bool TryEnqueue(TrainingBlock block) => queue.Writer.TryWrite(block);
 
+    /// <summary>Asks for an on-demand anneal: a branch of A steps on the next blocks, forked at the next main step.</summary>
+    public void RequestAnneal(AnnealRequest request)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.Steps, 1);
+        lock (requestLock)
+        {
+            if (pendingAnneal is { } pending && pending != request)
+                throw new InvalidOperationException($"an on-demand anneal of {pending.Steps} steps is already pending");
+            pendingAnneal = request;
+        }
+        progress = progress with { PendingAnneal = request };
+    }
+
     void Run()
     {
         try
@@ -83,19 +116,18 @@ public sealed class TrainingLoop : IDisposable
             var device = TorchRuntime.Initialize(options.Torch);
             using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions { Seed = options.Seed }, device);
             var schedule = options.ResumeFrom is { } resume ? Resume(trainer, resume) : new LearningRateSchedule(options.Schedule);
+            progress = progress with { Device = trainer.Device.ToString(), PendingAnneal = PendingAnneal() };
             clock.Start();
             var reader = queue.Reader;
-            while (reader.WaitToReadAsync(stopping.Token).AsTask().GetAwaiter().GetResult())
-                while (reader.TryRead(out var block))
+            while (true)
+            {
+                if (!retrain.TryDequeue(out var block) && !reader.TryRead(out block))
                 {
-                    if (schedule.AnnealDue) Fork(trainer, schedule);
-                    Train(trainer, schedule, block);
-                    var taskEnded = block.Sequence == block.TaskSteps - 1;
-                    if (taskEnded && options.ValidationBlocks is not null) Evaluate(trainer, block.Corpus);
-                    if (schedule.InBranch && schedule.BranchSteps >= schedule.BranchLength) Release(trainer, schedule);
-                    // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch.
-                    if (!schedule.InBranch && (taskEnded || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
+                    if (!reader.WaitToReadAsync(stopping.Token).AsTask().GetAwaiter().GetResult()) break;
+                    continue;
                 }
+                Process(trainer, schedule, block);
+            }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -106,58 +138,120 @@ public sealed class TrainingLoop : IDisposable
         }
     }
 
-    void Train(ModelTrainer trainer, LearningRateSchedule schedule, TrainingBlock block)
+    /// <summary>One block is one optimizer step: on the main trajectory, or in the open anneal branch.</summary>
+    void Process(ModelTrainer trainer, LearningRateSchedule schedule, TrainingBlock block)
+    {
+        if (!schedule.InBranch)
+        {
+            if (tasks.Count == 0 || tasks[^1] != block.Corpus)
+            {
+                // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
+                schedule.TaskStarted(block.TaskSteps);
+                tasks.Add(block.Corpus);
+            }
+            if (schedule.AnnealDue) Fork(trainer, schedule, null);
+            else if (PendingAnneal() is { } request && schedule.Config.ParsedKind.HasBranches() && !schedule.TaskComplete)
+                Fork(trainer, schedule, request);
+        }
+        // An on-demand branch only borrows its blocks: they are trained again on the main trajectory after it.
+        var borrowed = onDemand is not null;
+        if (borrowed) branchBlocks.Add(block);
+        Train(trainer, schedule, block, counted: !borrowed);
+        var taskEnded = !borrowed && block.Sequence == block.TaskSteps - 1;
+        if (taskEnded && options.Data is not null) Evaluate(trainer, block.Corpus);
+        if (schedule.InBranch && schedule.BranchSteps >= schedule.BranchLength) Release(trainer, schedule);
+        // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch.
+        if (!schedule.InBranch && (taskEnded || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
+    }
+
+    string BranchMode => onDemand is null ? "paper-protocol" : "on-demand";
+
+    AnnealRequest? PendingAnneal()
+    {
+        lock (requestLock)
+        {
+            if (pendingAnneal is { } r && r.Id <= annealsDone) pendingAnneal = null;   // released before a restart
+            return pendingAnneal;
+        }
+    }
+
+    void Train(ModelTrainer trainer, LearningRateSchedule schedule, TrainingBlock block, bool counted)
     {
         var started = clock.Elapsed;
-        if (tasks.Count == 0 || tasks[^1] != block.Corpus)
-        {
-            // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
-            schedule.TaskStarted(block.TaskSteps);
-            tasks.Add(block.Corpus);
-        }
         var learningRate = schedule.LearningRate;
         var phase = schedule.PhaseName;
+        var rows = new List<int[]> { block.Tokens };
+        if (replay is not null)
+        {
+            var replayed = replay.Draw(schedule.StepsExecuted, [.. tasks.Distinct().Where(t => t != block.Corpus)],
+                BlockBatch.Rows(block.Tokens.Length, options.Model.Context), options.Model.Context);
+            rows.AddRange(replayed);
+            replayTokens += replayed.Sum(r => r.Length);
+        }
         float loss;
         using (NewDisposeScope())
         {
-            var (inputs, targets) = BlockBatch.Make(block.Tokens, options.Model.Context, trainer.Device);
+            var (inputs, targets) = BlockBatch.Make(rows, options.Model.Context, trainer.Device);
             loss = trainer.TrainStep(inputs, targets, learningRate);
         }
         schedule.StepTaken();
-        if (double.IsNaN(firstLoss)) firstLoss = loss;
         var rate = block.Tokens.Length / Math.Max(1e-9, (clock.Elapsed - started).TotalSeconds);
-        tokensPerSecond = tokensPerSecond == 0 ? rate : 0.9 * tokensPerSecond + 0.1 * rate;
-        tokensTrained[block.Corpus] = tokensTrained.GetValueOrDefault(block.Corpus) + block.Tokens.Length;
-        nextSequence[block.Corpus] = block.Sequence + 1;
-        progress = new TrainingProgress(trainer.Step, loss, firstLoss, learningRate, phase, tokensPerSecond,
-            new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), trainer.Device.ToString(),
-            [.. evaluations], progress.LastCheckpoint, null) { LastRelease = progress.LastRelease };
+        if (counted)
+        {
+            tokensTrained[block.Corpus] = tokensTrained.GetValueOrDefault(block.Corpus) + block.Tokens.Length;
+            nextSequence[block.Corpus] = block.Sequence + 1;
+        }
+        var p = progress;
+        progress = p with
+        {
+            Step = trainer.Step, Loss = loss, FirstLoss = double.IsNaN(p.FirstLoss) ? loss : p.FirstLoss, LearningRate = learningRate,
+            Phase = phase,
+            Branch = schedule.InBranch ? new BranchProgress(BranchMode, schedule.BranchSteps, schedule.BranchLength) : null,
+            TokensPerSecond = p.TokensPerSecond == 0 ? rate : 0.9 * p.TokensPerSecond + 0.1 * rate,
+            TokensTrained = new Dictionary<string, long>(tokensTrained), NextSequence = new Dictionary<string, long>(nextSequence),
+            ReplayTokens = replayTokens,
+        };
     }
 
-    const string SchedulePart = "schedule", LoopPart = "loop";
-
     /// <summary>
-    /// Paper protocol: the task has trained its T - A main steps. Checkpoint the main trajectory (the fork),
-    /// then anneal over the task's last A blocks; <see cref="Release"/> returns to the fork.
+    /// Forks an anneal branch off the main trajectory, after checkpointing it (the fork). Paper protocol
+    /// (<paramref name="request"/> null): the task has trained its T - A main steps and the branch takes its
+    /// last A blocks. On demand: the branch takes the next A blocks, whatever corpus they belong to.
     /// </summary>
-    void Fork(ModelTrainer trainer, LearningRateSchedule schedule)
+    void Fork(ModelTrainer trainer, LearningRateSchedule schedule, AnnealRequest? request)
     {
         fork = Checkpoint(trainer, schedule) ?? SaveTo(Path.Combine(Path.GetTempPath(), $"streaming-fork-{Guid.NewGuid():N}"), trainer, schedule);
-        schedule.RequestAnneal((int)schedule.PlannedAnnealSteps!.Value, AnnealMode.PaperProtocol);
+        if (request is null) schedule.RequestAnneal((int)schedule.PlannedAnnealSteps!.Value, AnnealMode.PaperProtocol);
+        else schedule.RequestAnneal(request.Steps, AnnealMode.OnDemand);
+        onDemand = request;
     }
 
     /// <summary>The branch is done: keep its weights as a release, then put the main trajectory back at the fork.
-    /// The branch's blocks stay consumed (they fed only the branch), so the cursors are not rewound.</summary>
+    /// A paper-protocol branch's blocks stay consumed (they fed only the branch); an on-demand branch's blocks
+    /// are trained again by the main trajectory.</summary>
     void Release(ModelTrainer trainer, LearningRateSchedule schedule)
     {
-        var releases = options.ReleaseDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "releases") : null);
-        string? release = null;
-        if (releases is not null) release = SaveTo(Path.Combine(releases, $"{tasks[^1]}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
+        var folder = options.ReleaseDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "releases") : null);
+        var task = onDemand is null ? tasks[^1] : branchBlocks[^1].Corpus;
+        var name = onDemand is null ? $"{task}-step-{schedule.StepsExecuted:D8}" : $"on-demand-{onDemand.Id}-step-{schedule.StepsExecuted:D8}";
+        var path = folder is null ? null : SaveTo(Path.Combine(folder, name), trainer, schedule);
+        // The paper protocol's branch ends on the task's last block, whose evaluation row is this release's.
+        var losses = onDemand is null && evaluations.Count > 0 && evaluations[^1].AfterTask == task ? evaluations[^1].Loss
+            : options.Data is null ? new Dictionary<string, double>() : Losses(trainer);
+        releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, BranchMode, losses));
         schedule.AnnealFinished();
         trainer.Load(fork!);
         if (fork!.Contains("streaming-fork-")) Directory.Delete(fork, recursive: true);
         fork = null;
-        progress = progress with { Step = trainer.Step, LastRelease = release ?? progress.LastRelease };
+        if (onDemand is not null)
+        {
+            annealsDone = onDemand.Id;
+            PendingAnneal();
+            foreach (var block in branchBlocks) retrain.Enqueue(block);
+            branchBlocks.Clear();
+            onDemand = null;
+        }
+        progress = progress with { Step = trainer.Step, Releases = [.. releases], AnnealsDone = annealsDone, PendingAnneal = PendingAnneal(), Branch = null };
     }
 
     /// <summary>Writes a checkpoint (atomically), reports it, and keeps only the newest two on disk.</summary>
@@ -180,7 +274,9 @@ public sealed class TrainingLoop : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var parts = new CheckpointParts()
             .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
-            .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. evaluations], firstLoss));
+            .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. evaluations],
+                double.IsNaN(progress.FirstLoss) ? null : progress.FirstLoss,
+                [.. releases], annealsDone, replayTokens));
         trainer.Save(path, parts, overwrite: true);
         return path;
     }
@@ -195,22 +291,35 @@ public sealed class TrainingLoop : IDisposable
         foreach (var (corpus, tokens) in saved.TokensTrained) tokensTrained[corpus] = tokens;
         foreach (var (corpus, next) in saved.NextSequence) nextSequence[corpus] = next;
         evaluations.AddRange(saved.Evaluations);
-        firstLoss = saved.FirstLoss;
+        releases.AddRange(saved.Releases ?? []);
+        annealsDone = saved.AnnealsDone;
+        replayTokens = saved.ReplayTokens;
         checkpoints.Enqueue(path);
-        progress = new TrainingProgress(trainer.Step, double.NaN, firstLoss, schedule.LearningRate, schedule.PhaseName, 0,
-            new Dictionary<string, long>(tokensTrained), new Dictionary<string, long>(nextSequence), trainer.Device.ToString(),
-            [.. evaluations], new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)), null);
+        progress = new TrainingProgress
+        {
+            Step = trainer.Step, FirstLoss = saved.FirstLoss ?? double.NaN, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
+            TokensTrained = new Dictionary<string, long>(tokensTrained), NextSequence = new Dictionary<string, long>(nextSequence),
+            ReplayTokens = replayTokens, Evaluations = [.. evaluations], Releases = [.. releases], AnnealsDone = annealsDone,
+            LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)),
+        };
         return schedule;
     }
 
-    /// <summary>Token-weighted mean validation loss on every corpus seen so far: one row of the loss matrix.</summary>
+    /// <summary>After a task: the loss on every corpus seen so far, one row of the loss matrix.</summary>
     void Evaluate(ModelTrainer trainer, string finishedTask)
     {
+        evaluations.Add(new TaskEvaluation(finishedTask, trainer.Step, Losses(trainer)));
+        progress = progress with { Evaluations = [.. evaluations] };
+    }
+
+    /// <summary>Token-weighted mean validation loss on every corpus seen so far.</summary>
+    Dictionary<string, double> Losses(ModelTrainer trainer)
+    {
         var losses = new Dictionary<string, double>();
-        foreach (var corpus in tasks)
+        foreach (var corpus in tasks.Distinct())
         {
             double sum = 0, weight = 0;
-            foreach (var tokens in options.ValidationBlocks!(corpus))
+            foreach (var tokens in options.Data!.ValidationBlocks(corpus))
             {
                 if (tokens.Length < 2) continue;
                 using var scope = NewDisposeScope();
@@ -220,8 +329,7 @@ public sealed class TrainingLoop : IDisposable
             }
             if (weight > 0) losses[corpus] = sum / weight;
         }
-        evaluations.Add(new TaskEvaluation(finishedTask, trainer.Step, losses));
-        progress = progress with { Evaluations = [.. evaluations] };
+        return losses;
     }
 
     public void Dispose()

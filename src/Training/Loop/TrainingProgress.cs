@@ -1,23 +1,41 @@
 namespace Streaming.Training.Loop;
 
 /// <summary>An immutable snapshot of the loop, published after every step for status queries from any thread.</summary>
-public sealed record TrainingProgress(
-    long Step,
-    double Loss,
-    double FirstLoss,
-    double LearningRate,
-    string Phase,
-    double TokensPerSecond,
-    IReadOnlyDictionary<string, long> TokensTrained,
-    IReadOnlyDictionary<string, long> NextSequence,
-    string Device,
-    IReadOnlyList<TaskEvaluation> Evaluations,
-    CheckpointReport? LastCheckpoint,
-    string? Error)
+public sealed record TrainingProgress
 {
-    /// <summary>The newest release: the folder of the last annealed branch's weights.</summary>
-    public string? LastRelease { get; init; }
+    /// <summary>Optimizer steps of the main trajectory (branch steps are undone when the branch returns to its fork).</summary>
+    public long Step { get; init; }
+    public double Loss { get; init; } = double.NaN;
+    public double FirstLoss { get; init; } = double.NaN;
+    public double LearningRate { get; init; }
+    public string Phase { get; init; } = "idle";
+    public double TokensPerSecond { get; init; }
 
-    public static readonly TrainingProgress Empty = new(0, double.NaN, double.NaN, 0, "idle", 0,
-        new Dictionary<string, long>(), new Dictionary<string, long>(), "", [], null, null);
+    /// <summary>Tokens of each corpus trained on the main trajectory (or consumed by a paper-protocol branch).</summary>
+    public IReadOnlyDictionary<string, long> TokensTrained { get; init; } = new Dictionary<string, long>();
+    public IReadOnlyDictionary<string, long> NextSequence { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>Tokens of earlier corpora replayed into batches (on top of the new tokens).</summary>
+    public long ReplayTokens { get; init; }
+    public string Device { get; init; } = "";
+    public IReadOnlyList<TaskEvaluation> Evaluations { get; init; } = [];
+    public IReadOnlyList<ReleaseReport> Releases { get; init; } = [];
+    public CheckpointReport? LastCheckpoint { get; init; }
+
+    /// <summary>The newest release: the folder of the last annealed branch's weights.</summary>
+    public string? LastRelease => Releases.Count > 0 ? Releases[^1].Path : null;
+
+    /// <summary>The id of the last on-demand anneal released (0: none).</summary>
+    public long AnnealsDone { get; init; }
+
+    /// <summary>An on-demand anneal asked for and not released yet.</summary>
+    public AnnealRequest? PendingAnneal { get; init; }
+    /// <summary>The open anneal branch, if any.</summary>
+    public BranchProgress? Branch { get; init; }
+    public string? Error { get; init; }
+
+    public static readonly TrainingProgress Empty = new();
 }
+
+/// <summary>An open anneal branch: its mode (paper-protocol or on-demand), steps taken and length.</summary>
+public sealed record BranchProgress(string Mode, long Steps, long Length);

@@ -30,7 +30,7 @@ public sealed class TrainingLoopTests : IDisposable
             QueueCapacity = 2 * BlocksPerTask,
             CheckpointDirectory = Path.Combine(folder, "checkpoints"),
             CheckpointEvery = 3,
-            ValidationBlocks = corpus => blocks[corpus].Take(1),
+            Data = new InMemoryCorpora(blocks),
         });
         foreach (var (corpus, list) in blocks)
             for (var i = 0; i < list.Count; i++)
@@ -50,6 +50,103 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.True(Directory.GetDirectories(Path.Combine(folder, "checkpoints")).Length <= 2, "old checkpoints are removed");
     }
 
+    [Fact]
+    public void OnDemandAnnealReleasesAndLeavesTheMainTrajectoryAsIfNothingHappened()
+    {
+        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
+        var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
+
+        TrainingProgress Train(bool anneal)
+        {
+            using var loop = new TrainingLoop(Options(blocks, schedule, Path.Combine(folder, anneal ? "with" : "without")));
+            for (var i = 0; i < 3; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+            WaitUntil(loop, p => p.Step == 3);
+            if (anneal) loop.RequestAnneal(new AnnealRequest(1, 2));
+            for (var i = 3; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+            return WaitUntil(loop, p => p.Evaluations.Count == 1);
+        }
+
+        var plain = Train(anneal: false);
+        var annealed = Train(anneal: true);
+
+        Assert.True(annealed.Error is null, annealed.Error);
+        var release = Assert.Single(annealed.Releases);
+        Assert.Equal("on-demand", release.Mode);
+        Assert.Equal(3 + 2, release.Step);   // forked after 3 main steps, then 2 branch steps
+        Assert.True(Directory.Exists(release.Path), release.Path);
+        Assert.Equal(["a"], release.Loss.Keys);
+        Assert.Equal(1, annealed.AnnealsDone);
+        Assert.Null(annealed.PendingAnneal);
+        // The branch borrowed blocks 3 and 4; the main trajectory trained them itself after it, bit for bit as without the branch.
+        Assert.Equal(BlocksPerTask, annealed.Step);
+        Assert.Equal(blocks["a"].Sum(b => b.Length), annealed.TokensTrained["a"]);
+        Assert.Equal(plain.Loss, annealed.Loss);
+        Assert.Equal(plain.Evaluations[0].Loss["a"], annealed.Evaluations[0].Loss["a"]);
+        Assert.Empty(plain.Releases);
+    }
+
+    [Fact]
+    public void AnOnDemandAnnealAlreadyReleasedIsNotRepeatedAfterAResume()
+    {
+        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
+        var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
+        var options = Options(blocks, schedule, folder) with { PendingAnneal = new AnnealRequest(1, 2), CheckpointEvery = 1 };
+        string checkpoint;
+        using (var loop = new TrainingLoop(options))
+        {
+            for (var i = 0; i < 4; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+            var first = WaitUntil(loop, p => p.Step == 4 && p.LastCheckpoint?.Step == 4);
+            Assert.True(first.Error is null, first.Error);
+            Assert.Single(first.Releases);
+            checkpoint = first.LastCheckpoint!.Path;
+        }
+        // The grain still held the request when the silo died: the resumed loop sees it was released and ignores it.
+        using var resumed = new TrainingLoop(options with { ResumeFrom = checkpoint });
+        for (var i = 4; i < BlocksPerTask; i++) Assert.True(resumed.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+        var after = WaitUntil(resumed, p => p.Evaluations.Count == 1);
+        Assert.True(after.Error is null, after.Error);
+        Assert.Single(after.Releases);
+        Assert.Null(after.PendingAnneal);
+        Assert.Equal(blocks["a"].Sum(b => b.Length), after.TokensTrained["a"]);
+    }
+
+    [Fact]
+    public void ReplayMixesEarlierCorporaIntoLaterTasksOnly()
+    {
+        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var blocks = new Dictionary<string, List<int[]>>
+        {
+            ["a"] = Blocks(text, 0),
+            ["b"] = Blocks(text, BlocksPerTask * BlockTokens),
+        };
+        var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
+        using var loop = new TrainingLoop(Options(blocks, schedule, folder) with { ReplayFraction = 0.25 });
+        for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+        var afterA = WaitUntil(loop, p => p.Evaluations.Count == 1);
+        Assert.Equal(0, afterA.ReplayTokens);   // nothing earlier to replay during the first task
+        for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("b", i, blocks["b"][i], BlocksPerTask)));
+        var afterB = WaitUntil(loop, p => p.Evaluations.Count == 2);
+
+        Assert.True(afterB.Error is null, afterB.Error);
+        // Blocks of 2 rows get round(0.25 * 2 / 0.75) = 1 replay row of at most context + 1 tokens from "a" per step.
+        Assert.InRange(afterB.ReplayTokens, BlocksPerTask * 2, BlocksPerTask * (Context + 1));
+        Assert.Equal(blocks["b"].Sum(b => b.Length), afterB.TokensTrained["b"]);
+        Assert.Equal(2 * BlocksPerTask, afterB.Step);
+    }
+
+    TrainingLoopOptions Options(Dictionary<string, List<int[]>> blocks, ScheduleConfig schedule, string root) => new()
+    {
+        Model = new GptConfig(2, 32, 2, Context, 256),
+        Torch = new TorchOptions { Device = "cpu" },
+        Schedule = schedule,
+        QueueCapacity = 2 * BlocksPerTask,
+        CheckpointDirectory = Path.Combine(root, "checkpoints"),
+        CheckpointEvery = 4,
+        Data = new InMemoryCorpora(blocks),
+    };
+
     static List<int[]> Blocks(byte[] text, int offset) =>
         [.. Enumerable.Range(0, BlocksPerTask).Select(i => text.Skip(offset + i * BlockTokens).Take(BlockTokens).Select(b => (int)b).ToArray())];
 
@@ -61,4 +158,12 @@ public sealed class TrainingLoopTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
+}
+
+/// <summary>Corpora held in memory: the first block of each is its validation set.</summary>
+sealed class InMemoryCorpora(Dictionary<string, List<int[]>> blocks) : ICorpusData
+{
+    public IEnumerable<int[]> ValidationBlocks(string corpus) => blocks[corpus].Take(1);
+    public long TrainBlockCount(string corpus) => blocks[corpus].Count;
+    public int[] ReadTrainBlock(string corpus, long sequence) => blocks[corpus][(int)sequence];
 }
