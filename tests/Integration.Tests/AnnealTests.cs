@@ -1,0 +1,84 @@
+using Orleans.TestingHost;
+using Streaming.Grains;
+using Streaming.Training.Data;
+using Streaming.Training.Model;
+using Streaming.Training.Native;
+using Streaming.Training.Schedules;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>An on-demand release through the trainer grain while the run trains on, with exact token counts after it.</summary>
+public sealed class AnnealTests : IAsyncLifetime
+{
+    readonly string data = Directory.CreateTempSubdirectory("streaming-anneal-").FullName;
+    InProcessTestCluster cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) => silo.AddStreaming(o =>
+        {
+            o.DataDirectory = data;
+            o.Storage = "memory";
+            o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
+            o.Model = new GptConfig(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
+            o.BlockTokens = 4 * 32 + 1;
+            o.CheckpointEvery = 5;
+            o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4 };
+        }));
+        cluster = builder.Build();
+        await cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await cluster.DisposeAsync();
+        Directory.Delete(data, recursive: true);
+    }
+
+    [Fact]
+    public async Task OnDemandAnnealYieldsAnEvaluatedReleaseAndLosesNoToken()
+    {
+        var trainer = cluster.Client.GetGrain<ITrainerGrain>("anneal");
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.AnnealAsync(3));
+        Assert.Contains("no corpora yet", refused.Message);
+
+        var text = Path.Combine(data, "english.jsonl");
+        await File.WriteAllLinesAsync(text, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(6));
+        var corpus = await cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("anneal", text));
+        Assert.True(corpus.Blocks > 60, $"only {corpus.Blocks} blocks");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => trainer.AnnealAsync(0));
+        var tooLong = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.AnnealAsync((int)corpus.Blocks + 1));
+        Assert.Contains("left to train", tooLong.Message);
+
+        await WaitFor(trainer, s => s.Step >= 5);
+        var ticket = await trainer.AnnealAsync(4);
+        Assert.Equal(1, ticket.Id);
+        var twice = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.AnnealAsync(4));
+        Assert.Contains("already has an on-demand anneal", twice.Message);
+
+        var status = await WaitFor(trainer, s => s.Corpora[0].TokensTrained == corpus.Tokens && s.Evaluations.Count == 1 && s.PendingAnnealSteps is null);
+        var release = Assert.Single(status.Releases);
+        Assert.Equal("on-demand", release.Mode);
+        Assert.True(Directory.Exists(release.Path), release.Path);
+        Assert.Equal(release.Path, status.LastRelease);
+        Assert.InRange(release.Loss["english"], 0.5, status.FirstLoss);
+        // Every block trained once on the main trajectory: the branch's four were trained again after it.
+        Assert.Equal(corpus.Blocks, status.Step);
+        Assert.Null(status.Branch);
+    }
+
+    static async Task<RunStatus> WaitFor(ITrainerGrain trainer, Func<RunStatus, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            var status = await trainer.GetStatusAsync();
+            Assert.DoesNotContain("failed", status.Phase);
+            if (condition(status)) return status;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"run stuck at step {status.Step}, phase {status.Phase}");
+            await Task.Delay(200);
+        }
+    }
+}
