@@ -204,7 +204,7 @@ public sealed class TrainingLoop : IDisposable
         var p = progress;
         progress = p with
         {
-            Step = trainer.Step, Loss = loss, FirstLoss = double.IsNaN(p.FirstLoss) ? loss : p.FirstLoss, LearningRate = learningRate,
+            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, Loss = loss, FirstLoss = double.IsNaN(p.FirstLoss) ? loss : p.FirstLoss, LearningRate = learningRate,
             Phase = phase,
             Branch = schedule.InBranch ? new BranchProgress(BranchMode, schedule.BranchSteps, schedule.BranchLength) : null,
             TokensPerSecond = p.TokensPerSecond == 0 ? rate : 0.9 * p.TokensPerSecond + 0.1 * rate,
@@ -297,7 +297,7 @@ public sealed class TrainingLoop : IDisposable
         checkpoints.Enqueue(path);
         progress = new TrainingProgress
         {
-            Step = trainer.Step, FirstLoss = saved.FirstLoss ?? double.NaN, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
+            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, FirstLoss = saved.FirstLoss ?? double.NaN, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
             TokensTrained = new Dictionary<string, long>(tokensTrained), NextSequence = new Dictionary<string, long>(nextSequence),
             ReplayTokens = replayTokens, Evaluations = [.. evaluations], Releases = [.. releases], AnnealsDone = annealsDone,
             LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)),

@@ -5,6 +5,9 @@ public sealed record TrainingProgress
 {
     /// <summary>Optimizer steps of the main trajectory (branch steps are undone when the branch returns to its fork).</summary>
     public long Step { get; init; }
+
+    /// <summary>Optimizer steps executed in all, main and branch alike (the schedule's step counter; never goes back).</summary>
+    public long StepsExecuted { get; init; }
     public double Loss { get; init; } = double.NaN;
     public double FirstLoss { get; init; } = double.NaN;
     public double LearningRate { get; init; }
