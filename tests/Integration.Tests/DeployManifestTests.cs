@@ -1,0 +1,396 @@
+using System.Collections.Concurrent;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>
+/// deploy/k8s rendered as `kubectl apply -k` would (kustomize runs offline; no API server here) and checked
+/// against the built silo: its flags, its default ports, its health endpoint.
+/// </summary>
+public partial class DeployManifestTests
+{
+    const string WithGpu = "deploy/k8s";
+    const string CpuOnly = "deploy/k8s/overlays/cpu-only";
+    const string SiloComponent = "silo";
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void RendersWithRedisSharedVolumeAndCpuSilos(string folder)
+    {
+        var m = Manifests.Of(folder);
+        Assert.All(m.Documents, d =>
+        {
+            Assert.NotNull(Scalar(d, "apiVersion"));
+            Assert.NotNull(Scalar(d, "metadata", "name"));
+        });
+        var redis = m.Workloads.Single(w => Scalar(w.PodLabels, "app.kubernetes.io/component") == "redis");
+        Assert.Equal("1", Scalar(redis.Doc, "spec", "replicas"));
+        var cpu = m.Workload("streaming-cpu");
+        Assert.Equal("2", Scalar(cpu.Doc, "spec", "replicas"));
+        Assert.Contains(m.Silos, s => s.Workload == cpu);
+    }
+
+    [Fact]
+    public void GpuSiloRequestsOneGpuOnGpuNodesAndTrainsOnCuda()
+    {
+        var m = Manifests.Of(WithGpu);
+        var gpu = m.Silos.Single(s => s.Workload.Name == "streaming-gpu");
+        Assert.Equal("1", Scalar(gpu.Workload.Doc, "spec", "replicas"));
+        Assert.Equal("1", Scalar(gpu.Container, "resources", "limits", "nvidia.com/gpu"));
+        // Kubernetes requires an extended resource's request, when given, to equal its limit.
+        var request = Scalar(gpu.Container, "resources", "requests", "nvidia.com/gpu");
+        Assert.True(request is null or "1", $"GPU request {request} differs from the limit");
+        Assert.Equal("cuda", gpu.Flag("--device"));
+        Assert.False(string.IsNullOrWhiteSpace(gpu.Flag("--libtorch")));
+        var pod = gpu.Workload.PodSpec;
+        var selectsGpuNodes = At(pod, "nodeSelector") is YamlMappingNode { Children.Count: > 0 } || At(pod, "affinity", "nodeAffinity") is not null;
+        Assert.True(selectsGpuNodes, "the GPU silo has no node selector or node affinity for GPU nodes");
+        Assert.Contains(Items(pod, "tolerations"), t => Scalar(t, "key") == "nvidia.com/gpu");
+        // Only the GPU silo asks for a GPU.
+        Assert.All(m.Silos.Where(s => s != gpu), s => Assert.Null(At(s.Container, "resources", "limits", "nvidia.com/gpu")));
+    }
+
+    [Fact]
+    public void GpuSiloPointsAtTheLibTorchTheCudaImageCarries()
+    {
+        var containerfile = File.ReadAllText(Path.Combine(Manifests.RepositoryRoot, "deploy/container/Containerfile.cuda"));
+        var variable = LibTorchVariable().Match(containerfile);
+        Assert.True(variable.Success, "Containerfile.cuda sets no STREAMING_LIBTORCH");
+        var gpu = Manifests.Of(WithGpu).Silos.Single(s => s.Workload.Name == "streaming-gpu");
+        Assert.Equal(variable.Groups[1].Value, gpu.Flag("--libtorch"));
+        // The CUDA image must not carry the bundled CPU libtorch next to the CUDA one.
+        Assert.Contains("-p:TorchNative=external", containerfile);
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void EverySiloFlagIsOneTheBuiltSiloAccepts(string folder)
+    {
+        var accepted = SiloHelp.Value.Flags;
+        var silos = Manifests.Of(folder).Silos;
+        Assert.NotEmpty(silos);
+        foreach (var silo in silos)
+        {
+            var unknown = silo.Args.Where(a => a.StartsWith("--")).Select(a => a.Split('=')[0]).Where(f => !accepted.Contains(f)).ToList();
+            Assert.True(unknown.Count == 0,
+                $"{silo.Workload.Name} passes {string.Join(", ", unknown)}, which `streaming-silo --help` does not list ({string.Join(" ", accepted)})");
+        }
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void SilosJoinTheRedisClusterWithTheirPodAddressAndShareData(string folder)
+    {
+        var m = Manifests.Of(folder);
+        foreach (var silo in m.Silos)
+        {
+            // The kubelet leaves an undefined $(VAR) in the args as it is: every one must be a container variable.
+            foreach (Match reference in Reference().Matches(string.Join(" ", silo.Args)))
+                Assert.True(silo.Env.ContainsKey(reference.Groups[1].Value), $"{silo.Workload.Name}: $({reference.Groups[1].Value}) is not defined in env");
+            Assert.Equal("redis", silo.Flag("--cluster"));
+            Assert.Equal("redis", silo.Flag("--storage"));
+
+            var redis = silo.Resolve(silo.Flag("--redis"));
+            var (host, port) = (redis.Split(':')[0], redis.Split(':')[^1]);
+            var service = m.Service(host);
+            Assert.Contains(Items(service, "spec", "ports"), p => Scalar(p, "port") == port);
+            var redisPods = m.Workloads.Where(w => Selects(service, w)).ToList();
+            Assert.Contains(redisPods, w => w.Containers.Any(c => Scalar(c, "image")?.Contains("redis") == true));
+
+            Assert.Equal("$(POD_IP)", silo.Flag("--advertise-ip"));
+            Assert.Equal("status.podIP", Scalar(silo.Env["POD_IP"], "valueFrom", "fieldRef", "fieldPath"));
+
+            var data = silo.Flag("--data");
+            Assert.Equal("/data", data);
+            var claim = m.ClaimMountedAt(silo, data!);
+            Assert.Contains(Items(claim, "spec", "accessModes"), a => ((YamlScalarNode)a).Value == "ReadWriteMany");
+        }
+        // One volume for all: a trainer that fails over finds the checkpoints its predecessor wrote.
+        Assert.Single(m.Silos.Select(s => Scalar(m.ClaimMountedAt(s, "/data"), "metadata", "name")).Distinct());
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void ContainerPortsAndProbesMatchTheSilo(string folder)
+    {
+        var help = SiloHelp.Value;
+        // The contract (design.md): HTTP 8080, silo 11111, gateway 30000 unless a flag says otherwise.
+        Assert.Equal((8080, 11111, 30000), (help.Default("--http-port"), help.Default("--silo-port"), help.Default("--gateway-port")));
+        foreach (var silo in Manifests.Of(folder).Silos)
+        {
+            var http = silo.Port("--http-port", help);
+            var ports = Items(silo.Container, "ports").ToDictionary(p => Scalar(p, "name") ?? "", p => int.Parse(Scalar(p, "containerPort")!));
+            Assert.Equal(http, ports["http"]);
+            Assert.Equal(silo.Port("--silo-port", help), ports["silo"]);
+            Assert.Equal(silo.Port("--gateway-port", help), ports["gateway"]);
+
+            foreach (var probe in new[] { "readinessProbe", "livenessProbe" })
+                Assert.NotNull(At(silo.Container, probe));
+            foreach (var probe in new[] { "startupProbe", "readinessProbe", "livenessProbe" }.Where(p => At(silo.Container, p) is not null))
+            {
+                Assert.Equal("/health", Scalar(silo.Container, probe, "httpGet", "path"));
+                var port = Scalar(silo.Container, probe, "httpGet", "port")!;
+                Assert.Equal(http, int.TryParse(port, out var number) ? number : ports[port]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void SiloServiceExposesThePortsAndIsScrapedByPrometheus(string folder)
+    {
+        var m = Manifests.Of(folder);
+        var help = SiloHelp.Value;
+        var service = m.Documents.Single(d => Scalar(d, "kind") == "Service" && m.Silos.All(s => Selects(d, s.Workload)));
+        var ports = Items(service, "spec", "ports").Select(p => int.Parse(Scalar(p, "port")!)).ToHashSet();
+        Assert.Superset(new HashSet<int> { help.Default("--http-port"), help.Default("--silo-port"), help.Default("--gateway-port") }, ports);
+        Assert.Equal("true", Scalar(service, "metadata", "annotations", "prometheus.io/scrape"));
+        Assert.Equal("/metrics", Scalar(service, "metadata", "annotations", "prometheus.io/path"));
+        Assert.All(m.Silos, s => Assert.Equal(s.Port("--http-port", help).ToString(), Scalar(service, "metadata", "annotations", "prometheus.io/port")));
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void EveryContainerRunsAsNonRootWithRequestsAndLimits(string folder)
+    {
+        foreach (var workload in Manifests.Of(folder).Workloads)
+            foreach (var container in workload.Containers)
+            {
+                var nonRoot = Scalar(container, "securityContext", "runAsNonRoot") ?? Scalar(workload.PodSpec, "securityContext", "runAsNonRoot");
+                Assert.True(nonRoot == "true", $"{workload.Name}/{Scalar(container, "name")} may run as root");
+                Assert.Equal("false", Scalar(container, "securityContext", "allowPrivilegeEscalation"));
+                Assert.NotNull(Scalar(container, "resources", "requests", "memory"));
+                Assert.NotNull(Scalar(container, "resources", "limits", "memory"));
+            }
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void RedisAppendsToAPersistentVolume(string folder)
+    {
+        var m = Manifests.Of(folder);
+        var redis = m.Workloads.Single(w => Scalar(w.PodLabels, "app.kubernetes.io/component") == "redis");
+        var container = redis.Containers.Single();
+        var args = Items(container, "args").Select(a => ((YamlScalarNode)a).Value!).ToList();
+        Assert.Equal("yes", args[args.IndexOf("--appendonly") + 1]);
+        var dir = args[args.IndexOf("--dir") + 1];
+        var mount = Items(container, "volumeMounts").Single(v => Scalar(v, "mountPath") == dir);
+        var volume = Items(redis.PodSpec, "volumes").Single(v => Scalar(v, "name") == Scalar(mount, "name"));
+        Assert.NotNull(m.Claim(Scalar(volume, "persistentVolumeClaim", "claimName")!));
+    }
+
+    [Fact]
+    public void CpuOnlyOverlayRequestsNoGpuAndTrainsOnCpuSilos()
+    {
+        var m = Manifests.Of(CpuOnly);
+        foreach (var workload in m.Workloads)
+            foreach (var container in workload.Containers)
+            {
+                Assert.Null(At(container, "resources", "limits", "nvidia.com/gpu"));
+                Assert.Null(At(container, "resources", "requests", "nvidia.com/gpu"));
+            }
+        Assert.DoesNotContain(m.Workloads, w => At(w.PodSpec, "nodeSelector") is YamlMappingNode s && s.Children.Keys.Any(k => k.ToString().StartsWith("nvidia.com/")));
+        Assert.NotEmpty(m.Silos);
+        Assert.All(m.Silos, s => Assert.NotEqual("cuda", s.Flag("--device")));
+    }
+
+    // ---- the rendered manifests ----
+
+    static bool Selects(YamlNode service, Workload workload) =>
+        At(service, "spec", "selector") is YamlMappingNode selector && selector.Children.Count > 0 &&
+        selector.Children.All(kv => Scalar(workload.PodLabels, kv.Key.ToString()) == kv.Value.ToString());
+
+    static YamlNode? At(YamlNode? node, params string[] path)
+    {
+        foreach (var key in path)
+        {
+            if (node is not YamlMappingNode map || !map.Children.TryGetValue(new YamlScalarNode(key), out node)) return null;
+        }
+        return node;
+    }
+
+    static string? Scalar(YamlNode? node, params string[] path) => (At(node, path) as YamlScalarNode)?.Value;
+
+    static IEnumerable<YamlNode> Items(YamlNode? node, params string[] path) => At(node, path) is YamlSequenceNode s ? s.Children : [];
+
+    sealed record Workload(string Name, YamlMappingNode Doc)
+    {
+        public YamlNode PodSpec => At(Doc, "spec", "template", "spec")!;
+        public YamlNode? PodLabels => At(Doc, "spec", "template", "metadata", "labels");
+        public IEnumerable<YamlNode> Containers => Items(PodSpec, "containers");
+    }
+
+    /// <summary>A silo container: its args as written and its environment (which $(VAR) in args refer to).</summary>
+    sealed record Silo(Workload Workload, YamlNode Container, Manifests Manifests)
+    {
+        public IReadOnlyList<string> Args => Items(Container, "args").Select(a => ((YamlScalarNode)a).Value!).ToList();
+
+        public IReadOnlyDictionary<string, YamlNode> Env =>
+            Items(Container, "env").ToDictionary(e => Scalar(e, "name")!, e => e);
+
+        /// <summary>The value after a flag, as written (null when the flag is absent).</summary>
+        public string? Flag(string name)
+        {
+            var args = Args;
+            var at = args.ToList().IndexOf(name);
+            return at >= 0 && at + 1 < args.Count ? args[at + 1] : null;
+        }
+
+        /// <summary>Expands $(VAR) from literal values and ConfigMap keys, as the kubelet will.</summary>
+        public string Resolve(string? value)
+        {
+            Assert.NotNull(value);
+            return Reference().Replace(value, match =>
+            {
+                var env = Env[match.Groups[1].Value];
+                if (Scalar(env, "value") is { } literal) return literal;
+                var name = Scalar(env, "valueFrom", "configMapKeyRef", "name");
+                Assert.True(name is not null, $"$({match.Groups[1].Value}) is neither a value nor a ConfigMap key");
+                var map = Manifests.Documents.Single(d => Scalar(d, "kind") == "ConfigMap" && Scalar(d, "metadata", "name") == name);
+                return Scalar(map, "data", Scalar(env, "valueFrom", "configMapKeyRef", "key")!)
+                    ?? throw new Xunit.Sdk.XunitException($"ConfigMap {name} has no key for $({match.Groups[1].Value})");
+            });
+        }
+
+        /// <summary>The port a flag sets, or the silo's default for it.</summary>
+        public int Port(string flag, SiloHelp help) => Flag(flag) is { } given ? int.Parse(Resolve(given)) : help.Default(flag);
+    }
+
+    sealed class Manifests
+    {
+        static readonly ConcurrentDictionary<string, Manifests> Rendered = new();
+        public static readonly string RepositoryRoot = FindRoot();
+
+        public IReadOnlyList<YamlMappingNode> Documents { get; }
+        public IReadOnlyList<Workload> Workloads { get; }
+        public IReadOnlyList<Silo> Silos { get; }
+
+        Manifests(string yaml)
+        {
+            var stream = new YamlStream();
+            stream.Load(new StringReader(yaml));
+            Documents = stream.Documents.Select(d => (YamlMappingNode)d.RootNode).ToList();
+            Workloads = Documents.Where(d => Scalar(d, "kind") is "Deployment" or "StatefulSet")
+                .Select(d => new Workload(Scalar(d, "metadata", "name")!, d)).ToList();
+            Silos = Workloads.Where(w => Scalar(w.PodLabels, "app.kubernetes.io/component") == SiloComponent)
+                .SelectMany(w => w.Containers.Select(c => new Silo(w, c, this))).ToList();
+        }
+
+        public static Manifests Of(string folder) => Rendered.GetOrAdd(folder, f => new Manifests(Kustomize(f)));
+
+        public Workload Workload(string name) => Workloads.Single(w => w.Name == name);
+
+        public YamlMappingNode Service(string name) =>
+            Documents.Single(d => Scalar(d, "kind") == "Service" && Scalar(d, "metadata", "name") == name);
+
+        public YamlMappingNode? Claim(string name) =>
+            Documents.SingleOrDefault(d => Scalar(d, "kind") == "PersistentVolumeClaim" && Scalar(d, "metadata", "name") == name);
+
+        /// <summary>The PersistentVolumeClaim a silo mounts at a path (fails when that path is not on a claim).</summary>
+        public YamlMappingNode ClaimMountedAt(Silo silo, string path)
+        {
+            var mount = Items(silo.Container, "volumeMounts").SingleOrDefault(v => Scalar(v, "mountPath") == path);
+            Assert.True(mount is not null, $"{silo.Workload.Name} mounts nothing at {path}");
+            var volume = Items(silo.Workload.PodSpec, "volumes").Single(v => Scalar(v, "name") == Scalar(mount, "name"));
+            var claim = Scalar(volume, "persistentVolumeClaim", "claimName");
+            Assert.True(claim is not null, $"{silo.Workload.Name}: {path} is not a persistent volume");
+            return Claim(claim) ?? throw new Xunit.Sdk.XunitException($"no PersistentVolumeClaim {claim}");
+        }
+
+        static string Kustomize(string folder)
+        {
+            var start = new ProcessStartInfo("kubectl", ["kustomize", folder])
+            {
+                WorkingDirectory = RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true,
+            };
+            Process process;
+            try
+            {
+                process = Process.Start(start)!;
+            }
+            catch (Win32Exception e)
+            {
+                throw new InvalidOperationException($"kubectl is needed to render {folder} (kubectl kustomize works offline): {e.Message}");
+            }
+            using (process)
+            {
+                var stdout = process.StandardOutput.ReadToEndAsync();
+                var stderr = process.StandardError.ReadToEndAsync();
+                if (!process.WaitForExit(60_000))
+                {
+                    process.Kill(entireProcessTree: true);
+                    throw new TimeoutException($"kubectl kustomize {folder} did not finish within a minute");
+                }
+                Assert.True(process.ExitCode == 0, $"kubectl kustomize {folder} failed: {stderr.Result}");
+                Assert.False(string.IsNullOrWhiteSpace(stdout.Result), $"kubectl kustomize {folder} rendered nothing");
+                return stdout.Result;
+            }
+        }
+
+        static string FindRoot()
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Streaming.sln"))) return dir.FullName;
+            throw new InvalidOperationException($"no Streaming.sln above {AppContext.BaseDirectory}");
+        }
+    }
+
+    /// <summary>What the built silo's --help lists: its long flags and their defaults.</summary>
+    sealed partial class SiloHelp
+    {
+        static readonly Lazy<SiloHelp> Once = new(Read);
+        public static SiloHelp Value => Once.Value;
+
+        public IReadOnlySet<string> Flags { get; }
+        readonly Dictionary<string, string> defaults;
+
+        SiloHelp(IReadOnlySet<string> flags, Dictionary<string, string> defaults) => (Flags, this.defaults) = (flags, defaults);
+
+        public int Default(string flag) =>
+            defaults.TryGetValue(flag, out var value) ? int.Parse(value) : throw new Xunit.Sdk.XunitException($"`streaming-silo --help` shows no default for {flag}");
+
+        static SiloHelp Read()
+        {
+            var (code, stdout, stderr) = Executables.Run(Executables.Silo, "--help");
+            Assert.True(code == 0, $"streaming-silo --help exited {code}: {stderr}");
+            var flags = new HashSet<string>();
+            var defaults = new Dictionary<string, string>();
+            // Option lines: "  -?, -h, --help   Description" or "  --http-port <http-port>   Description [default: 8080]".
+            foreach (var line in stdout.Split('\n').Select(l => l.TrimEnd()).Where(l => l.StartsWith("  -")))
+            {
+                var names = OptionColumn().Match(line).Groups[1].Value;
+                var longNames = LongFlag().Matches(names).Select(m => m.Value).ToList();
+                flags.UnionWith(longNames);
+                if (DefaultValue().Match(line) is { Success: true } d)
+                    foreach (var name in longNames) defaults[name] = d.Groups[1].Value;
+            }
+            Assert.Contains("--data", flags);
+            return new SiloHelp(flags, defaults);
+        }
+
+        [GeneratedRegex(@"^\s+(\S.*?)(?:\s{2,}|$)")]
+        private static partial Regex OptionColumn();
+
+        [GeneratedRegex(@"--[a-z0-9][a-z0-9-]*")]
+        private static partial Regex LongFlag();
+
+        [GeneratedRegex(@"\[default: ([^\]]+)\]$")]
+        private static partial Regex DefaultValue();
+    }
+
+    [GeneratedRegex(@"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")]
+    private static partial Regex Reference();
+
+    [GeneratedRegex(@"STREAMING_LIBTORCH=(\S+)")]
+    private static partial Regex LibTorchVariable();
+}
