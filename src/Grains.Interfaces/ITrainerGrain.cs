@@ -26,7 +26,9 @@ public sealed record RunStatus(
     [property: Id(8)] IReadOnlyList<CorpusProgress> Corpora,
     [property: Id(9)] string Device,
     [property: Id(10)] double FirstLoss,
-    [property: Id(11)] IReadOnlyList<TaskLosses> Evaluations);
+    [property: Id(11)] IReadOnlyList<TaskLosses> Evaluations,
+    // The silo hosting the trainer (its address), so operators and tests can see where training runs.
+    [property: Id(12)] string Silo);
 
 /// <summary>Validation loss per corpus right after a task finished: one row of the run's loss matrix.</summary>
 [GenerateSerializer, Immutable]
