@@ -47,6 +47,8 @@ public sealed record RunStatus(
     [property: Id(9)] string Device,
     [property: Id(10)] double FirstLoss,
     [property: Id(11)] IReadOnlyList<TaskLosses> Evaluations,
+    // The silo hosting the trainer (its address), so operators and tests can see where training runs.
+    [property: Id(12)] string Silo,
     [property: Id(13)] IReadOnlyList<ReleaseInfo> Releases,
     [property: Id(14)] long ReplayTokens,
     [property: Id(15)] int? PendingAnnealSteps,

@@ -15,6 +15,19 @@ public sealed class StreamingOptions
 
     /// <summary>The Redis server(s) for <c>Storage = "redis"</c>, in StackExchange.Redis syntax, e.g. <c>redis:6379</c>.</summary>
     public string? RedisConnectionString { get; set; }
+
+    /// <summary>This silo's device label, <c>cuda</c> or <c>cpu</c> (silo metadata <c>streaming.accelerator</c>): trainers
+    /// go to cuda silos when the cluster has any. The host sets it from the device libtorch initialized.</summary>
+    public string Accelerator { get; set; } = "cpu";
+
+    /// <summary>Where reminders live: memory (one silo; lost with it) or redis (<see cref="RedisConnectionString"/>,
+    /// shared, so a surviving silo wakes the trainers of a dead one).</summary>
+    public string Reminders { get; set; } = "memory";
+
+    /// <summary>Period of the reminder that keeps a run with unfinished work alive (and wakes it elsewhere after a
+    /// silo failure). Orleans refuses periods under <c>ReminderOptions.MinimumReminderPeriod</c> (1 minute by default).</summary>
+    public TimeSpan KeepAlivePeriod { get; set; } = TimeSpan.FromMinutes(1);
+
     public TorchOptions Torch { get; set; } = new();
     public GptConfig Model { get; set; } = GptConfig.Tiny;
     /// <summary>The learning-rate schedule of new runs: infinite by default, with rates for small models.</summary>

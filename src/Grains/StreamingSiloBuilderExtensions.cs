@@ -1,7 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Placement;
+using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.Streams;
 using StackExchange.Redis;
 using Streaming.Grains.Persistence;
+using Streaming.Grains.Placement;
 
 namespace Streaming.Grains;
 
@@ -10,6 +13,9 @@ public static class StreamingSiloBuilderExtensions
 {
     /// <summary>The grain-state choices of <see cref="StreamingOptions.Storage"/>.</summary>
     public static readonly IReadOnlyList<string> StorageKinds = ["sqlite", "redis", "memory"];
+
+    /// <summary>The reminder-service choices of <see cref="StreamingOptions.Reminders"/>.</summary>
+    public static readonly IReadOnlyList<string> ReminderKinds = ["memory", "redis"];
 
     /// <summary>Adds Streaming's grains' needs. <paramref name="configure"/> is also run once here, on fresh options,
     /// to pick the grain storage (<see cref="StreamingOptions.Storage"/>); a bad choice throws <see cref="ArgumentException"/>
@@ -20,6 +26,8 @@ public static class StreamingSiloBuilderExtensions
         var options = new StreamingOptions();
         configure(options);
         silo.AddStreamingStorage(options);
+        silo.AddStreamingReminders(options);
+        silo.AddStreamingPlacement(options);
         // Trainers subscribe implicitly (stream key = run), so no pub-sub store is needed.
         silo.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
         silo.AddStartupTask(RunResumer.ResumeAllAsync);
@@ -36,13 +44,41 @@ public static class StreamingSiloBuilderExtensions
                 silo.AddSqliteGrainStorage(StreamNames.Storage, o => o.DatabasePath = path);
                 break;
             case "redis":
-                var redis = ConfigurationOptions.Parse(options.RedisConnectionString!);
+                var redis = ParseRedis(options.RedisConnectionString, "grain storage 'redis'");
                 silo.AddRedisGrainStorage(StreamNames.Storage, o => o.ConfigurationOptions = redis.Clone());
                 break;
             default:
                 silo.AddMemoryGrainStorage(StreamNames.Storage);
                 break;
         }
+        return silo;
+    }
+
+    /// <summary>Registers the reminder service that keeps trainers alive (see TrainerGrain.Failover.cs).</summary>
+    public static ISiloBuilder AddStreamingReminders(this ISiloBuilder silo, StreamingOptions options)
+    {
+        var kind = options.Reminders?.Trim().ToLowerInvariant();
+        if (kind is null || !ReminderKinds.Contains(kind))
+            throw new ArgumentException($"unknown reminder service '{options.Reminders}': use one of {string.Join(", ", ReminderKinds)}");
+        if (kind == "memory")
+            silo.UseInMemoryReminderService();
+        else
+        {
+            var redis = ParseRedis(options.RedisConnectionString, "reminders 'redis'");
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.Clone());
+        }
+        return silo;
+    }
+
+    /// <summary>Labels this silo with its accelerator (silo metadata) and sends trainers to cuda silos when any exist.</summary>
+    public static ISiloBuilder AddStreamingPlacement(this ISiloBuilder silo, StreamingOptions options)
+    {
+        var accelerator = options.Accelerator?.Trim().ToLowerInvariant();
+        if (accelerator is not (SiloAccelerator.Cuda or SiloAccelerator.Cpu))
+            throw new ArgumentException($"unknown accelerator '{options.Accelerator}': use {SiloAccelerator.Cuda} or {SiloAccelerator.Cpu}");
+        silo.UseSiloMetadata(new Dictionary<string, string> { [SiloAccelerator.MetadataKey] = accelerator });
+        // Transient: Orleans initializes each strategy instance from the grain type's properties.
+        silo.Services.AddPlacementFilter<PreferAcceleratorSilosStrategy, PreferAcceleratorSilosDirector>(ServiceLifetime.Transient);
         return silo;
     }
 
@@ -53,18 +89,24 @@ public static class StreamingSiloBuilderExtensions
         var kind = options.Storage?.Trim().ToLowerInvariant();
         if (kind is null || !StorageKinds.Contains(kind))
             throw new ArgumentException($"unknown grain storage '{options.Storage}': use one of {string.Join(", ", StorageKinds)}");
-        if (kind != "redis") return kind;
-        if (string.IsNullOrWhiteSpace(options.RedisConnectionString))
-            throw new ArgumentException("grain storage 'redis' needs a Redis connection string (--redis HOST:PORT)");
+        if (kind == "redis") ParseRedis(options.RedisConnectionString, "grain storage 'redis'");
+        return kind;
+    }
+
+    /// <summary>Parses a Redis connection string; a missing or bad one throws <see cref="ArgumentException"/>
+    /// with a one-line message that names <paramref name="user"/>.</summary>
+    public static ConfigurationOptions ParseRedis(string? connectionString, string user)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+            throw new ArgumentException($"{user} needs a Redis connection string (--redis HOST:PORT)");
         try
         {
-            ConfigurationOptions.Parse(options.RedisConnectionString);
+            return ConfigurationOptions.Parse(connectionString);
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"bad Redis connection string '{options.RedisConnectionString}': {e.Message.ReplaceLineEndings(" ")}");
+            throw new ArgumentException($"bad Redis connection string '{connectionString}': {e.Message.ReplaceLineEndings(" ")}");
         }
-        return kind;
     }
 
     /// <summary>The SQLite file of the default storage: <c>grain-state.db</c> under the data folder.</summary>

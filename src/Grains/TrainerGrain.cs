@@ -30,7 +30,7 @@ public sealed class RunState
 /// from those cursors, so blocks after the checkpoint are trained again and none twice in the counts.
 /// </summary>
 [ImplicitStreamSubscription(StreamNames.BlocksNamespace)]
-public sealed class TrainerGrain(
+public sealed partial class TrainerGrain(
     IOptions<StreamingOptions> options,
     ILogger<TrainerGrain> logger,
     [PersistentState("run", StreamNames.Storage)] IPersistentState<RunState> state)
@@ -79,6 +79,7 @@ public sealed class TrainerGrain(
         }
         Corpora.Add(corpus);
         await state.WriteStateAsync();
+        await KeepAliveAsync();
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
         if (loop is null) StartLoop(resumeFrom: null);
         // No pump here: the corpus grain that calls this is waiting for us and could not publish; the timer pumps.
@@ -90,7 +91,7 @@ public sealed class TrainerGrain(
         var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
         return Task.FromResult(new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
             p.TokensPerSecond, state.State.Checkpoint, p.LastRelease, progress, p.Device, p.FirstLoss,
-            [.. p.Evaluations.Select(e => new TaskLosses(e.AfterTask, e.Step, e.Loss))],
+            [.. p.Evaluations.Select(e => new TaskLosses(e.AfterTask, e.Step, e.Loss))], HostingSilo,
             [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode, r.Loss))], p.ReplayTokens,
             state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null));
     }

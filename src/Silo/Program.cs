@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Streaming.Grains;
+using Streaming.Grains.Placement;
 using Streaming.Silo;
 using Streaming.Training.Data;
 using Streaming.Training.Native;
@@ -12,8 +13,10 @@ var data = new Option<string>("--data") { Description = "Folder for corpora, che
 var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
 var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => 1 };
-var storage = new Option<string>("--storage") { Description = "Grain state: sqlite (a file under --data), redis (--redis) or memory", DefaultValueFactory = _ => "sqlite" };
-var redis = new Option<string?>("--redis") { Description = "Redis for grain state with --storage redis, HOST:PORT (StackExchange.Redis syntax)" };
+var storage = new Option<string>("--storage") { Description = "Grain state: sqlite (a file under --data), redis (--redis) or memory; redis with --cluster redis", DefaultValueFactory = _ => "sqlite" };
+var redis = new Option<string?>("--redis") { Description = "Redis for --storage redis and --cluster redis, HOST:PORT (StackExchange.Redis syntax)" };
+var cluster = new Option<string>("--cluster") { Description = "Membership: localhost (this silo alone) or redis (silos sharing --redis; reminders there too)", DefaultValueFactory = _ => "localhost" };
+var advertiseIp = new Option<string?>("--advertise-ip") { Description = "With --cluster redis: the IP other silos and clients reach this silo at (default: Orleans' choice)" };
 var demo = new Option<string[]>("--demo")
 {
     Description = "Train on these corpora (default: the shipped samples) one after another, show progress, print results and exit",
@@ -23,7 +26,7 @@ var demo = new Option<string[]>("--demo")
 
 var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
 {
-    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, checkpointEvery, storage, redis, demo,
+    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, checkpointEvery, storage, redis, cluster, advertiseIp, demo,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -39,7 +42,12 @@ root.SetAction(async (parse, cancellation) =>
         Threads = parse.GetValue(threads),
         Storage = parse.GetValue(storage)!,
         Redis = parse.GetValue(redis),
+        Cluster = parse.GetValue(cluster)!,
+        AdvertiseIp = parse.GetValue(advertiseIp),
     };
+    // A cluster's silos must share grain state, so there the default storage is the cluster's Redis.
+    if (settings.Cluster == "redis" && parse.GetResult(storage) is null or { Implicit: true })
+        settings = settings with { Storage = "redis" };
     var demoMode = parse.GetResult(demo) is not null;
     try
     {
@@ -48,14 +56,17 @@ root.SetAction(async (parse, cancellation) =>
             var files = parse.GetValue(demo) is { Length: > 0 } given ? given : SampleCorpora.DemoOrder.Select(SampleCorpora.File).ToArray();
             settings = settings with { Demo = files };
         }
-        StreamingSiloBuilderExtensions.ValidateStorage(new StreamingOptions { Storage = settings.Storage, RedisConnectionString = settings.Redis });
+        settings.Validate();
         // Load libtorch before Orleans starts, so a bad --libtorch or --device fails at once, in one line.
         var selected = TorchRuntime.Initialize(new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads });
         Console.Error.WriteLine($"libtorch loaded; training on {selected.type}");
+        // Placement sends trainers to cuda silos: label this one by the device that actually initialized.
+        settings = settings with { Accelerator = SiloAccelerator.FromDeviceType(selected.type.ToString()) };
         foreach (var path in settings.Demo)
             if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"corpus '{path}' does not exist");
+        if (settings.UsesRedis) await RedisCheck.EnsureReachableAsync(settings.Redis);
     }
-    catch (Exception e) when (e is TorchLoadException or FileNotFoundException or ArgumentException)
+    catch (Exception e) when (e is TorchLoadException or FileNotFoundException or ArgumentException or RedisUnreachableException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;

@@ -1,18 +1,22 @@
+using System.Net;
+using Orleans.Configuration;
 using Streaming.Grains;
 using Streaming.Training.Native;
 
 namespace Streaming.Silo;
 
-/// <summary>Builds the web host: Orleans with localhost clustering, memory streams, grain storage, /health.</summary>
+/// <summary>Builds the web host: Orleans (localhost or Redis clustering), memory streams, grain storage, /health.</summary>
 public static class SiloHost
 {
+    const string ServiceId = "streaming", ClusterId = "streaming";
+
     public static WebApplication Build(SiloSettings settings)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls($"http://0.0.0.0:{settings.HttpPort}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: "streaming", clusterId: "streaming")
+            .UseClustering(settings)
             .AddStreaming(o =>
             {
                 o.DataDirectory = Path.GetFullPath(settings.DataDirectory);
@@ -20,9 +24,37 @@ public static class SiloHost
                 o.Storage = settings.Storage;
                 o.RedisConnectionString = settings.Redis;
                 o.Torch = new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads };
+                o.Accelerator = settings.Accelerator;
+                // One silo keeps reminders in memory; a cluster keeps them where every silo can take them over.
+                o.Reminders = settings.Cluster == "redis" ? "redis" : "memory";
             }));
         var app = builder.Build();
         app.MapGet("/health", () => Results.Text("ok"));
         return app;
+    }
+
+    static ISiloBuilder UseClustering(this ISiloBuilder silo, SiloSettings settings)
+    {
+        if (settings.Cluster != "redis")
+            return silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: ServiceId, clusterId: ClusterId);
+        var redis = StreamingSiloBuilderExtensions.ParseRedis(settings.Redis, "--cluster redis");
+        return silo
+            .UseRedisClustering(o => o.ConfigurationOptions = redis.Clone())
+            .Configure<ClusterOptions>(o =>
+            {
+                o.ServiceId = ServiceId;
+                o.ClusterId = ClusterId;
+            })
+            .Configure<EndpointOptions>(o =>
+            {
+                o.SiloPort = settings.SiloPort;
+                o.GatewayPort = settings.GatewayPort;
+                // Without --advertise-ip, Orleans advertises an address of this host (its first non-loopback IPv4).
+                if (settings.AdvertiseIp is not null) o.AdvertisedIPAddress = IPAddress.Parse(settings.AdvertiseIp);
+                // Listen on every interface: the advertised address may be a NAT's or a pod network's, and a client on
+                // this machine (`streaming` finds a silo on localhost) must still reach the gateway.
+                o.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, settings.SiloPort);
+                o.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, settings.GatewayPort);
+            });
     }
 }

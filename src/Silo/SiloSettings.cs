@@ -1,8 +1,15 @@
+using System.Net;
+using Streaming.Grains;
+using Streaming.Grains.Placement;
+
 namespace Streaming.Silo;
 
 /// <summary>What the command line sets on the silo; everything else has a default.</summary>
 public sealed record SiloSettings
 {
+    /// <summary>The membership choices of <see cref="Cluster"/>.</summary>
+    public static readonly IReadOnlyList<string> ClusterKinds = ["localhost", "redis"];
+
     public int HttpPort { get; init; } = 8080;
     public int SiloPort { get; init; } = 11111;
     public int GatewayPort { get; init; } = 30000;
@@ -16,6 +23,39 @@ public sealed record SiloSettings
     public string Storage { get; init; } = "sqlite";
     public string? Redis { get; init; }
 
+    /// <summary>Membership: localhost (one silo on this machine) or redis (any number of silos sharing <see cref="Redis"/>).</summary>
+    public string Cluster { get; init; } = "localhost";
+
+    /// <summary>With <c>Cluster = redis</c>: the address other silos and clients reach this silo at; null lets Orleans pick.</summary>
+    public string? AdvertiseIp { get; init; }
+
+    /// <summary>This silo's label for placement (cuda or cpu), from the device libtorch initialized.</summary>
+    public string Accelerator { get; init; } = SiloAccelerator.Cpu;
+
     /// <summary>Corpus files to train on, one task each, in order; with them the silo runs the demo and exits.</summary>
     public IReadOnlyList<string> Demo { get; init; } = [];
+
+    /// <summary>Whether the silo needs Redis at all (for membership, reminders or grain state).</summary>
+    public bool UsesRedis => Cluster == "redis" || Storage.Trim().Equals("redis", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Checks the clustering and storage flags together; a bad combination throws <see cref="ArgumentException"/>
+    /// with a one-line message.</summary>
+    public void Validate()
+    {
+        if (!ClusterKinds.Contains(Cluster))
+            throw new ArgumentException($"unknown clustering '{Cluster}': use one of {string.Join(", ", ClusterKinds)}");
+        if (Cluster == "redis") StreamingSiloBuilderExtensions.ParseRedis(Redis, "--cluster redis");
+        var storage = StreamingSiloBuilderExtensions.ValidateStorage(new StreamingOptions { Storage = Storage, RedisConnectionString = Redis });
+        if (Cluster == "localhost")
+        {
+            if (AdvertiseIp is not null)
+                throw new ArgumentException("--advertise-ip needs --cluster redis (localhost clustering listens on 127.0.0.1 only)");
+            return;
+        }
+        // Every silo must see the same grain state, or a trainer that fails over would start from nothing.
+        if (storage != "redis")
+            throw new ArgumentException($"--cluster redis needs grain state that all silos share: use --storage redis, not {storage}");
+        if (AdvertiseIp is not null && !IPAddress.TryParse(AdvertiseIp, out _))
+            throw new ArgumentException($"--advertise-ip '{AdvertiseIp}' is not an IP address");
+    }
 }

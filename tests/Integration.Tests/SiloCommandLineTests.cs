@@ -10,6 +10,12 @@ public class SiloCommandLineTests
     [InlineData("--demo /nonexistent/corpus.txt", "error: corpus '/nonexistent/corpus.txt' does not exist")]
     [InlineData("--storage postgres", "error: unknown grain storage 'postgres': use one of sqlite, redis, memory")]
     [InlineData("--storage redis", "error: grain storage 'redis' needs a Redis connection string (--redis HOST:PORT)")]
+    [InlineData("--cluster consul", "error: unknown clustering 'consul': use one of localhost, redis")]
+    [InlineData("--cluster redis", "error: --cluster redis needs a Redis connection string (--redis HOST:PORT)")]
+    [InlineData("--cluster redis --redis 127.0.0.1:6379 --storage sqlite", "error: --cluster redis needs grain state that all silos share: use --storage redis, not sqlite")]
+    [InlineData("--cluster redis --redis 127.0.0.1:6379 --advertise-ip 10.0.0.300", "error: --advertise-ip '10.0.0.300' is not an IP address")]
+    [InlineData("--advertise-ip 10.0.0.7", "error: --advertise-ip needs --cluster redis (localhost clustering listens on 127.0.0.1 only)")]
+    [InlineData("--cluster redis --redis 127.0.0.1:1", "error: cannot reach Redis at '127.0.0.1:1'")]
     public void BadInputIsOneLineAndExitTwo(string arguments, string expected)
     {
         var (code, _, stderr) = Executables.Run(Executables.Silo, $"--http-port 0 {arguments}");
