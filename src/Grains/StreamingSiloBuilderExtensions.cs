@@ -5,6 +5,7 @@ using Orleans.Streams;
 using StackExchange.Redis;
 using Streaming.Grains.Persistence;
 using Streaming.Grains.Placement;
+using Streaming.Grains.Telemetry;
 
 namespace Streaming.Grains;
 
@@ -28,6 +29,8 @@ public static class StreamingSiloBuilderExtensions
         silo.AddStreamingStorage(options);
         silo.AddStreamingReminders(options);
         silo.AddStreamingPlacement(options);
+        silo.Services.AddMetrics();
+        silo.Services.AddSingleton<TrainerMetrics>();
         // Trainers subscribe implicitly (stream key = run), so no pub-sub store is needed.
         silo.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
         silo.AddStartupTask(RunResumer.ResumeAllAsync);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
+using Streaming.Grains.Telemetry;
 using Streaming.Training.Loop;
 using Streaming.Training.Schedules;
 
@@ -33,6 +34,7 @@ public sealed class RunState
 public sealed partial class TrainerGrain(
     IOptions<StreamingOptions> options,
     ILogger<TrainerGrain> logger,
+    TrainerMetrics metrics,
     [PersistentState("run", StreamNames.Storage)] IPersistentState<RunState> state)
     : Grain, ITrainerGrain, IStreamSubscriptionObserver, IAsyncObserver<TokenBlock>
 {
@@ -41,6 +43,7 @@ public sealed partial class TrainerGrain(
 
     TrainingLoop? loop;
     StoredCorpora? data;
+    IDisposable? metered;
     int current;               // index of the corpus being fetched
     long nextToRequest;        // next sequence to ask the current corpus for
     long nextToAccept;         // next sequence expected on the stream
@@ -65,6 +68,7 @@ public sealed partial class TrainerGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        metered?.Dispose();
         loop?.Dispose();
         data?.Dispose();
         return base.OnDeactivateAsync(reason, cancellationToken);
@@ -133,6 +137,8 @@ public sealed partial class TrainerGrain(
             ReplayFraction = settings.ReplayFraction,
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
         });
+        var started = loop;
+        metered = metrics.Track(Run, () => started.Progress);
     }
 
     async Task PumpAsync(CancellationToken cancellationToken)

@@ -1,11 +1,13 @@
 using System.Net;
 using Orleans.Configuration;
+using OpenTelemetry.Metrics;
 using Streaming.Grains;
+using Streaming.Grains.Telemetry;
 using Streaming.Training.Native;
 
 namespace Streaming.Silo;
 
-/// <summary>Builds the web host: Orleans (localhost or Redis clustering), memory streams, grain storage, /health.</summary>
+/// <summary>Builds the web host: Orleans (localhost or Redis clustering), memory streams, grain storage, /health and /metrics.</summary>
 public static class SiloHost
 {
     const string ServiceId = "streaming", ClusterId = "streaming";
@@ -28,8 +30,13 @@ public static class SiloHost
                 // One silo keeps reminders in memory; a cluster keeps them where every silo can take them over.
                 o.Reminders = settings.Cluster == "redis" ? "redis" : "memory";
             }));
+        // design.md's metrics contract, Orleans' own meter and the .NET runtime's, in Prometheus text on /metrics.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(TrainerMetrics.MeterName, "Microsoft.Orleans", "System.Runtime")
+            .AddPrometheusExporter());
         var app = builder.Build();
         app.MapGet("/health", () => Results.Text("ok"));
+        app.MapPrometheusScrapingEndpoint();
         return app;
     }
 

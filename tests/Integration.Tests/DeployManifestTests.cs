@@ -149,12 +149,19 @@ public partial class DeployManifestTests
     {
         var m = Manifests.Of(folder);
         var help = SiloHelp.Value;
-        var service = m.Documents.Single(d => Scalar(d, "kind") == "Service" && m.Silos.All(s => Selects(d, s.Workload)));
+        var silos = m.Documents.Where(d => Scalar(d, "kind") == "Service" && m.Silos.All(s => Selects(d, s.Workload))).ToList();
+        var service = silos.Single(d => Scalar(d, "spec", "clusterIP") != "None");
         var ports = Items(service, "spec", "ports").Select(p => int.Parse(Scalar(p, "port")!)).ToHashSet();
         Assert.Superset(new HashSet<int> { help.Default("--http-port"), help.Default("--silo-port"), help.Default("--gateway-port") }, ports);
         Assert.Equal("true", Scalar(service, "metadata", "annotations", "prometheus.io/scrape"));
         Assert.Equal("/metrics", Scalar(service, "metadata", "annotations", "prometheus.io/path"));
         Assert.All(m.Silos, s => Assert.Equal(s.Port("--http-port", help).ToString(), Scalar(service, "metadata", "annotations", "prometheus.io/port")));
+        // deploy/prometheus/kubernetes.yml finds each silo through the headless Service's DNS name, on the HTTP port.
+        var headless = silos.Single(d => Scalar(d, "spec", "clusterIP") == "None");
+        var scrape = File.ReadAllText(Path.Combine(Manifests.RepositoryRoot, "deploy/prometheus/kubernetes.yml"));
+        Assert.Contains($"{Scalar(headless, "metadata", "name")}.{Scalar(headless, "metadata", "namespace")}.svc.cluster.local", scrape);
+        Assert.Contains($"port: {help.Default("--http-port")}", scrape);
+        Assert.Equal([help.Default("--http-port")], Items(headless, "spec", "ports").Select(p => int.Parse(Scalar(p, "port")!)));
     }
 
     [Theory]
@@ -269,7 +276,7 @@ public partial class DeployManifestTests
     sealed class Manifests
     {
         static readonly ConcurrentDictionary<string, Manifests> Rendered = new();
-        public static readonly string RepositoryRoot = FindRoot();
+        public static readonly string RepositoryRoot = Executables.RepositoryRoot;
 
         public IReadOnlyList<YamlMappingNode> Documents { get; }
         public IReadOnlyList<Workload> Workloads { get; }
@@ -335,13 +342,6 @@ public partial class DeployManifestTests
                 Assert.False(string.IsNullOrWhiteSpace(stdout.Result), $"kubectl kustomize {folder} rendered nothing");
                 return stdout.Result;
             }
-        }
-
-        static string FindRoot()
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "Streaming.sln"))) return dir.FullName;
-            throw new InvalidOperationException($"no Streaming.sln above {AppContext.BaseDirectory}");
         }
     }
 

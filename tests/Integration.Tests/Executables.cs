@@ -47,4 +47,21 @@ public static class Executables
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>A program on PATH (or in /usr/bin, /usr/sbin), or null.</summary>
+    public static string? Find(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Append("/usr/bin").Append("/usr/sbin")
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(File.Exists);
+
+    /// <summary>The checkout the tests were built from (the folder holding Streaming.sln).</summary>
+    public static readonly string RepositoryRoot = FindRoot();
+
+    static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Streaming.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no Streaming.sln above {AppContext.BaseDirectory}");
+    }
 }

@@ -36,6 +36,12 @@ public sealed class TrainerMetrics : IDisposable
             description: "Validation loss per corpus now minus right after its task (nats per token; higher is worse)");
         meter.CreateObservableGauge("streaming_tokens_per_second", () => Each<double>(p => [Measure(p.TokensPerSecond)]),
             description: "Training throughput, new tokens per second (moving average)");
+        meter.CreateObservableGauge("streaming_gpu_memory_used_bytes",
+            () => GpuMemory.Read().Select(g => new Measurement<double>(g.Used, new KeyValuePair<string, object?>("gpu", g.Device.ToString()))),
+            description: "GPU memory in use on this silo's machine (NVML; absent without NVIDIA GPUs)");
+        meter.CreateObservableGauge("streaming_gpu_memory_total_bytes",
+            () => GpuMemory.Read().Select(g => new Measurement<double>(g.Total, new KeyValuePair<string, object?>("gpu", g.Device.ToString()))),
+            description: "GPU memory of this silo's machine (NVML; absent without NVIDIA GPUs)");
     }
 
     /// <summary>Reports a trainer's progress until the returned handle is disposed (the grain's deactivation).</summary>

@@ -251,7 +251,12 @@ public sealed class TrainingLoop : IDisposable
             branchBlocks.Clear();
             onDemand = null;
         }
-        progress = progress with { Step = trainer.Step, Releases = [.. releases], AnnealsDone = annealsDone, PendingAnneal = PendingAnneal(), Branch = null };
+        // Back on the main trajectory: report its rate and phase, not the branch's last.
+        progress = progress with
+        {
+            Step = trainer.Step, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName, Branch = null,
+            Releases = [.. releases], AnnealsDone = annealsDone, PendingAnneal = PendingAnneal(),
+        };
     }
 
     /// <summary>Writes a checkpoint (atomically), reports it, and keeps only the newest two on disk.</summary>

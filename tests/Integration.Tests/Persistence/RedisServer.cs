@@ -20,9 +20,9 @@ sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartAsync()
     {
-        var executable = Find("redis-server") ?? throw new InvalidOperationException(
+        var executable = Executables.Find("redis-server") ?? throw new InvalidOperationException(
             "redis-server is not installed; the Redis storage tests need it: apt-get install -y redis-server (test.sh does this)");
-        var port = FreePort();
+        var port = Executables.FreePort();
         var info = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -79,19 +79,4 @@ sealed class RedisServer : IAsyncDisposable
             return false;
         }
     }
-
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    static string? Find(string name) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
-            .Append("/usr/bin").Append("/usr/sbin")
-            .Select(dir => Path.Combine(dir, name))
-            .FirstOrDefault(File.Exists);
 }

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Streaming.Training.Data;
+
+namespace Streaming.Integration.Tests.Metrics;
+
+/// <summary>
+/// The silo's /metrics with real parts: a silo process trains a small corpus, `promtool check metrics`
+/// reads the exposition, a real Prometheus scrapes it, a PromQL query returns the learning rate that
+/// `streaming status` reports, and every query of the Grafana dashboard names a metric that exists.
+/// </summary>
+public sealed partial class MetricsTests : IDisposable
+{
+    static readonly string[] Contract =
+    [
+        "streaming_learning_rate", "streaming_schedule_phase", "streaming_optimizer_steps_total", "streaming_tokens_trained_total",
+        "streaming_train_loss", "streaming_eval_loss", "streaming_forgetting", "streaming_tokens_per_second",
+    ];
+
+    /// <summary>Reported only where NVML finds NVIDIA GPUs (GpuMemory.cs); a CPU machine has none to show.</summary>
+    static readonly string[] GpuOnly = ["streaming_gpu_memory_used_bytes", "streaming_gpu_memory_total_bytes"];
+
+    readonly string data = Directory.CreateTempSubdirectory("streaming-metrics-").FullName;
+    readonly int gateway = Executables.FreePort(), siloPort = Executables.FreePort(), httpPort = Executables.FreePort();
+    Process? silo;
+
+    [Fact]
+    public async Task PrometheusScrapesTheContractAndTheDashboardQueriesExist()
+    {
+        var corpus = Path.Combine(data, "english.jsonl");
+        await File.WriteAllLinesAsync(corpus, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(20));
+        silo = Executables.Start(Executables.Silo, $"--data {data} --http-port {httpPort} --silo-port {siloPort} --gateway-port {gateway} --device cpu");
+        var ingest = Executables.Run(Executables.Client, $"ingest --run metrics --gateway {gateway} {corpus}");
+        Assert.True(ingest.Code == 0, ingest.Err);
+        // Finished: the rate stays put from here on, so the scrape and the status call must agree.
+        var status = await WaitForStatus(r => r.GetProperty("corpora")[0].GetProperty("tokensTrained").GetInt64()
+            == r.GetProperty("corpora")[0].GetProperty("tokensTotal").GetInt64() && r.GetProperty("evaluations").GetArrayLength() == 1);
+
+        using var http = new HttpClient();
+        var exposition = await http.GetStringAsync($"http://127.0.0.1:{httpPort}/metrics");
+        foreach (var name in Contract) Assert.Contains($"\n{name}{{", exposition);
+        Assert.Contains("\norleans_", exposition);
+        Assert.Contains("\ndotnet_", exposition);
+        // promtool: the whole exposition parses (exit 1 is a parse error; 3 is lint about Orleans' and .NET's
+        // own names, which are not ours to change), and our families pass the lint too.
+        Assert.NotEqual(1, Promtool(exposition).Code);
+        var ours = string.Join('\n', exposition.Split('\n').Where(l => l.Contains("streaming_"))) + "\n";
+        var lint = Promtool(ours);
+        Assert.True(lint.Code == 0, $"promtool check metrics: {lint.Out}{lint.Err}");
+
+        await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{httpPort}");
+        var lr = status.GetProperty("lr").GetDouble();
+        var sample = await Eventually(() => prometheus.QueryAsync("streaming_learning_rate{run=\"metrics\"}"));
+        Assert.Equal(lr, sample.Single().Value, lr * 1e-12);
+        var phase = await prometheus.QueryAsync("streaming_schedule_phase{run=\"metrics\"} == 1");
+        Assert.Equal(status.GetProperty("phase").GetString(), phase.Single().Labels["phase"]);
+        var tokens = await prometheus.QueryAsync("streaming_tokens_trained_total{run=\"metrics\",corpus=\"english\"}");
+        Assert.Equal(BlockStore.Open(data, "english").TrainTokens, (long)tokens.Single().Value);
+
+        var stored = await prometheus.MetricNamesAsync();
+        foreach (var name in DashboardMetrics())
+            Assert.True(stored.Contains(name) || GpuOnly.Contains(name), $"the dashboard queries {name}, which the silo does not export");
+    }
+
+    /// <summary>Metric names in the expressions of deploy/grafana/dashboards/streaming.json.</summary>
+    static HashSet<string> DashboardMetrics()
+    {
+        var path = Path.Combine(Executables.RepositoryRoot, "deploy", "grafana", "dashboards", "streaming.json");
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(path));
+        var names = new HashSet<string>();
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+            foreach (var target in panel.GetProperty("targets").EnumerateArray())
+                foreach (Match m in MetricName().Matches(target.GetProperty("expr").GetString()!))
+                    names.Add(m.Value);
+        Assert.NotEmpty(names);
+        foreach (var name in Contract) Assert.Contains(name, names);
+        return names;
+    }
+
+    /// <summary>Our metric families and Orleans' (PromQL functions, labels and keywords never have these prefixes).</summary>
+    [GeneratedRegex(@"\b(streaming|orleans|dotnet)_[a-z0-9_]+\b")]
+    private static partial Regex MetricName();
+
+    static (int Code, string Out, string Err) Promtool(string exposition)
+    {
+        var promtool = Executables.Find("promtool") ?? throw new InvalidOperationException("promtool is not installed: apt-get install -y prometheus (test.sh does this)");
+        using var process = Process.Start(new ProcessStartInfo(promtool, "check metrics")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        process.StandardInput.Write(exposition);
+        process.StandardInput.Close();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    static async Task<T> Eventually<T>(Func<Task<T>> query) where T : System.Collections.ICollection
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var result = await query();
+            if (result.Count > 0) return result;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("Prometheus had no sample after 30 s of scraping");
+            await Task.Delay(500);
+        }
+    }
+
+    async Task<JsonElement> WaitForStatus(Func<JsonElement, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = Executables.Run(Executables.Client, $"status --run metrics --json --gateway {gateway}");
+            last = status.Code == 0 ? status.Out : status.Err;
+            if (status.Code == 0)
+            {
+                var run = JsonDocument.Parse(status.Out).RootElement.GetProperty("runs")[0];
+                if (condition(run)) return run.Clone();
+            }
+            await Task.Delay(1000);
+        }
+        throw new TimeoutException($"the run did not finish in 3 minutes; last status: {last}");
+    }
+
+    public void Dispose()
+    {
+        if (silo is { HasExited: false }) silo.Kill(entireProcessTree: true);
+        silo?.Dispose();
+        Directory.Delete(data, recursive: true);
+    }
+}
