@@ -23,6 +23,7 @@ public static class SiloHost
             {
                 o.DataDirectory = Path.GetFullPath(settings.DataDirectory);
                 o.CheckpointEvery = settings.CheckpointEvery;
+                o.ReplayFraction = settings.ReplayFraction;
                 o.Storage = settings.Storage;
                 o.RedisConnectionString = settings.Redis;
                 o.Torch = new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads };

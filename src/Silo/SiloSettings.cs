@@ -19,6 +19,9 @@ public sealed record SiloSettings
     public int Threads { get; init; } = 1;
     public int CheckpointEvery { get; init; } = 50;
 
+    /// <summary>Replay mixing: the fraction of every batch drawn from earlier corpora (0: none).</summary>
+    public double ReplayFraction { get; init; }
+
     /// <summary>Grain state: sqlite (a file under the data folder), redis (<see cref="Redis"/>) or memory.</summary>
     public string Storage { get; init; } = "sqlite";
     public string? Redis { get; init; }
@@ -42,6 +45,9 @@ public sealed record SiloSettings
     /// with a one-line message.</summary>
     public void Validate()
     {
+        if (ReplayFraction is < 0 or >= 1 || double.IsNaN(ReplayFraction))
+            throw new ArgumentException($"--replay must be a fraction in [0, 1), not {ReplayFraction}");
+        if (CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every must be at least 1, not {CheckpointEvery}");
         if (!ClusterKinds.Contains(Cluster))
             throw new ArgumentException($"unknown clustering '{Cluster}': use one of {string.Join(", ", ClusterKinds)}");
         if (Cluster == "redis") StreamingSiloBuilderExtensions.ParseRedis(Redis, "--cluster redis");

@@ -16,6 +16,8 @@ public class SiloCommandLineTests
     [InlineData("--cluster redis --redis 127.0.0.1:6379 --advertise-ip 10.0.0.300", "error: --advertise-ip '10.0.0.300' is not an IP address")]
     [InlineData("--advertise-ip 10.0.0.7", "error: --advertise-ip needs --cluster redis (localhost clustering listens on 127.0.0.1 only)")]
     [InlineData("--cluster redis --redis 127.0.0.1:1", "error: cannot reach Redis at '127.0.0.1:1'")]
+    [InlineData("--replay 1.5", "error: --replay must be a fraction in [0, 1), not 1.5")]
+    [InlineData("--checkpoint-every 0", "error: --checkpoint-every must be at least 1, not 0")]
     public void BadInputIsOneLineAndExitTwo(string arguments, string expected)
     {
         var (code, _, stderr) = Executables.Run(Executables.Silo, $"--http-port 0 {arguments}");
