@@ -109,7 +109,7 @@ public class BadInputTests
         var file = temp.File("a.jsonl", "{\"title\": \"no text\"}\n");
         var error = Assert.Throws<CorpusFormatException>(() =>
             CorpusIngestor.Ingest(file, temp.Combine("data"), "empty", ByteTokenizer.Instance));
-        Assert.StartsWith($"{file}: no documents (", error.Message);
+        Assert.StartsWith($"{file}: no usable documents (", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
 
