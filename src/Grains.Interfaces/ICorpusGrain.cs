@@ -53,9 +53,13 @@ public sealed record IngestResult(
 {
     public CorpusInfo Info => new(Name, Source, Blocks, Tokens);
 
-    /// <summary>"1,234,567 tokens in 301 blocks from 1,200 documents (skipped 3 documents: 2 invalid UTF-8, 1 over 16 MiB)".</summary>
+    /// <summary>
+    /// "1,234,567 tokens in 301 blocks to train, 61,000 to validate, from 1,200 documents (skipped 3 documents:
+    /// 2 invalid UTF-8, 1 over 16 MiB)". Documents count both parts, so the validation tokens are said too.
+    /// </summary>
     public string Describe() =>
-        $"{Count(Tokens, "token")} in {Count(Blocks, "block")} from {Count(Documents, "document")}" + (Skipped.Summary.Length > 0 ? $" ({Skipped.Summary})" : "");
+        $"{Count(Tokens, "token")} in {Count(Blocks, "block")} to train, {ValidationTokens:N0} to validate, from {Count(Documents, "document")}"
+        + (Skipped.Summary.Length > 0 ? $" ({Skipped.Summary})" : "");
 
     static string Count(long n, string noun) => $"{n:N0} {noun}{(n == 1 ? "" : "s")}";
 }
