@@ -20,7 +20,7 @@ public sealed class SiloConnection : IAsyncDisposable
     {
         var host = new HostBuilder()
             .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.None))
-            .UseOrleansClient(c => c.UseLocalhostClustering(gatewayPort, "streaming", "streaming"))
+            .UseOrleansClient(c => c.UseLocalhostClustering(gatewayPort, "streaming", "streaming").UseConnectionRetryFilter(new ConnectRetry()))
             .Build();
         try
         {

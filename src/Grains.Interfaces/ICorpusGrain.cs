@@ -1,11 +1,21 @@
+using Orleans.Concurrency;
+
 namespace Streaming.Grains;
 
 /// <summary>One corpus (keyed by its name): ingests text into blocks and publishes them to a run on request.</summary>
 public interface ICorpusGrain : IGrainWithStringKey
 {
-    /// <summary>Reads and tokenizes the source, stores its blocks, and attaches the corpus to a run.</summary>
-    [ResponseTimeout("00:10:00")]
-    Task<CorpusInfo> IngestAsync(IngestRequest request);
+    /// <summary>
+    /// Reads and tokenizes the source, stores its blocks, and attaches the corpus to a run. Bad input or a
+    /// refusal throws <see cref="IngestFailedException"/> (one line); the name stays free after a failure.
+    /// Long: callers show <see cref="GetIngestProgressAsync"/> meanwhile.
+    /// </summary>
+    [ResponseTimeout("01:00:00")]
+    Task<IngestResult> IngestAsync(IngestRequest request);
+
+    /// <summary>How far the ingest in progress has got; null when none is running. Answers during an ingest.</summary>
+    [AlwaysInterleave]
+    Task<IngestProgressInfo?> GetIngestProgressAsync();
 
     /// <summary>Publishes blocks [from, from + count) on the run's stream; blocks past the end are not sent.</summary>
     Task<int> PublishAsync(string run, long from, int count);
@@ -18,9 +28,81 @@ public sealed record IngestRequest(
     [property: Id(0)] string Run,
     [property: Id(1)] string Path);
 
+/// <summary>A corpus as a run knows it: its train blocks and tokens.</summary>
 [GenerateSerializer, Immutable]
 public sealed record CorpusInfo(
     [property: Id(0)] string Name,
     [property: Id(1)] string Source,
     [property: Id(2)] long Blocks,
     [property: Id(3)] long Tokens);
+
+/// <summary>
+/// What an ingest did: the corpus as queued (train blocks and tokens), the documents kept, and what was
+/// skipped. <see cref="AlreadyQueued"/>: the same source was ingested on this run before; nothing changed.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record IngestResult(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string Source,
+    [property: Id(2)] long Blocks,
+    [property: Id(3)] long Tokens,
+    [property: Id(4)] long Documents,
+    [property: Id(5)] long ValidationTokens,
+    [property: Id(6)] IngestSkips Skipped,
+    [property: Id(7)] bool AlreadyQueued)
+{
+    public CorpusInfo Info => new(Name, Source, Blocks, Tokens);
+
+    /// <summary>
+    /// "1,234,567 tokens in 301 blocks to train, 61,000 to validate, from 1,200 documents (skipped 3 documents:
+    /// 2 invalid UTF-8, 1 over 16 MiB)". Documents count both parts, so the validation tokens are said too.
+    /// </summary>
+    public string Describe() =>
+        $"{Count(Tokens, "token")} in {Count(Blocks, "block")} to train, {ValidationTokens:N0} to validate, from {Count(Documents, "document")}"
+        + (Skipped.Summary.Length > 0 ? $" ({Skipped.Summary})" : "");
+
+    static string Count(long n, string noun) => $"{n:N0} {noun}{(n == 1 ? "" : "s")}";
+}
+
+/// <summary>Documents and files an ingest skipped instead of failing, by reason; <see cref="Summary"/> says it in words.</summary>
+[GenerateSerializer, Immutable]
+public sealed record IngestSkips(
+    [property: Id(0)] long InvalidUtf8,
+    [property: Id(1)] long TooLarge,
+    [property: Id(2)] long MalformedJson,
+    [property: Id(3)] long MissingText,
+    [property: Id(4)] long EmptyDocuments,
+    [property: Id(5)] long EmptyFiles,
+    [property: Id(6)] long BinaryFiles,
+    [property: Id(7)] long UnsupportedFiles,
+    [property: Id(8)] string Summary)
+{
+    public long Documents => InvalidUtf8 + TooLarge + MalformedJson + MissingText + EmptyDocuments;
+    public long Files => EmptyFiles + BinaryFiles + UnsupportedFiles;
+}
+
+/// <summary>
+/// A snapshot of an ingest in progress. Phase "scan" reads and hashes the source, "tokenize" reads it again
+/// and writes blocks; each runs <see cref="BytesRead"/> from 0 to <see cref="TotalBytes"/>.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record IngestProgressInfo(
+    [property: Id(0)] string Corpus,
+    [property: Id(1)] string Phase,
+    [property: Id(2)] long BytesRead,
+    [property: Id(3)] long TotalBytes,
+    [property: Id(4)] long Documents,
+    [property: Id(5)] long Tokens,
+    [property: Id(6)] long SkippedDocuments);
+
+/// <summary>
+/// An ingest that failed or was refused: bad input, a name already taken, an unreadable path. The message
+/// is one line that says what to do, fit to print as a CLI error.
+/// </summary>
+[GenerateSerializer]
+public sealed class IngestFailedException : Exception
+{
+    public IngestFailedException() { }
+
+    public IngestFailedException(string message) : base(message) { }
+}

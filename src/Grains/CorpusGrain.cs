@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Streaming.Training.Data;
@@ -18,28 +19,134 @@ public sealed class CorpusState
 /// One corpus. Ingest tokenizes the source into a durable block store under the data folder (off the
 /// grain scheduler: it is CPU-bound) and queues the corpus on its run; the store is the durable log, so
 /// any block can be published again whenever a trainer asks.
+/// Every failure leaves the grain as it was and reaches the caller as one <see cref="IngestFailedException"/>
+/// line; a name is only taken once its corpus is queued.
 /// </summary>
 public sealed class CorpusGrain(
     IOptions<StreamingOptions> options,
+    ILogger<CorpusGrain> logger,
     [PersistentState("corpus", StreamNames.Storage)] IPersistentState<CorpusState> state) : Grain, ICorpusGrain
 {
     BlockStore? store;
+    volatile IngestProgressInfo? progress;   // written by the ingest thread, read by interleaved polls
 
     string Name => this.GetPrimaryKeyString();
 
-    public async Task<CorpusInfo> IngestAsync(IngestRequest request)
+    public async Task<IngestResult> IngestAsync(IngestRequest request)
     {
-        if (state.State.Source is { } source && (source != request.Path || state.State.Run != request.Run))
-            throw new ArgumentException($"corpus name '{Name}' is already used (for {source} on run {state.State.Run}); choose another --name");
+        var previous = state.State;
+        Check(request, previous);
         var settings = options.Value;
+        var directory = BlockStore.CorpusDirectory(settings.DataDirectory, Name);
+        var existed = Directory.Exists(directory);
         var ingest = new IngestOptions { BlockSize = settings.BlockTokens };
-        var manifest = await Task.Run(() =>
-            CorpusIngestor.Ingest(request.Path, settings.DataDirectory, Name, Tokenizers.Create(settings.Tokenizer), ingest));
+        var manifest = await Read(request, previous, ingest);
+
+        var result = Result(request, manifest, ingest, alreadyQueued: previous.Source is not null);
         state.State = new CorpusState { Source = request.Path, Run = request.Run, Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens };
-        await state.WriteStateAsync();
-        var info = Info();
-        await GrainFactory.GetGrain<ITrainerGrain>(request.Run).EnqueueCorpusAsync(info);
-        return info;
+        try
+        {
+            await state.WriteStateAsync();
+            await GrainFactory.GetGrain<ITrainerGrain>(request.Run).EnqueueCorpusAsync(result.Info);
+        }
+        catch (Exception e)
+        {
+            if (previous.Source is null) await Forget(directory, existed);
+            else state.State = previous;
+            logger.LogWarning(e, "corpus {Corpus}: could not queue it on run {Run}", Name, request.Run);
+            throw new IngestFailedException($"corpus '{Name}' could not be queued on run '{request.Run}': {OneLine(e.Message)}");
+        }
+        return result;
+    }
+
+    public Task<IngestProgressInfo?> GetIngestProgressAsync() => Task.FromResult(progress);
+
+    /// <summary>Refusals that need no reading: bad names, a name already used for another source or run.</summary>
+    void Check(IngestRequest request, CorpusState previous)
+    {
+        if (!CorpusIngestor.IsValidName(Name))
+            throw new IngestFailedException($"invalid corpus name '{Name}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit); choose one with --name");
+        if (!CorpusIngestor.IsValidName(request.Run))
+            throw new IngestFailedException($"invalid run name '{request.Run}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit)");
+        if (previous.Source is { } source && (source != request.Path || previous.Run != request.Run))
+            throw new IngestFailedException($"corpus name '{Name}' is already used (for {source} on run {previous.Run}); choose another --name");
+    }
+
+    /// <summary>Runs the ingestor on its own thread, publishing its progress; turns every failure into one line.</summary>
+    async Task<CorpusManifest> Read(IngestRequest request, CorpusState previous, IngestOptions ingest)
+    {
+        var name = Name;
+        var settings = options.Value;
+        var report = new LatestProgress(p => progress = new IngestProgressInfo(name, p.Phase, p.BytesRead, p.TotalBytes, p.Documents, p.Tokens, p.SkippedDocuments));
+        progress = new IngestProgressInfo(name, IngestProgress.ScanPhase, 0, 0, 0, 0, 0);
+        try
+        {
+            return await Task.Run(() => CorpusIngestor.Ingest(request.Path, settings.DataDirectory, name, Tokenizers.Create(settings.Tokenizer), ingest, report));
+        }
+        catch (CorpusExistsException) when (previous.Source is not null)
+        {
+            throw new IngestFailedException($"{request.Path} has changed since corpus '{name}' was ingested from it on run {previous.Run}, " +
+                "whose training uses the stored blocks; ingest the new content under another --name");
+        }
+        catch (CorpusExistsException e)
+        {
+            throw new IngestFailedException($"a different corpus named '{name}' is already stored in {e.Directory} (left by an earlier ingest); choose another --name");
+        }
+        catch (Exception e) when (e is CorpusFormatException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new IngestFailedException(OneLine(e.Message));
+        }
+        catch (Exception e)
+        {
+            // Not an input problem the reader knows: still one line for the user, the details for the operator.
+            logger.LogError(e, "corpus {Corpus}: ingest of {Path} failed", name, request.Path);
+            throw new IngestFailedException($"ingest of {request.Path} failed on the silo: {e.GetType().Name}: {OneLine(e.Message)} (details in the silo log)");
+        }
+        finally
+        {
+            progress = null;
+        }
+    }
+
+    static IngestResult Result(IngestRequest request, CorpusManifest manifest, IngestOptions ingest, bool alreadyQueued)
+    {
+        var s = manifest.Skipped;
+        var skips = new IngestSkips(s.InvalidUtf8, s.TooLarge, s.MalformedJson, s.MissingText, s.EmptyDocuments, s.EmptyFiles, s.BinaryFiles,
+            s.UnsupportedFiles, s.Describe(ingest.Reader.MaxDocumentBytes));
+        return new IngestResult(manifest.Name, request.Path, manifest.TrainBlocks, manifest.TrainTokens,
+            manifest.TrainDocuments + manifest.ValidationDocuments, manifest.ValidationTokens, skips, alreadyQueued);
+    }
+
+    /// <summary>Undoes a first ingest whose corpus could not be queued, so that the name is free for a retry.</summary>
+    async Task Forget(string directory, bool existed)
+    {
+        try
+        {
+            await state.ClearStateAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "corpus {Corpus}: could not clear its state after a failed ingest", Name);
+        }
+        state.State = new CorpusState();
+        // Only a store this call created; one that was there before may be someone's.
+        if (!existed && Directory.Exists(directory))
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException e)
+            {
+                logger.LogWarning(e, "corpus {Corpus}: could not delete {Directory} after a failed ingest", Name, directory);
+            }
+        }
+    }
+
+    static string OneLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? message : message[..end]).Trim();
     }
 
     public async Task<int> PublishAsync(string run, long from, int count)
@@ -60,5 +167,11 @@ public sealed class CorpusGrain(
     {
         store?.Dispose();
         return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    /// <summary>Hands each report on at once, on the reporting thread (Progress&lt;T&gt; would post them, maybe out of order).</summary>
+    sealed class LatestProgress(Action<IngestProgress> report) : IProgress<IngestProgress>
+    {
+        public void Report(IngestProgress value) => report(value);
     }
 }

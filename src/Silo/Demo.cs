@@ -17,9 +17,30 @@ public static class Demo
         var trainer = grains.GetGrain<ITrainerGrain>(Run);
         foreach (var path in corpora)
         {
+            // The same progress `streaming ingest` shows: bytes of the source read, per pass (scan, then tokenize).
             var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path));
-            var info = await grains.GetGrain<ICorpusGrain>(name).IngestAsync(new IngestRequest(Run, Path.GetFullPath(path)));
-            AnsiConsole.MarkupLineInterpolated($"queued [bold]{info.Name}[/]: {info.Tokens:N0} tokens in {info.Blocks:N0} blocks");
+            IngestResult info;
+            try
+            {
+                info = await AnsiConsole.Progress().AutoClear(true)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn { Base = FileSizeBase.Binary })
+                    .StartAsync(async ctx =>
+                    {
+                        var bar = ctx.AddTask(Markup.Escape(name), maxValue: 1);
+                        return await grains.IngestAsync(name, new IngestRequest(Run, Path.GetFullPath(path)), p =>
+                        {
+                            bar.Description = Markup.Escape($"{name} {p.Phase,-8} {p.Documents,10:N0} docs");
+                            bar.MaxValue = Math.Max(1, p.TotalBytes);
+                            bar.Value = p.BytesRead;
+                        }, cancellation: cancellation);
+                    });
+            }
+            catch (IngestFailedException e)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+            AnsiConsole.MarkupLineInterpolated($"queued [bold]{info.Name}[/]: {info.Describe()}");
         }
 
         RunStatus status = await trainer.GetStatusAsync();

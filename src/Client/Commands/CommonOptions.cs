@@ -1,30 +1,40 @@
 using System.CommandLine;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
+using Streaming.Grains;
 
 namespace Streaming.Client.Commands;
 
-/// <summary>Options every command that talks to a silo shares, and the one place user errors become one line.</summary>
+/// <summary>Options every command that talks to a silo shares, and the one place errors become one line.</summary>
 public static class CommonOptions
 {
+    /// <summary>Set to 1 to print full exceptions (for developers); users get one line.</summary>
+    public const string DebugVariable = "STREAMING_DEBUG";
+
     public static readonly Option<int> Gateway = new("--gateway")
     {
         Description = "The silo's client gateway port on localhost",
         DefaultValueFactory = _ => SiloConnection.DefaultGatewayPort,
     };
 
-    /// <summary>Calls a grain; the grains' own refusals (bad input) become a <see cref="UserError"/>.</summary>
+    /// <summary>Calls a grain; whatever comes back instead of a result (a refusal, a lost silo) becomes a <see cref="UserError"/>.</summary>
     public static async Task<T> Call<T>(Func<Task<T>> call)
     {
         try
         {
             return await call();
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is not (OperationCanceledException or UserError))
         {
-            throw new UserError(e.Message);
+            Debug(e);
+            throw new UserError(Describe(e));
         }
     }
 
-    /// <summary>Runs a command body; a <see cref="UserError"/> prints `error: ...` on stderr and exits 2.</summary>
+    /// <summary>
+    /// Runs a command body. A <see cref="UserError"/> prints `error: ...` on stderr and exits 2; Ctrl+C exits 130;
+    /// anything else (a bug) still prints one line, and exits 1.
+    /// </summary>
     public static async Task<int> Guard(Func<Task<int>> body)
     {
         try
@@ -36,5 +46,37 @@ public static class CommonOptions
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;
         }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("error: interrupted (what the silo was asked to do goes on there)");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            Debug(e);
+            Console.Error.WriteLine($"error: {Describe(e)} (unexpected; {DebugVariable}=1 shows details)");
+            return 1;
+        }
+    }
+
+    /// <summary>One line for an exception that came back from a grain call.</summary>
+    public static string Describe(Exception e) => e switch
+    {
+        IngestFailedException or ArgumentException or InvalidOperationException or IOException => OneLine(e.Message),
+        TimeoutException => $"the silo did not answer in time ({OneLine(e.Message)})",
+        SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException
+            => $"lost the connection to the silo (did it stop?): {OneLine(e.Message)}",
+        _ => $"{OneLine(e.Message)} ({e.GetType().Name})",
+    };
+
+    public static string OneLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? message : message[..end]).Trim();
+    }
+
+    static void Debug(Exception e)
+    {
+        if (Environment.GetEnvironmentVariable(DebugVariable) == "1") Console.Error.WriteLine(e);
     }
 }

@@ -1,27 +1,61 @@
 using System.CommandLine;
+using Spectre.Console;
 using Streaming.Grains;
 
 namespace Streaming.Client.Commands;
 
-/// <summary>`streaming ingest --run R PATH [--name N]`: queue a corpus as the run's next task while training goes on.</summary>
+/// <summary>
+/// `streaming ingest --run R PATH [--name N]`: queue a corpus as the run's next task while training goes on.
+/// Shows the silo's progress while it reads; the last line (stdout) says what was queued and what was skipped.
+/// </summary>
 public static class IngestCommand
 {
     public static Command Create()
     {
         var run = new Option<string>("--run") { Description = "The run to train on this corpus", Required = true };
         var name = new Option<string?>("--name") { Description = "The corpus name (default: the file or folder name)" };
-        var path = new Argument<string>("path") { Description = "A corpus file or folder, readable by the silo" };
-        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, path, CommonOptions.Gateway };
+        var progress = new Option<string>("--progress")
+        {
+            Description = "Progress bars: auto (on a terminal: stdout, or stderr when stdout is redirected), always (stderr when not a terminal), never",
+            DefaultValueFactory = _ => "auto",
+        };
+        progress.AcceptOnlyFromAmong("auto", "always", "never");
+        var path = new Argument<string>("path") { Description = "A corpus file or folder (.txt, .jsonl, .parquet), readable by the silo" };
+        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, progress, path, CommonOptions.Gateway };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             var source = Path.GetFullPath(parse.GetValue(path)!);
-            if (!File.Exists(source) && !Directory.Exists(source)) throw new UserError($"corpus '{source}' does not exist");
+            if (!File.Exists(source) && !Directory.Exists(source)) throw new UserError($"corpus path not found: {source}");
             var corpus = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(source));
+            var request = new IngestRequest(parse.GetValue(run)!, source);
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
-            var info = await CommonOptions.Call(() => silo.Client.GetGrain<ICorpusGrain>(corpus).IngestAsync(new IngestRequest(parse.GetValue(run)!, source)));
-            Console.WriteLine($"queued {info.Name} on run {parse.GetValue(run)}: {info.Tokens:N0} tokens in {info.Blocks:N0} blocks");
+            var console = ProgressConsole(parse.GetValue(progress)!);
+            async Task<IngestResult> Ingest(Action<IngestProgressInfo> onProgress)
+            {
+                try
+                {
+                    return await silo.Client.IngestAsync(corpus, request, onProgress, cancellation: cancellation);
+                }
+                catch (TimeoutException)
+                {
+                    throw new UserError($"the silo is still ingesting {source} after an hour; it carries on and queues it when done (see `streaming status --run {request.Run}`)");
+                }
+            }
+            var result = await CommonOptions.Call(() => console is null ? Ingest(_ => { }) : IngestProgressView.ShowAsync(console, corpus, Ingest));
+            Console.WriteLine(result.AlreadyQueued
+                ? $"{result.Name} is already queued on run {request.Run}: {result.Describe()}"
+                : $"queued {result.Name} on run {request.Run}: {result.Describe()}");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Where the bars go: a terminal if there is one; none for a script unless asked (it keeps stderr to the one error line).</summary>
+    static IAnsiConsole? ProgressConsole(string mode)
+    {
+        if (mode == "never") return null;
+        if (!Console.IsOutputRedirected) return AnsiConsole.Console;
+        if (mode == "auto" && Console.IsErrorRedirected) return null;
+        return AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
     }
 }

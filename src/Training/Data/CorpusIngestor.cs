@@ -19,7 +19,7 @@ public static partial class CorpusIngestor
     public const string ValidationFile = "valid.bin";
 
     /// <exception cref="CorpusFormatException">Unreadable source, no documents, or source changed during ingest.</exception>
-    /// <exception cref="InvalidOperationException">A different corpus of this name is stored and <see cref="IngestOptions.Overwrite"/> is off.</exception>
+    /// <exception cref="CorpusExistsException">A different corpus of this name is stored and <see cref="IngestOptions.Overwrite"/> is off.</exception>
     public static CorpusManifest Ingest(string sourcePath, string dataRoot, string name, ITokenizer tokenizer,
         IngestOptions? options = null, IProgress<IngestProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -30,7 +30,7 @@ public static partial class CorpusIngestor
 
         var scan = Scan(reader, options, progress, cancellation);
         if (scan.Documents == 0)
-            throw new CorpusFormatException($"{sourcePath}: no documents ({scan.Skipped})");
+            throw new CorpusFormatException(NoDocuments(sourcePath, scan.Skipped, options.Reader.MaxDocumentBytes));
 
         // Ingesting the same documents with the same settings again is a no-op (a restarted grain may ask).
         var stored = System.IO.Directory.Exists(target) ? TryLoad(target) : null;
@@ -38,7 +38,7 @@ public static partial class CorpusIngestor
             && stored.BlockSize == options.BlockSize && stored.ValidationFraction.Equals(options.ValidationFraction))
             return stored;
         if (System.IO.Directory.Exists(target) && !options.Overwrite)
-            throw new InvalidOperationException($"corpus '{name}' is already stored in {target} with other content or settings; ingest with overwrite to replace it");
+            throw new CorpusExistsException(name, target);
 
         var tokenBytes = tokenizer.VocabularySize <= 65536 ? 2 : 4;
         var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{name}.ingest-{Guid.NewGuid():N}");
@@ -63,6 +63,7 @@ public static partial class CorpusIngestor
         var skipped = new SkipCounts();
         var planner = new DocumentSplit.Planner(options.ValidationFraction);
         using var source = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var report = new ProgressThrottle(progress);
         long documents = 0;
         foreach (var document in reader.ReadDocuments(skipped))
         {
@@ -70,9 +71,10 @@ public static partial class CorpusIngestor
             var hash = DocumentSplit.Hash(document.Text);
             planner.Add(hash);
             source.AppendData(hash);
-            if (++documents % 1000 == 0) progress?.Report(new IngestProgress("scan", documents, 0));
+            documents++;
+            if (report.Due()) report.Report(new IngestProgress(IngestProgress.ScanPhase, reader.BytesRead, reader.TotalBytes, documents, 0, skipped.Documents));
         }
-        progress?.Report(new IngestProgress("scan", documents, 0));
+        report.Report(new IngestProgress(IngestProgress.ScanPhase, reader.TotalBytes, reader.TotalBytes, documents, 0, skipped.Documents));
         return new ScanResult(documents, Convert.ToHexStringLower(source.GetHashAndReset()), planner.Build(), skipped);
     }
 
@@ -82,6 +84,7 @@ public static partial class CorpusIngestor
         using var train = new TokenFileWriter(Path.Combine(staging, TrainFile), tokenBytes);
         using var validation = new TokenFileWriter(Path.Combine(staging, ValidationFile), tokenBytes);
         using var source = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var report = new ProgressThrottle(progress);
         long trainDocuments = 0, validationDocuments = 0;
         foreach (var document in reader.ReadDocuments(new SkipCounts()))
         {
@@ -94,10 +97,12 @@ public static partial class CorpusIngestor
             if (tokenizer.EndOfTextId is { } endOfText) writer.Write(endOfText);
             if (isValidation) validationDocuments++;
             else trainDocuments++;
-            if ((trainDocuments + validationDocuments) % 100 == 0)
-                progress?.Report(new IngestProgress("tokenize", trainDocuments + validationDocuments, train.Tokens + validation.Tokens));
+            if (report.Due())
+                report.Report(new IngestProgress(IngestProgress.TokenizePhase, reader.BytesRead, reader.TotalBytes,
+                    trainDocuments + validationDocuments, train.Tokens + validation.Tokens, scan.Skipped.Documents));
         }
-        progress?.Report(new IngestProgress("tokenize", trainDocuments + validationDocuments, train.Tokens + validation.Tokens));
+        report.Report(new IngestProgress(IngestProgress.TokenizePhase, reader.TotalBytes, reader.TotalBytes,
+            trainDocuments + validationDocuments, train.Tokens + validation.Tokens, scan.Skipped.Documents));
         if (trainDocuments + validationDocuments != scan.Documents || Convert.ToHexStringLower(source.GetHashAndReset()) != scan.SourceHash)
             throw new CorpusFormatException($"{sourcePath}: the corpus changed while it was being ingested; ingest again");
         train.Commit();
@@ -147,6 +152,14 @@ public static partial class CorpusIngestor
         }
     }
 
+    private static string NoDocuments(string sourcePath, SkipCounts skipped, int maxDocumentBytes)
+    {
+        var what = skipped.Documents + skipped.Files == 0 ? "nothing in it" : skipped.Describe(maxDocumentBytes);
+        // Every document failing to decode is nearly always a whole file in another encoding.
+        var hint = skipped.Documents > 0 && skipped.InvalidUtf8 == skipped.Documents ? "; the text must be UTF-8 (convert it, e.g. with iconv)" : "";
+        return $"{sourcePath}: no usable documents ({what}){hint}";
+    }
+
     internal static long BlockCount(long tokens, int blockSize) => (tokens + blockSize - 1) / blockSize;
 
     private static void WriteDurably(string path, string text)
@@ -155,6 +168,9 @@ public static partial class CorpusIngestor
         using (var writer = new StreamWriter(file, leaveOpen: true)) writer.Write(text);
         file.Flush(flushToDisk: true);
     }
+
+    /// <summary>1-100 letters, digits, '.', '_' or '-', starting with a letter or digit: safe as a folder name.</summary>
+    public static bool IsValidName(string name) => CorpusName().IsMatch(name);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
     internal static partial Regex CorpusName();

@@ -8,6 +8,8 @@ namespace Streaming.Training.Data;
 /// binary, unknown extension) throws <see cref="CorpusFormatException"/>; files found while walking
 /// a folder that are not corpus files are skipped and counted in <see cref="SkipCounts"/>; so are bad
 /// documents inside a file (invalid UTF-8, too large, malformed JSON line, no text, empty).
+/// <see cref="BytesRead"/> and <see cref="TotalBytes"/> say how far an enumeration has got, for
+/// progress; read them on the enumerating thread. One enumeration at a time per reader.
 /// </summary>
 public sealed class CorpusReader
 {
@@ -15,6 +17,9 @@ public sealed class CorpusReader
 
     private readonly string _path;
     private readonly CorpusReaderOptions _options;
+    private long? _totalBytes;
+    private long _bytesDone;         // files finished in the current enumeration
+    private FileStream? _sequential; // the text file being read, whose position is progress
 
     /// <exception cref="CorpusFormatException">The path does not exist, or is an unreadable file.</exception>
     public CorpusReader(string path, CorpusReaderOptions? options = null)
@@ -37,13 +42,24 @@ public sealed class CorpusReader
             .Select(f => Path.Combine(_path, f));
     }
 
+    /// <summary>Bytes of all the files under the path (skipped ones too: walking past them is progress as well).</summary>
+    public long TotalBytes => _totalBytes ??= Files().Sum(f => new FileInfo(f).Length);
+
+    /// <summary>
+    /// Bytes consumed by the current enumeration: finished files plus the position in the text file being
+    /// read. A parquet file counts when it is done (its reader seeks, so a position says little).
+    /// </summary>
+    public long BytesRead => _bytesDone + (_sequential?.Position ?? 0);
+
     /// <summary>Streams the documents; each enumeration reads the files again and adds its skips to <paramref name="skipped"/>.</summary>
     public IEnumerable<CorpusDocument> ReadDocuments(SkipCounts skipped)
     {
+        _bytesDone = 0;
         foreach (var file in Files())
         {
-            if (!ShouldRead(file, skipped)) continue;
-            foreach (var document in ReadFile(file, skipped)) yield return document;
+            if (ShouldRead(file, skipped))
+                foreach (var document in ReadFile(file, skipped)) yield return document;
+            _bytesDone += new FileInfo(file).Length;
         }
     }
 
@@ -59,26 +75,45 @@ public sealed class CorpusReader
         switch (TextChecks.Sniff(file))
         {
             case TextChecks.FileKind.Empty: skipped.EmptyFiles++; return false;
-            case TextChecks.FileKind.Binary: skipped.BinaryFiles++; return false;
+            case TextChecks.FileKind.Binary or TextChecks.FileKind.Utf16: skipped.BinaryFiles++; return false;
             default: return true;
         }
     }
 
-    private IEnumerable<CorpusDocument> ReadFile(string file, SkipCounts skipped) => Extension(file) switch
+    private IEnumerable<CorpusDocument> ReadFile(string file, SkipCounts skipped)
     {
-        ".txt" => TextFileReader.Read(file, _options, skipped),
-        ".jsonl" => JsonLinesReader.Read(file, _options, skipped),
-        ".parquet" => ParquetFileReader.Read(file, _options, skipped),
-        _ => throw new InvalidOperationException("unreachable: extension checked before"),
-    };
+        if (Extension(file) == ".parquet")
+        {
+            foreach (var document in ParquetFileReader.Read(file, _options, skipped)) yield return document;
+            yield break;
+        }
+        // Unbuffered (buffer size 1): the line reader buffers itself, and Position is then what it has consumed.
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        _sequential = stream;
+        try
+        {
+            var documents = Extension(file) == ".txt"
+                ? TextFileReader.Read(stream, file, _options, skipped)
+                : JsonLinesReader.Read(stream, file, _options, skipped);
+            foreach (var document in documents) yield return document;
+        }
+        finally
+        {
+            _sequential = null;
+        }
+    }
 
     private static void CheckExplicitFile(string file)
     {
         if (!Extensions.Contains(Extension(file)))
             throw new CorpusFormatException($"{file}: unsupported file type '{Path.GetExtension(file)}' (supported: {string.Join(", ", Extensions)})");
         if (new FileInfo(file).Length == 0) throw new CorpusFormatException($"{file}: empty file");
-        if (Extension(file) != ".parquet" && TextChecks.Sniff(file) == TextChecks.FileKind.Binary)
-            throw new CorpusFormatException($"{file}: binary file (holds NUL bytes), not text");
+        if (Extension(file) == ".parquet") return;
+        switch (TextChecks.Sniff(file))
+        {
+            case TextChecks.FileKind.Binary: throw new CorpusFormatException($"{file}: binary file (holds NUL bytes), not text");
+            case TextChecks.FileKind.Utf16: throw new CorpusFormatException($"{file}: UTF-16 text; save it as UTF-8");
+        }
     }
 
     private static string Extension(string file) => Path.GetExtension(file).ToLowerInvariant();

@@ -19,5 +19,13 @@ public sealed record IngestOptions
     public static IngestOptions Default { get; } = new();
 }
 
-/// <summary>Progress of an ingest: pass 1 reads and hashes ("scan"), pass 2 tokenizes and writes ("tokenize").</summary>
-public readonly record struct IngestProgress(string Phase, long Documents, long Tokens);
+/// <summary>
+/// Progress of an ingest: pass 1 reads and hashes ("scan"), pass 2 tokenizes and writes ("tokenize").
+/// Each pass reads the source once, so <see cref="BytesRead"/> runs from 0 to <see cref="TotalBytes"/>
+/// (the size of every file under the path) in each. Documents and skips count what this pass has seen.
+/// </summary>
+public readonly record struct IngestProgress(string Phase, long BytesRead, long TotalBytes, long Documents, long Tokens, long SkippedDocuments)
+{
+    public const string ScanPhase = "scan";
+    public const string TokenizePhase = "tokenize";
+}

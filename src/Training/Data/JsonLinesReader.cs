@@ -10,9 +10,9 @@ namespace Streaming.Training.Data;
 /// </summary>
 internal static class JsonLinesReader
 {
-    public static IEnumerable<CorpusDocument> Read(string path, CorpusReaderOptions options, SkipCounts skipped)
+    /// <param name="path">Names the file in each document's source.</param>
+    public static IEnumerable<CorpusDocument> Read(Stream stream, string path, CorpusReaderOptions options, SkipCounts skipped)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         // JSON escapes make the line longer than its text; allow some slack before calling a line too long.
         var maxLine = (int)Math.Min(int.MaxValue - 64L, options.MaxDocumentBytes * 2L + 1024);
         var lines = new BoundedLineReader(stream, maxLine);

@@ -34,6 +34,27 @@ public sealed record SkipCounts
 
     public long Files => EmptyFiles + BinaryFiles + UnsupportedFiles;
 
+    /// <summary>
+    /// What was skipped, for people: "skipped 3 documents: 2 invalid UTF-8, 1 over 16 MiB; skipped 1 file:
+    /// 1 binary", only the reasons that occurred; empty when nothing was skipped.
+    /// </summary>
+    public string Describe(int maxDocumentBytes)
+    {
+        var parts = new List<string>();
+        if (Documents > 0)
+            parts.Add(Group("document", Documents, [
+                (InvalidUtf8, "invalid UTF-8"), (TooLarge, $"over {ByteSize.Format(maxDocumentBytes)}"), (MalformedJson, "malformed JSON"),
+                (MissingText, "without text"), (EmptyDocuments, "empty")]));
+        if (Files > 0)
+            parts.Add(Group("file", Files, [
+                (EmptyFiles, "empty"), (BinaryFiles, "binary"), (UnsupportedFiles, $"not {string.Join("/", CorpusReader.Extensions)}")]));
+        return string.Join("; ", parts);
+    }
+
+    private static string Group(string noun, long total, (long Count, string Reason)[] reasons) =>
+        $"skipped {total:N0} {noun}{(total == 1 ? "" : "s")}: " +
+        string.Join(", ", reasons.Where(r => r.Count > 0).Select(r => $"{r.Count:N0} {r.Reason}"));
+
     public override string ToString() =>
         $"skipped files: {EmptyFiles} empty, {BinaryFiles} binary, {UnsupportedFiles} unsupported; " +
         $"skipped documents: {InvalidUtf8} invalid UTF-8, {TooLarge} too large, {MalformedJson} malformed JSON, " +

@@ -8,15 +8,19 @@ internal static class TextChecks
 {
     private const int SniffBytes = 8192;
 
-    public enum FileKind { Text, Empty, Binary }
+    public enum FileKind { Text, Empty, Binary, Utf16 }
 
-    /// <summary>Empty (length 0), binary (a NUL byte in the first 8 KiB, as git and grep decide) or text.</summary>
+    /// <summary>
+    /// Empty (length 0), UTF-16 (its byte order mark; not readable as UTF-8), binary (a NUL byte in the
+    /// first 8 KiB, as git and grep decide) or text.
+    /// </summary>
     public static FileKind Sniff(string path)
     {
         using var stream = File.OpenRead(path);
         if (stream.Length == 0) return FileKind.Empty;
         Span<byte> head = stackalloc byte[SniffBytes];
         var read = stream.ReadAtLeast(head, SniffBytes, throwOnEndOfStream: false);
+        if (read >= 2 && (head[0], head[1]) is (0xFF, 0xFE) or (0xFE, 0xFF)) return FileKind.Utf16;
         return head[..read].Contains((byte)0) ? FileKind.Binary : FileKind.Text;
     }
 

@@ -7,9 +7,9 @@ namespace Streaming.Training.Data;
 /// </summary>
 internal static class TextFileReader
 {
-    public static IEnumerable<CorpusDocument> Read(string path, CorpusReaderOptions options, SkipCounts skipped)
+    /// <param name="path">Names the file in each document's source.</param>
+    public static IEnumerable<CorpusDocument> Read(Stream stream, string path, CorpusReaderOptions options, SkipCounts skipped)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         var lines = new BoundedLineReader(stream, options.MaxDocumentBytes);
         var document = new DocumentBuffer(options.MaxDocumentBytes);
         var firstLine = 1L;

@@ -34,6 +34,26 @@ public class BadInputTests
     }
 
     [Fact]
+    public void Utf16_file_named_explicitly_is_an_error_that_says_so()
+    {
+        using var temp = new TempFolder();
+        var file = temp.File("wide.txt", [0xFF, 0xFE, .. Encoding.Unicode.GetBytes("hello")]);
+        var error = Assert.Throws<CorpusFormatException>(() => new CorpusReader(file));
+        Assert.Equal($"{file}: UTF-16 text; save it as UTF-8", error.Message);
+    }
+
+    [Fact]
+    public void A_file_that_is_all_invalid_utf8_fails_with_the_count_and_a_hint()
+    {
+        using var temp = new TempFolder();
+        var latin1 = Encoding.Latin1.GetBytes("Grüße aus Köln\n\nÄrger über Öl\n");
+        var file = temp.File("latin1.txt", latin1);
+        var error = Assert.Throws<CorpusFormatException>(() => CorpusIngestor.Ingest(file, temp.Combine("data"), "latin", ByteTokenizer.Instance));
+        Assert.Equal($"{file}: no usable documents (skipped 2 documents: 2 invalid UTF-8); the text must be UTF-8 (convert it, e.g. with iconv)", error.Message);
+        Assert.False(Directory.Exists(temp.Combine("data", "corpora", "latin")));
+    }
+
+    [Fact]
     public void Unknown_extension_named_explicitly_is_an_error()
     {
         using var temp = new TempFolder();
@@ -109,7 +129,7 @@ public class BadInputTests
         var file = temp.File("a.jsonl", "{\"title\": \"no text\"}\n");
         var error = Assert.Throws<CorpusFormatException>(() =>
             CorpusIngestor.Ingest(file, temp.Combine("data"), "empty", ByteTokenizer.Instance));
-        Assert.StartsWith($"{file}: no documents (", error.Message);
+        Assert.StartsWith($"{file}: no usable documents (", error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }
 

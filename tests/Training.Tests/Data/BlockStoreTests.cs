@@ -98,7 +98,7 @@ public class BlockStoreTests
         Assert.Equal(["c"], Directory.GetDirectories(Path.Combine(data, "corpora")).Select(Path.GetFileName));
 
         var other = temp.File("other.txt", "a different corpus");
-        var error = Assert.Throws<InvalidOperationException>(() => CorpusIngestor.Ingest(other, data, "c", ByteTokenizer.Instance));
+        var error = Assert.Throws<CorpusExistsException>(() => CorpusIngestor.Ingest(other, data, "c", ByteTokenizer.Instance));
         Assert.Contains("already stored", error.Message);
 
         var replaced = CorpusIngestor.Ingest(other, data, "c", ByteTokenizer.Instance, new IngestOptions { Overwrite = true });

@@ -1,0 +1,77 @@
+using Spectre.Console;
+using Streaming.Grains;
+using Streaming.Training.Data;
+
+namespace Streaming.Client;
+
+/// <summary>
+/// Draws an ingest as two bars, one per pass over the source (scan: read and hash; tokenize: read again
+/// and write blocks), each with bytes read of the total, speed, time left, and documents and tokens so far.
+/// </summary>
+public sealed class IngestProgressView
+{
+    readonly string corpus;
+    readonly ProgressTask scan;
+    readonly ProgressTask tokenize;
+
+    IngestProgressView(ProgressContext context, string corpus)
+    {
+        this.corpus = Markup.Escape(corpus);
+        scan = context.AddTask(Describe(IngestProgress.ScanPhase, 0, 0, 0), maxValue: 1);
+        tokenize = context.AddTask(Describe(IngestProgress.TokenizePhase, 0, 0, 0), autoStart: false, maxValue: 1);
+    }
+
+    /// <summary>Runs <paramref name="ingest"/>, feeding its progress reports to the bars on <paramref name="console"/>.</summary>
+    public static async Task<IngestResult> ShowAsync(IAnsiConsole console, string corpus, Func<Action<IngestProgressInfo>, Task<IngestResult>> ingest)
+    {
+        IngestResult? result = null;
+        await console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                new DownloadedColumn { Base = FileSizeBase.Binary }, new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var view = new IngestProgressView(context, corpus);
+                result = await ingest(view.Update);
+                view.Finish(result);
+            });
+        return result!;
+    }
+
+    void Update(IngestProgressInfo p)
+    {
+        var task = p.Phase == IngestProgress.TokenizePhase ? tokenize : scan;
+        if (task == tokenize && !tokenize.IsStarted)
+        {
+            Complete(scan);
+            tokenize.StartTask();
+        }
+        task.MaxValue = Math.Max(1, p.TotalBytes);
+        task.Value = p.BytesRead;
+        task.Description = Describe(p.Phase, p.Documents, p.Tokens, p.SkippedDocuments);
+    }
+
+    void Finish(IngestResult result)
+    {
+        Complete(scan);
+        scan.Description = Describe(IngestProgress.ScanPhase, result.Documents, 0, result.Skipped.Documents);
+        if (!tokenize.IsStarted)
+        {
+            // The same documents were stored already: nothing to tokenize.
+            tokenize.StartTask();
+            tokenize.Description = $"{corpus} [grey]already stored[/]";
+        }
+        else tokenize.Description = Describe(IngestProgress.TokenizePhase, result.Documents, result.Tokens + result.ValidationTokens, result.Skipped.Documents);
+        Complete(tokenize);
+    }
+
+    static void Complete(ProgressTask task)
+    {
+        task.Value = task.MaxValue;
+        task.StopTask();
+    }
+
+    string Describe(string phase, long documents, long tokens, long skipped) =>
+        $"{corpus} {phase}: {documents:N0} docs" + (phase == IngestProgress.TokenizePhase ? $", {tokens:N0} tokens" : "")
+        + (skipped > 0 ? $", [yellow]{skipped:N0} skipped[/]" : "");
+}

@@ -1,0 +1,198 @@
+using Xunit.Abstractions;
+using System.Text;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>
+/// `streaming ingest` with bad input, through the real CLI against one real silo process: each case is one
+/// `error: ...` line on stderr and exit 2 (or a counted skip on success), never a stack trace, and the good
+/// corpus ingested first on the same run keeps training.
+/// </summary>
+public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output) : IClassFixture<IngestSilo>, IDisposable
+{
+    readonly string input = Directory.CreateTempSubdirectory("streaming-ingest-input-").FullName;
+
+    public void Dispose() => Directory.Delete(input, recursive: true);
+
+    [Fact]
+    public void MissingFile()
+    {
+        var path = Path.Combine(input, "nope.jsonl");
+        AssertError(Ingest(path), $"corpus path not found: {path}");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void EmptyFile()
+    {
+        var path = Write("empty.txt", []);
+        AssertError(Ingest(path), $"{path}: empty file");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void BinaryFile()
+    {
+        var bytes = new byte[50_000];
+        new Random(7).NextBytes(bytes);
+        var path = Write("blob.txt", bytes);
+        AssertError(Ingest(path), $"{path}: binary file (holds NUL bytes), not text");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Theory]
+    [InlineData("report.docx")]
+    [InlineData("table.csv")]
+    public void UnknownFormat(string file)
+    {
+        var path = Write(file, "a,b,c\n1,2,3\n"u8.ToArray());
+        AssertError(Ingest(path), $"{path}: unsupported file type '{Path.GetExtension(file)}' (supported: .txt, .jsonl, .parquet)");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void FolderWithoutCorpusFiles()
+    {
+        Write("folder/LICENSE", "MIT"u8.ToArray());
+        Write("folder/notes.md", "# notes"u8.ToArray());
+        var path = Path.Combine(input, "folder");
+        AssertError(Ingest(path), $"{path}: no usable documents (skipped 2 files: 2 not .txt/.jsonl/.parquet)");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void AllInvalidUtf8IsAnErrorAndTheNameStaysFreeForTheCorrectedFile()
+    {
+        var latin1 = Write("latin1.txt", Encoding.Latin1.GetBytes("Grüße aus Köln\n\nÄrger über Öl\n"));
+        AssertError(Ingest(latin1, name: "fixme"),
+            $"{latin1}: no usable documents (skipped 2 documents: 2 invalid UTF-8); the text must be UTF-8 (convert it, e.g. with iconv)");
+
+        // The failed ingest took nothing: the corrected file goes in under the same name.
+        var utf8 = Write("utf8.txt", Encoding.UTF8.GetBytes("Grüße aus Köln\n\nÄrger über Öl\n"));
+        var fixedIngest = Ingest(utf8, name: "fixme");
+        Assert.True(fixedIngest.Code == 0, fixedIngest.Err);
+        Assert.StartsWith($"queued fixme on run {IngestSilo.Run}: ", fixedIngest.Out);
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void SomeInvalidUtf8IsSkippedAndCounted()
+    {
+        var path = Write("mixed.txt", [.. "good one\n\nbad "u8, 0xC3, 0x28, 0xFF, .. "\n\ngood two\n"u8]);
+        var (code, stdout, stderr) = Ingest(path);
+        Assert.True(code == 0, stderr);
+        Assert.Equal("", stderr);
+        Assert.Equal($"queued mixed on run {IngestSilo.Run}: 8 tokens in 1 block to train, 8 to validate, from 2 documents (skipped 1 document: 1 invalid UTF-8)", stdout.Trim());
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public async Task A100MegabyteLineIsSkippedInBoundedMemoryAndTheSiloStaysUp()
+    {
+        const long limit = 16 << 20;   // the silo's document limit (CorpusReaderOptions.MaxDocumentBytes)
+        var txt = Path.Combine(input, "oneline.txt");
+        await using (var file = File.Create(txt))
+        {
+            file.Write("a document before\n\n"u8);
+            WriteLongLine(file);
+            file.Write("\n\na document after\n"u8);
+        }
+        // Measure once training has settled, so that only the ingest moves the peak.
+        await silo.WaitUntilTrained();
+        var before = silo.PeakMemory();
+        var (code, stdout, stderr) = Ingest(txt);
+        var growth = silo.PeakMemory() - before;
+        output.WriteLine($"silo peak memory {before >> 20} MiB before, +{growth >> 20} MiB reading the 100 MiB line");
+        Assert.True(code == 0, stderr);
+        Assert.EndsWith("from 2 documents (skipped 1 document: 1 over 16 MiB)", stdout.Trim());
+        Assert.True(growth < 4 * limit, $"the silo's peak memory grew by {growth >> 20} MiB reading a 100 MiB line (limit {limit >> 20} MiB)");
+        silo.AssertGoodCorpusIntact();
+
+        // The same line alone in a .jsonl leaves no document at all: an error, and the silo is still there.
+        var jsonl = Path.Combine(input, "oneline.jsonl");
+        await using (var file = File.Create(jsonl))
+        {
+            file.Write("{\"text\": \""u8);
+            WriteLongLine(file);
+            file.Write("\"}\n"u8);
+        }
+        AssertError(Ingest(jsonl, name: "oneline-jsonl"), $"{jsonl}: no usable documents (skipped 1 document: 1 over 16 MiB)");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void NameUsedTwice()
+    {
+        var other = Write($"other/{IngestSilo.GoodName}.jsonl", "{\"text\": \"different content\"}\n"u8.ToArray());
+        // Same default name (the file name), different file.
+        var error = AssertError(Ingest(other), $"corpus name '{IngestSilo.GoodName}' is already used (for ");
+        Assert.EndsWith("choose another --name", error);
+        // Same name given explicitly, on another run.
+        AssertError(Ingest(other, name: IngestSilo.GoodName, run: "another-run"), $"corpus name '{IngestSilo.GoodName}' is already used (for ");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void TheSameIngestAgainIsAcceptedAndChangesNothing()
+    {
+        var good = Path.Combine(silo.Data, "in", $"{IngestSilo.GoodName}.jsonl");
+        var (code, stdout, stderr) = Ingest(good);
+        Assert.True(code == 0, stderr);
+        Assert.StartsWith($"{IngestSilo.GoodName} is already queued on run {IngestSilo.Run}: ", stdout);
+        Assert.Equal(silo.GoodTokens, IngestSilo.Tokens(stdout));
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void InvalidName()
+    {
+        var path = Write("ok.txt", "fine text"u8.ToArray());
+        AssertError(Ingest(path, name: "../escape"), "invalid corpus name '../escape'");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void NoSiloOnThePort()
+    {
+        var path = Write("ok.txt", "fine text"u8.ToArray());
+        var port = Executables.FreePort();
+        AssertError(Executables.Run(Executables.Client, $"ingest --run {IngestSilo.Run} --gateway {port} {path}"),
+            $"cannot reach a silo on localhost:{port}");
+    }
+
+    [Fact]
+    public async Task TheGoodCorpusTrainsToItsLastToken()
+    {
+        var run = await silo.WaitUntilTrained();
+        var good = run.GetProperty("corpora").EnumerateArray().Single(c => c.GetProperty("name").GetString() == IngestSilo.GoodName);
+        Assert.Equal(silo.GoodTokens, good.GetProperty("tokensTrained").GetInt64());
+    }
+
+    (int Code, string Out, string Err) Ingest(string path, string? name = null, string run = IngestSilo.Run) =>
+        silo.Client($"ingest --run {run} {(name is null ? "" : $"--name {name} ")}{path}");
+
+    string Write(string name, byte[] bytes)
+    {
+        var path = Path.Combine(input, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    /// <summary>100 MiB of one line, written in 1 MiB pieces (the test never holds it either).</summary>
+    static void WriteLongLine(Stream file)
+    {
+        var chunk = Encoding.ASCII.GetBytes(new string('x', 1 << 20));
+        for (var i = 0; i < 100; i++) file.Write(chunk);
+    }
+
+    /// <summary>Exit 2, nothing on stdout, exactly one `error: ...` line on stderr that starts with <paramref name="expected"/>; returns it.</summary>
+    static string AssertError((int Code, string Out, string Err) result, string expected)
+    {
+        Assert.True(result.Code == 2, $"exit {result.Code}; stdout: {result.Out}; stderr: {result.Err}");
+        Assert.Equal("", result.Out);
+        var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: " + expected, line);
+        return line.TrimEnd();
+    }
+}
