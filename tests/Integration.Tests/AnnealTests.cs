@@ -1,51 +1,31 @@
-using Orleans.TestingHost;
 using Streaming.Grains;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
-using Streaming.Training.Native;
 using Streaming.Training.Schedules;
 
 namespace Streaming.Integration.Tests;
 
 /// <summary>An on-demand release through the trainer grain while the run trains on, with exact token counts after it.</summary>
-public sealed class AnnealTests : IAsyncLifetime
+public sealed class AnnealTests() : OneSiloCluster("anneal")
 {
-    readonly string data = Directory.CreateTempSubdirectory("streaming-anneal-").FullName;
-    InProcessTestCluster cluster = null!;
-
-    public async Task InitializeAsync()
+    protected override void Configure(StreamingOptions o)
     {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddStreaming(o =>
-        {
-            o.DataDirectory = data;
-            o.Storage = "memory";
-            o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
-            o.Model = new GptConfig(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
-            o.BlockTokens = 4 * 32 + 1;
-            o.CheckpointEvery = 5;
-            o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4 };
-        }));
-        cluster = builder.Build();
-        await cluster.DeployAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await cluster.DisposeAsync();
-        Directory.Delete(data, recursive: true);
+        o.Model = new GptConfig(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
+        o.BlockTokens = 4 * 32 + 1;
+        o.CheckpointEvery = 5;
+        o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4 };
     }
 
     [Fact]
     public async Task OnDemandAnnealYieldsAnEvaluatedReleaseAndLosesNoToken()
     {
-        var trainer = cluster.Client.GetGrain<ITrainerGrain>("anneal");
+        var trainer = Cluster.Client.GetGrain<ITrainerGrain>("anneal");
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.AnnealAsync(3));
         Assert.Contains("no corpora yet", refused.Message);
 
-        var text = Path.Combine(data, "english.jsonl");
+        var text = Path.Combine(Data, "english.jsonl");
         await File.WriteAllLinesAsync(text, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(6));
-        var corpus = await cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("anneal", text));
+        var corpus = await Cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("anneal", text));
         Assert.True(corpus.Blocks > 60, $"only {corpus.Blocks} blocks");
 
         await Assert.ThrowsAsync<ArgumentException>(() => trainer.AnnealAsync(0));

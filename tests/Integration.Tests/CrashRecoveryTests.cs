@@ -24,13 +24,13 @@ public sealed class CrashRecoveryTests : IDisposable
         var ingest = Executables.Run(Executables.Client, $"ingest --run crash --gateway {gateway} {corpus}");
         Assert.True(ingest.Code == 0, ingest.Err);
 
-        var before = await WaitFor(r => r.GetProperty("step").GetInt64() >= 12 && r.GetProperty("lastCheckpoint").ValueKind == JsonValueKind.String);
+        var before = await Executables.WaitForRun(gateway, "crash", r => r.GetProperty("step").GetInt64() >= 12 && r.GetProperty("lastCheckpoint").ValueKind == JsonValueKind.String);
         silo!.Kill(entireProcessTree: true);   // SIGKILL: no shutdown, no flush
         await silo.WaitForExitAsync();
         Assert.True(before.GetProperty("step").GetInt64() < 30, "training finished before the kill; the test proves nothing");
 
         StartSilo();
-        var after = await WaitFor(r => Corpus(r).GetProperty("tokensTrained").GetInt64() >= Corpus(r).GetProperty("tokensTotal").GetInt64()
+        var after = await Executables.WaitForRun(gateway, "crash", r => Corpus(r).GetProperty("tokensTrained").GetInt64() >= Corpus(r).GetProperty("tokensTotal").GetInt64()
             && r.GetProperty("phase").GetString() != "idle");
         var trained = Corpus(after).GetProperty("tokensTrained").GetInt64();
         var total = Corpus(after).GetProperty("tokensTotal").GetInt64();
@@ -43,26 +43,6 @@ public sealed class CrashRecoveryTests : IDisposable
     void StartSilo() =>
         silo = Executables.Start(Executables.Silo,
             $"--data {data} --http-port 0 --silo-port {siloPort} --gateway-port {gateway} --device cpu --checkpoint-every 5");
-
-    /// <summary>Polls `streaming status --run crash --json` until the run satisfies the condition (at most 3 minutes).</summary>
-    async Task<JsonElement> WaitFor(Func<JsonElement, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        string last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var status = Executables.Run(Executables.Client, $"status --run crash --json --gateway {gateway}");
-            last = status.Code == 0 ? status.Out : status.Err;
-            if (status.Code == 0)
-            {
-                var run = JsonDocument.Parse(status.Out).RootElement.GetProperty("runs")[0];
-                Assert.DoesNotContain("failed", run.GetProperty("phase").GetString());
-                if (condition(run)) return run.Clone();
-            }
-            await Task.Delay(1000);
-        }
-        throw new TimeoutException($"the run did not get there in 3 minutes; last status: {last}");
-    }
 
     public void Dispose()
     {

@@ -64,4 +64,24 @@ public static class Executables
             if (File.Exists(Path.Combine(dir.FullName, "Streaming.sln"))) return dir.FullName;
         throw new InvalidOperationException($"no Streaming.sln above {AppContext.BaseDirectory}");
     }
+
+    /// <summary>Polls `streaming status --run R --json` until the run satisfies the condition; a failed run fails at once.</summary>
+    public static async Task<System.Text.Json.JsonElement> WaitForRun(int gateway, string run, Func<System.Text.Json.JsonElement, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        string last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = Run(Client, $"status --run {run} --json --gateway {gateway}");
+            last = status.Code == 0 ? status.Out : status.Err;
+            if (status.Code == 0)
+            {
+                var state = System.Text.Json.JsonDocument.Parse(status.Out).RootElement.GetProperty("runs")[0];
+                Assert.DoesNotContain("failed", state.GetProperty("phase").GetString());
+                if (condition(state)) return state.Clone();
+            }
+            await Task.Delay(1000);
+        }
+        throw new TimeoutException($"run {run} did not get there in 3 minutes; last status: {last}");
+    }
 }

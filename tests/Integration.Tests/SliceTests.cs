@@ -1,51 +1,31 @@
-using Orleans.TestingHost;
 using Streaming.Grains;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
-using Streaming.Training.Native;
 using Streaming.Training.Schedules;
 
 namespace Streaming.Integration.Tests;
 
 /// <summary>Real text through the whole slice: corpus grain, memory stream, trainer grain, training thread.</summary>
-public sealed class SliceTests : IAsyncLifetime
+public sealed class SliceTests() : OneSiloCluster("slice")
 {
-    readonly string data = Directory.CreateTempSubdirectory("streaming-slice-").FullName;
-    InProcessTestCluster cluster = null!;
-
-    public async Task InitializeAsync()
+    protected override void Configure(StreamingOptions o)
     {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.ConfigureSilo((_, silo) => silo.AddStreaming(o =>
-        {
-            o.DataDirectory = data;
-            o.Storage = "memory";
-            o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
-            o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
-            o.BlockTokens = 16 * 64 + 1;
-            o.Schedule = new ScheduleConfig { Kind = "constant", ConstLr = 3e-3, MaxLr = 3e-3, WarmupSteps = 0 };
-        }));
-        cluster = builder.Build();
-        await cluster.DeployAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await cluster.DisposeAsync();
-        Directory.Delete(data, recursive: true);
+        o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
+        o.BlockTokens = 16 * 64 + 1;
+        o.Schedule = new ScheduleConfig { Kind = "constant", ConstLr = 3e-3, MaxLr = 3e-3, WarmupSteps = 0 };
     }
 
     [Fact]
     public async Task StepsRiseAndLossFallsOnRealText()
     {
-        var text = Path.Combine(data, "english.txt");
+        var text = Path.Combine(Data, "english.txt");
         var lines = await File.ReadAllLinesAsync(SampleCorpora.File("english"));
         await File.WriteAllLinesAsync(text.Replace(".txt", ".jsonl"), lines.Take(12));
         text = text.Replace(".txt", ".jsonl");
-        var corpus = await cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("slice", text));
+        var corpus = await Cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("slice", text));
         Assert.True(corpus.Blocks > 30);
 
-        var trainer = cluster.Client.GetGrain<ITrainerGrain>("slice");
+        var trainer = Cluster.Client.GetGrain<ITrainerGrain>("slice");
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         RunStatus status;
         do

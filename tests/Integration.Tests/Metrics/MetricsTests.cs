@@ -34,7 +34,7 @@ public sealed partial class MetricsTests : IDisposable
         var ingest = Executables.Run(Executables.Client, $"ingest --run metrics --gateway {gateway} {corpus}");
         Assert.True(ingest.Code == 0, ingest.Err);
         // Finished: the rate stays put from here on, so the scrape and the status call must agree.
-        var status = await WaitForStatus(r => r.GetProperty("corpora")[0].GetProperty("tokensTrained").GetInt64()
+        var status = await Executables.WaitForRun(gateway, "metrics", r => r.GetProperty("corpora")[0].GetProperty("tokensTrained").GetInt64()
             == r.GetProperty("corpora")[0].GetProperty("tokensTotal").GetInt64() && r.GetProperty("evaluations").GetArrayLength() == 1);
 
         using var http = new HttpClient();
@@ -107,24 +107,6 @@ public sealed partial class MetricsTests : IDisposable
             if (DateTime.UtcNow > deadline) throw new TimeoutException("Prometheus had no sample after 30 s of scraping");
             await Task.Delay(500);
         }
-    }
-
-    async Task<JsonElement> WaitForStatus(Func<JsonElement, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        string last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            var status = Executables.Run(Executables.Client, $"status --run metrics --json --gateway {gateway}");
-            last = status.Code == 0 ? status.Out : status.Err;
-            if (status.Code == 0)
-            {
-                var run = JsonDocument.Parse(status.Out).RootElement.GetProperty("runs")[0];
-                if (condition(run)) return run.Clone();
-            }
-            await Task.Delay(1000);
-        }
-        throw new TimeoutException($"the run did not finish in 3 minutes; last status: {last}");
     }
 
     public void Dispose()
