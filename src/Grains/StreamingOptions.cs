@@ -45,7 +45,10 @@ public sealed class StreamingOptions
     /// <summary>Optimizer steps between checkpoints (one is also written at the end of every task).</summary>
     public int CheckpointEvery { get; set; } = 50;
 
-    /// <summary>At most this many validation blocks per corpus are evaluated after each task.</summary>
+    /// <summary>Main-trajectory steps between evaluations of the live model (0: only task ends and releases).</summary>
+    public int EvaluateEvery { get; set; } = 100;
+
+    /// <summary>At most this many validation blocks per corpus are evaluated per snapshot.</summary>
     public int ValidationBlocks { get; set; } = 8;
 
     /// <summary>Blocks in flight or queued per run: the credit window that bounds memory.</summary>

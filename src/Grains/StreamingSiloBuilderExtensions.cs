@@ -30,7 +30,7 @@ public static class StreamingSiloBuilderExtensions
         silo.AddStreamingReminders(options);
         silo.AddStreamingPlacement(options);
         silo.Services.AddMetrics();
-        silo.Services.AddSingleton<TrainerMetrics>();
+        silo.Services.AddSingleton<StreamingMetrics>();
         // Trainers subscribe implicitly (stream key = run), so no pub-sub store is needed.
         silo.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
         silo.AddStartupTask(RunResumer.ResumeAllAsync);
@@ -82,6 +82,7 @@ public static class StreamingSiloBuilderExtensions
         silo.UseSiloMetadata(new Dictionary<string, string> { [SiloAccelerator.MetadataKey] = accelerator });
         // Transient: Orleans initializes each strategy instance from the grain type's properties.
         silo.Services.AddPlacementFilter<PreferAcceleratorSilosStrategy, PreferAcceleratorSilosDirector>(ServiceLifetime.Transient);
+        silo.Services.AddPlacementFilter<PreferCpuSilosStrategy, PreferAcceleratorSilosDirector>(ServiceLifetime.Transient);
         return silo;
     }
 

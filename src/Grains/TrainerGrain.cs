@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Streaming.Grains.Telemetry;
+using System.Collections.Concurrent;
+using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Training.Schedules;
 
@@ -34,7 +36,7 @@ public sealed class RunState
 public sealed partial class TrainerGrain(
     IOptions<StreamingOptions> options,
     ILogger<TrainerGrain> logger,
-    TrainerMetrics metrics,
+    StreamingMetrics metrics,
     [PersistentState("run", StreamNames.Storage)] IPersistentState<RunState> state)
     : Grain, ITrainerGrain, IStreamSubscriptionObserver, IAsyncObserver<TokenBlock>
 {
@@ -44,6 +46,7 @@ public sealed partial class TrainerGrain(
     TrainingLoop? loop;
     StoredCorpora? data;
     IDisposable? metered;
+    readonly ConcurrentQueue<Snapshot> toEvaluate = new();   // filled by the training thread, sent by the pump
     int current;               // index of the corpus being fetched
     long nextToRequest;        // next sequence to ask the current corpus for
     long nextToAccept;         // next sequence expected on the stream
@@ -89,15 +92,17 @@ public sealed partial class TrainerGrain(
         // No pump here: the corpus grain that calls this is waiting for us and could not publish; the timer pumps.
     }
 
-    public Task<RunStatus> GetStatusAsync()
+    public async Task<RunStatus> GetStatusAsync()
     {
         var p = loop?.Progress ?? TrainingProgress.Empty;
         var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
-        return Task.FromResult(new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
-            p.TokensPerSecond, state.State.Checkpoint, p.LastRelease, progress, p.Device, p.FirstLoss,
-            [.. p.Evaluations.Select(e => new TaskLosses(e.AfterTask, e.Step, e.Loss))], HostingSilo,
-            [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode, r.Loss))], p.ReplayTokens,
-            state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null));
+        var evaluations = Corpora.Count == 0 ? EvaluationReport.Empty : await GrainFactory.GetGrain<IEvaluatorGrain>(Run).GetReportAsync();
+        var releaseLoss = evaluations.Releases.ToDictionary(r => r.Snapshot.Path, r => r.Loss);
+        return new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
+            p.TokensPerSecond, state.State.Checkpoint, p.LastRelease, progress, p.Device, p.FirstLoss, evaluations.Matrix, HostingSilo,
+            [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
+                r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
+            p.ReplayTokens, state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null);
     }
 
     public async Task<AnnealTicket> AnnealAsync(int steps)
@@ -134,6 +139,8 @@ public sealed partial class TrainerGrain(
             CheckpointEvery = settings.CheckpointEvery,
             ResumeFrom = resumeFrom,
             Data = data,
+            EvaluateEvery = settings.EvaluateEvery,
+            OnSnapshot = toEvaluate.Enqueue,
             ReplayFraction = settings.ReplayFraction,
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
         });
@@ -144,6 +151,12 @@ public sealed partial class TrainerGrain(
     async Task PumpAsync(CancellationToken cancellationToken)
     {
         if (loop is null) return;
+        if (!toEvaluate.IsEmpty)
+        {
+            var snapshots = new List<SnapshotRef>();
+            while (toEvaluate.TryDequeue(out var s)) snapshots.Add(new SnapshotRef(s.Path, s.Kind, s.Task, s.Step, s.Corpora));
+            await GrainFactory.GetGrain<IEvaluatorGrain>(Run).EvaluateAsync(snapshots);
+        }
         var progress = loop.Progress;
         var changed = false;
         if (progress.LastCheckpoint is { } saved && saved.Path != state.State.Checkpoint)

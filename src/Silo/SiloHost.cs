@@ -33,7 +33,7 @@ public static class SiloHost
             }));
         // design.md's metrics contract, Orleans' own meter and the .NET runtime's, in Prometheus text on /metrics.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(TrainerMetrics.MeterName, "Microsoft.Orleans", "System.Runtime")
+            .AddMeter(StreamingMetrics.MeterName, "Microsoft.Orleans", "System.Runtime")
             .AddPrometheusExporter());
         var app = builder.Build();
         app.MapGet("/health", () => Results.Text("ok"));

@@ -5,18 +5,21 @@ using Orleans.Runtime.Placement;
 namespace Streaming.Grains.Placement;
 
 /// <summary>
-/// Keeps the candidate silos labelled cuda when there is at least one, and all of them otherwise.
-/// A silo whose metadata this silo has not fetched yet counts as not cuda.
+/// Keeps the candidate silos with the accelerator label the strategy prefers (cuda for
+/// <see cref="PreferAcceleratorSilosStrategy"/>, cpu for <see cref="PreferCpuSilosStrategy"/>) when there is at
+/// least one, and all of them otherwise. A silo whose metadata this silo has not fetched yet counts as cpu.
 /// </summary>
 public sealed class PreferAcceleratorSilosDirector(ISiloMetadataCache metadata) : IPlacementFilterDirector
 {
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
     {
+        var wanted = filterStrategy is PreferCpuSilosStrategy ? SiloAccelerator.Cpu : SiloAccelerator.Cuda;
         var candidates = silos.ToList();
-        var accelerated = candidates.Where(IsAccelerated).ToList();
-        return accelerated.Count > 0 ? accelerated : candidates;
+        var preferred = candidates.Where(silo => Label(silo) == wanted).ToList();
+        return preferred.Count > 0 ? preferred : candidates;
     }
 
-    bool IsAccelerated(SiloAddress silo) =>
-        metadata.GetSiloMetadata(silo).Metadata.TryGetValue(SiloAccelerator.MetadataKey, out var value) && value == SiloAccelerator.Cuda;
+    string Label(SiloAddress silo) =>
+        metadata.GetSiloMetadata(silo).Metadata.TryGetValue(SiloAccelerator.MetadataKey, out var value) && value == SiloAccelerator.Cuda
+            ? SiloAccelerator.Cuda : SiloAccelerator.Cpu;
 }

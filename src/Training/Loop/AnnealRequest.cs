@@ -7,5 +7,5 @@ namespace Streaming.Training.Loop;
 /// </summary>
 public sealed record AnnealRequest(long Id, int Steps);
 
-/// <summary>A release: the weights of an annealed branch, where they are, and their validation loss per corpus.</summary>
-public sealed record ReleaseReport(string? Path, string Task, long Step, string Mode, IReadOnlyDictionary<string, double> Loss);
+/// <summary>A release: the weights of an annealed branch, where they are, and how it was taken (paper-protocol or on-demand).</summary>
+public sealed record ReleaseReport(string? Path, string Task, long Step, string Mode);

@@ -2,13 +2,13 @@ namespace Streaming.Training.Loop;
 
 /// <summary>
 /// The loop's own part of a checkpoint: which tasks it has seen, how far it has trained in each corpus,
-/// the evaluations and releases so far. With the model, optimizer and schedule state it makes a resume exact.
+/// its loss-matrix snapshots and releases so far. With the model, optimizer and schedule state it makes a resume exact.
 /// </summary>
 public sealed record LoopCheckpoint(
     List<string> Tasks,
     Dictionary<string, long> TokensTrained,
     Dictionary<string, long> NextSequence,
-    List<TaskEvaluation> Evaluations,
+    List<Streaming.Training.Evaluation.Snapshot> TaskSnapshots,
     double? FirstLoss,
     List<ReleaseReport>? Releases = null,
     long AnnealsDone = 0,

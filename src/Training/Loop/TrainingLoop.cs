@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Channels;
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Engine;
+using Streaming.Training.Evaluation;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
 using Streaming.Training.Optim;
@@ -32,8 +33,16 @@ public sealed record TrainingLoopOptions
     /// <summary>A checkpoint to resume from: model, optimizer, schedule and cursors exactly as they were.</summary>
     public string? ResumeFrom { get; init; }
 
-    /// <summary>Validation blocks (evaluated after every task and every release) and earlier train blocks (replayed).
-    /// Null: no evaluation, no replay.</summary>
+    /// <summary>Where snapshots for the evaluators go (task ends without a branch, the main cadence). Null: next to the checkpoints.</summary>
+    public string? SnapshotDirectory { get; init; }
+
+    /// <summary>Main-trajectory steps between snapshots of the live model for evaluation (0: none; task ends and releases always).</summary>
+    public int EvaluateEvery { get; init; }
+
+    /// <summary>Called on the training thread with every snapshot saved for evaluation; must return at once.</summary>
+    public Action<Snapshot>? OnSnapshot { get; init; }
+
+    /// <summary>The train blocks of earlier corpora, for replay. Null: no replay.</summary>
     public ICorpusData? Data { get; init; }
 
     /// <summary>The fraction of every batch's rows drawn from earlier corpora (0: no replay).</summary>
@@ -61,8 +70,8 @@ public sealed class TrainingLoop : IDisposable
     readonly Dictionary<string, long> tokensTrained = [];
     readonly Dictionary<string, long> nextSequence = [];
     readonly List<string> tasks = [];
-    readonly List<TaskEvaluation> evaluations = [];
     readonly List<ReleaseReport> releases = [];
+    readonly List<Snapshot> taskSnapshots = [];   // loss-matrix rows and releases: kept in checkpoints, sent again after a resume
     readonly Queue<string> checkpoints = new();
     readonly Stopwatch clock = new();
     readonly object requestLock = new();
@@ -158,8 +167,12 @@ public sealed class TrainingLoop : IDisposable
         if (borrowed) branchBlocks.Add(block);
         Train(trainer, schedule, block, counted: !borrowed);
         var taskEnded = !borrowed && block.Sequence == block.TaskSteps - 1;
-        if (taskEnded && options.Data is not null) Evaluate(trainer, block.Corpus);
+        // A paper-protocol branch ends on its task's last block: its release is the task's row of the loss matrix.
+        var taskReleased = taskEnded && schedule.InBranch && onDemand is null;
         if (schedule.InBranch && schedule.BranchSteps >= schedule.BranchLength) Release(trainer, schedule);
+        if (taskEnded && !taskReleased) Snapshot(trainer, schedule, SnapshotKind.TaskEnd);
+        else if (!schedule.InBranch && options.EvaluateEvery > 0 && schedule.MainSteps % options.EvaluateEvery == 0 && onDemand is null)
+            Snapshot(trainer, schedule, SnapshotKind.Main);
         // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch.
         if (!schedule.InBranch && (taskEnded || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
     }
@@ -235,10 +248,9 @@ public sealed class TrainingLoop : IDisposable
         var task = onDemand is null ? tasks[^1] : branchBlocks[^1].Corpus;
         var name = onDemand is null ? $"{task}-step-{schedule.StepsExecuted:D8}" : $"on-demand-{onDemand.Id}-step-{schedule.StepsExecuted:D8}";
         var path = folder is null ? null : SaveTo(Path.Combine(folder, name), trainer, schedule);
-        // The paper protocol's branch ends on the task's last block, whose evaluation row is this release's.
-        var losses = onDemand is null && evaluations.Count > 0 && evaluations[^1].AfterTask == task ? evaluations[^1].Loss
-            : options.Data is null ? new Dictionary<string, double>() : Losses(trainer);
-        releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, BranchMode, losses));
+        releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, BranchMode));
+        if (path is not null)
+            Emit(new Snapshot(path, onDemand is null ? SnapshotKind.TaskRelease : SnapshotKind.OnDemandRelease, task, schedule.StepsExecuted, [.. tasks.Distinct()]));
         schedule.AnnealFinished();
         trainer.Load(fork!);
         if (fork!.Contains("streaming-fork-")) Directory.Delete(fork, recursive: true);
@@ -279,9 +291,8 @@ public sealed class TrainingLoop : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var parts = new CheckpointParts()
             .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
-            .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. evaluations],
-                double.IsNaN(progress.FirstLoss) ? null : progress.FirstLoss,
-                [.. releases], annealsDone, replayTokens));
+            .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. taskSnapshots],
+                double.IsNaN(progress.FirstLoss) ? null : progress.FirstLoss, [.. releases], annealsDone, replayTokens));
         trainer.Save(path, parts, overwrite: true);
         return path;
     }
@@ -295,46 +306,40 @@ public sealed class TrainingLoop : IDisposable
         tasks.AddRange(saved.Tasks);
         foreach (var (corpus, tokens) in saved.TokensTrained) tokensTrained[corpus] = tokens;
         foreach (var (corpus, next) in saved.NextSequence) nextSequence[corpus] = next;
-        evaluations.AddRange(saved.Evaluations);
+        taskSnapshots.AddRange(saved.TaskSnapshots);
         releases.AddRange(saved.Releases ?? []);
         annealsDone = saved.AnnealsDone;
         replayTokens = saved.ReplayTokens;
         checkpoints.Enqueue(path);
+        // The evaluators may not have received these before the restart; they ignore any they already have.
+        foreach (var snapshot in taskSnapshots) options.OnSnapshot?.Invoke(snapshot);
         progress = new TrainingProgress
         {
             Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, FirstLoss = saved.FirstLoss ?? double.NaN, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
             TokensTrained = new Dictionary<string, long>(tokensTrained), NextSequence = new Dictionary<string, long>(nextSequence),
-            ReplayTokens = replayTokens, Evaluations = [.. evaluations], Releases = [.. releases], AnnealsDone = annealsDone,
+            ReplayTokens = replayTokens, TaskSnapshots = [.. taskSnapshots], Releases = [.. releases], AnnealsDone = annealsDone,
             LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)),
         };
         return schedule;
     }
 
-    /// <summary>After a task: the loss on every corpus seen so far, one row of the loss matrix.</summary>
-    void Evaluate(ModelTrainer trainer, string finishedTask)
+    /// <summary>Saves the main trajectory for the evaluators (they delete it once evaluated).</summary>
+    void Snapshot(ModelTrainer trainer, LearningRateSchedule schedule, string kind)
     {
-        evaluations.Add(new TaskEvaluation(finishedTask, trainer.Step, Losses(trainer)));
-        progress = progress with { Evaluations = [.. evaluations] };
+        var folder = options.SnapshotDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "snapshots") : null);
+        if (folder is null || options.OnSnapshot is null) return;
+        var path = SaveTo(Path.Combine(folder, $"{kind}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
+        Emit(new Snapshot(path, kind, tasks[^1], schedule.StepsExecuted, [.. tasks.Distinct()]));
     }
 
-    /// <summary>Token-weighted mean validation loss on every corpus seen so far.</summary>
-    Dictionary<string, double> Losses(ModelTrainer trainer)
+    void Emit(Snapshot snapshot)
     {
-        var losses = new Dictionary<string, double>();
-        foreach (var corpus in tasks.Distinct())
+        if (SnapshotKind.IsTaskRow(snapshot.Kind) || snapshot.Kind == SnapshotKind.OnDemandRelease)
         {
-            double sum = 0, weight = 0;
-            foreach (var tokens in options.Data!.ValidationBlocks(corpus))
-            {
-                if (tokens.Length < 2) continue;
-                using var scope = NewDisposeScope();
-                var (inputs, targets) = BlockBatch.Make(tokens, options.Model.Context, trainer.Device);
-                sum += trainer.Evaluate(inputs, targets) * (tokens.Length - 1);
-                weight += tokens.Length - 1;
-            }
-            if (weight > 0) losses[corpus] = sum / weight;
+            taskSnapshots.Add(snapshot);
+            progress = progress with { TaskSnapshots = [.. taskSnapshots] };
         }
-        return losses;
+        options.OnSnapshot?.Invoke(snapshot);
     }
 
     public void Dispose()

@@ -21,7 +21,9 @@ public sealed record TrainingProgress
     /// <summary>Tokens of earlier corpora replayed into batches (on top of the new tokens).</summary>
     public long ReplayTokens { get; init; }
     public string Device { get; init; } = "";
-    public IReadOnlyList<TaskEvaluation> Evaluations { get; init; } = [];
+
+    /// <summary>Snapshots that are loss-matrix rows or releases, in order (the evaluators' input that must not be lost).</summary>
+    public IReadOnlyList<Evaluation.Snapshot> TaskSnapshots { get; init; } = [];
     public IReadOnlyList<ReleaseReport> Releases { get; init; } = [];
     public CheckpointReport? LastCheckpoint { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
@@ -12,6 +13,7 @@ public sealed class TrainingLoopTests : IDisposable
 {
     const int Context = 32, BlockTokens = 2 * Context + 1, BlocksPerTask = 8;
     readonly string folder = Directory.CreateTempSubdirectory("streaming-loop-").FullName;
+    readonly System.Collections.Concurrent.ConcurrentQueue<Snapshot> snapshots = new();
 
     [Fact]
     public void PaperProtocolAnnealsEachTaskAndReturnsToTheFork()
@@ -30,13 +32,13 @@ public sealed class TrainingLoopTests : IDisposable
             QueueCapacity = 2 * BlocksPerTask,
             CheckpointDirectory = Path.Combine(folder, "checkpoints"),
             CheckpointEvery = 3,
-            Data = new InMemoryCorpora(blocks),
+            OnSnapshot = snapshots.Enqueue,
         });
         foreach (var (corpus, list) in blocks)
             for (var i = 0; i < list.Count; i++)
                 Assert.True(loop.TryEnqueue(new TrainingBlock(corpus, i, list[i], BlocksPerTask)));
 
-        var progress = WaitUntil(loop, p => p.Evaluations.Count == 2 && p.LastCheckpoint?.NextSequence.GetValueOrDefault("b") == BlocksPerTask);
+        var progress = WaitUntil(loop, p => p.TaskSnapshots.Count == 2 && p.LastCheckpoint?.NextSequence.GetValueOrDefault("b") == BlocksPerTask);
 
         Assert.True(progress.Error is null, progress.Error);
         // Each task: T - A = 6 main steps, then a branch of A = 2 steps whose weights are a release, then back to the fork.
@@ -45,8 +47,10 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Equal(blocks["b"].Sum(b => b.Length), progress.TokensTrained["b"]);
         Assert.Equal(2, Directory.GetDirectories(Path.Combine(folder, "releases")).Length);
         Assert.EndsWith("b-step-00000016", progress.LastRelease);
-        Assert.Equal(["a"], progress.Evaluations[0].Loss.Keys);
-        Assert.Equal(["a", "b"], progress.Evaluations[1].Loss.Keys.Order());
+        // Each release is its task's row of the loss matrix, to be evaluated on the corpora seen so far.
+        Assert.Equal([("a", SnapshotKind.TaskRelease, "a"), ("b", SnapshotKind.TaskRelease, "a,b")],
+            snapshots.Select(s => (s.Task, s.Kind, string.Join(',', s.Corpora))));
+        Assert.Equal(progress.LastRelease, snapshots.Last().Path);
         Assert.True(Directory.GetDirectories(Path.Combine(folder, "checkpoints")).Length <= 2, "old checkpoints are removed");
     }
 
@@ -64,7 +68,7 @@ public sealed class TrainingLoopTests : IDisposable
             WaitUntil(loop, p => p.Step == 3);
             if (anneal) loop.RequestAnneal(new AnnealRequest(1, 2));
             for (var i = 3; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
-            return WaitUntil(loop, p => p.Evaluations.Count == 1);
+            return WaitUntil(loop, p => p.TaskSnapshots.Any(s => s.Kind == SnapshotKind.TaskEnd));
         }
 
         var plain = Train(anneal: false);
@@ -75,14 +79,25 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Equal("on-demand", release.Mode);
         Assert.Equal(3 + 2, release.Step);   // forked after 3 main steps, then 2 branch steps
         Assert.True(Directory.Exists(release.Path), release.Path);
-        Assert.Equal(["a"], release.Loss.Keys);
         Assert.Equal(1, annealed.AnnealsDone);
         Assert.Null(annealed.PendingAnneal);
         // The branch borrowed blocks 3 and 4; the main trajectory trained them itself after it, bit for bit as without the branch.
         Assert.Equal(BlocksPerTask, annealed.Step);
         Assert.Equal(blocks["a"].Sum(b => b.Length), annealed.TokensTrained["a"]);
         Assert.Equal(plain.Loss, annealed.Loss);
-        Assert.Equal(plain.Evaluations[0].Loss["a"], annealed.Evaluations[0].Loss["a"]);
+        Assert.Equal([SnapshotKind.OnDemandRelease, SnapshotKind.TaskEnd], annealed.TaskSnapshots.Select(s => s.Kind));
+        Assert.Equal(release.Path, annealed.TaskSnapshots[0].Path);
+        // Evaluated beside training (the evaluator's own thread and model): same weights, same losses.
+        using var worker = new EvaluationWorker(new GptConfig(2, 32, 2, Context, 256), new(), new TorchOptions { Device = "cpu" }, new InMemoryCorpora(blocks));
+        worker.Enqueue(plain.TaskSnapshots.Single());
+        worker.Enqueue(annealed.TaskSnapshots[1]);
+        worker.Enqueue(annealed.TaskSnapshots[0]);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (worker.Pending > 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        var results = worker.TakeResults();
+        Assert.All(results, r => Assert.Null(r.Error));
+        Assert.Equal(results[0].Loss["a"], results[1].Loss["a"]);
+        Assert.NotEqual(results[0].Loss["a"], results[2].Loss["a"]);   // the release is annealed: other weights
         Assert.Empty(plain.Releases);
     }
 
@@ -105,7 +120,7 @@ public sealed class TrainingLoopTests : IDisposable
         // The grain still held the request when the silo died: the resumed loop sees it was released and ignores it.
         using var resumed = new TrainingLoop(options with { ResumeFrom = checkpoint });
         for (var i = 4; i < BlocksPerTask; i++) Assert.True(resumed.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
-        var after = WaitUntil(resumed, p => p.Evaluations.Count == 1);
+        var after = WaitUntil(resumed, p => p.TaskSnapshots.Any(s => s.Kind == SnapshotKind.TaskEnd));
         Assert.True(after.Error is null, after.Error);
         Assert.Single(after.Releases);
         Assert.Null(after.PendingAnneal);
@@ -124,10 +139,10 @@ public sealed class TrainingLoopTests : IDisposable
         var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
         using var loop = new TrainingLoop(Options(blocks, schedule, folder) with { ReplayFraction = 0.25 });
         for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
-        var afterA = WaitUntil(loop, p => p.Evaluations.Count == 1);
+        var afterA = WaitUntil(loop, p => p.TokensTrained.GetValueOrDefault("a") == blocks["a"].Sum(b => b.Length));
         Assert.Equal(0, afterA.ReplayTokens);   // nothing earlier to replay during the first task
         for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("b", i, blocks["b"][i], BlocksPerTask)));
-        var afterB = WaitUntil(loop, p => p.Evaluations.Count == 2);
+        var afterB = WaitUntil(loop, p => p.TokensTrained.GetValueOrDefault("b") == blocks["b"].Sum(b => b.Length));
 
         Assert.True(afterB.Error is null, afterB.Error);
         // Blocks of 2 rows get round(0.25 * 2 / 0.75) = 1 replay row of at most context + 1 tokens from "a" per step.
@@ -145,6 +160,7 @@ public sealed class TrainingLoopTests : IDisposable
         CheckpointDirectory = Path.Combine(root, "checkpoints"),
         CheckpointEvery = 4,
         Data = new InMemoryCorpora(blocks),
+        OnSnapshot = _ => { },
     };
 
     static List<int[]> Blocks(byte[] text, int offset) =>

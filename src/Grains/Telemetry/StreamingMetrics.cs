@@ -6,18 +6,19 @@ using Streaming.Training.Schedules;
 namespace Streaming.Grains.Telemetry;
 
 /// <summary>
-/// The metrics contract of design.md for the trainers active in this silo. Instruments are observable:
-/// they read each loop's latest progress snapshot when scraped, so training never waits on telemetry.
+/// The metrics contract of design.md for the trainers and evaluators active in this silo. Instruments are
+/// observable: they read each one's latest snapshot when scraped, so training never waits on telemetry.
 /// Names are the Prometheus names (the exporter adds "_total" to counters).
 /// </summary>
-public sealed class TrainerMetrics : IDisposable
+public sealed class StreamingMetrics : IDisposable
 {
     public const string MeterName = "Streaming";
 
     readonly Meter meter;
     readonly ConcurrentDictionary<string, Func<TrainingProgress>> trainers = new();
+    readonly ConcurrentDictionary<string, Func<EvaluationReport>> evaluators = new();
 
-    public TrainerMetrics(IMeterFactory meters)
+    public StreamingMetrics(IMeterFactory meters)
     {
         meter = meters.Create(MeterName);
         meter.CreateObservableGauge("streaming_learning_rate", () => Each<double>(p => [Measure(p.LearningRate)]),
@@ -30,9 +31,9 @@ public sealed class TrainerMetrics : IDisposable
             description: "Tokens of each corpus trained (each exactly once)");
         meter.CreateObservableGauge("streaming_train_loss", () => Each<double>(p => double.IsNaN(p.Loss) ? [] : [Measure(p.Loss)]),
             description: "Training loss of the last step (nats per token)");
-        meter.CreateObservableGauge("streaming_eval_loss", () => Each(EvalLoss),
+        meter.CreateObservableGauge("streaming_eval_loss", EvalLoss,
             description: "Validation loss per corpus of the newest evaluation (nats per token)");
-        meter.CreateObservableGauge("streaming_forgetting", () => Each(Forgetting),
+        meter.CreateObservableGauge("streaming_forgetting", Forgetting,
             description: "Validation loss per corpus now minus right after its task (nats per token; higher is worse)");
         meter.CreateObservableGauge("streaming_tokens_per_second", () => Each<double>(p => [Measure(p.TokensPerSecond)]),
             description: "Training throughput, new tokens per second (moving average)");
@@ -45,10 +46,15 @@ public sealed class TrainerMetrics : IDisposable
     }
 
     /// <summary>Reports a trainer's progress until the returned handle is disposed (the grain's deactivation).</summary>
-    public IDisposable Track(string run, Func<TrainingProgress> progress)
+    public IDisposable Track(string run, Func<TrainingProgress> progress) => Register(trainers, run, progress);
+
+    /// <summary>Reports a run's evaluations until the returned handle is disposed.</summary>
+    public IDisposable TrackEvaluations(string run, Func<EvaluationReport> report) => Register(evaluators, run, report);
+
+    static IDisposable Register<T>(ConcurrentDictionary<string, T> registry, string run, T source) where T : class
     {
-        trainers[run] = progress;
-        return new Untrack(() => trainers.TryRemove(new KeyValuePair<string, Func<TrainingProgress>>(run, progress)));
+        registry[run] = source;
+        return new Untrack(() => registry.TryRemove(new KeyValuePair<string, T>(run, source)));
     }
 
     IEnumerable<Measurement<T>> Each<T>(Func<TrainingProgress, IEnumerable<(T Value, KeyValuePair<string, object?>[] Tags)>> measure)
@@ -65,21 +71,24 @@ public sealed class TrainerMetrics : IDisposable
     static IEnumerable<(int, KeyValuePair<string, object?>[])> Phases(TrainingProgress p) =>
         p.Phase == "idle" ? [] : Enum.GetValues<SchedulePhase>().Select(phase => Measure(phase.Name() == p.Phase ? 1 : 0, ("phase", phase.Name())));
 
-    static IEnumerable<(double, KeyValuePair<string, object?>[])> EvalLoss(TrainingProgress p) =>
-        p.Evaluations.Count == 0 ? [] : p.Evaluations[^1].Loss.Select(c => Measure(c.Value, ("corpus", c.Key)));
-
-    static IEnumerable<(double, KeyValuePair<string, object?>[])> Forgetting(TrainingProgress p) =>
-        Forgetting(p.Evaluations).Select(c => Measure(c.Value, ("corpus", c.Key)));
-
-    /// <summary>design.md: for each corpus, its loss in the newest evaluation minus its loss right after its own task.</summary>
-    public static IReadOnlyDictionary<string, double> Forgetting(IReadOnlyList<TaskEvaluation> evaluations)
+    /// <summary>The newest evaluated snapshot of each run (a release, a task end or the main trajectory).</summary>
+    IEnumerable<Measurement<double>> EvalLoss()
     {
-        var forgetting = new Dictionary<string, double>();
-        if (evaluations.Count == 0) return forgetting;
-        foreach (var (corpus, now) in evaluations[^1].Loss)
-            if (evaluations.LastOrDefault(e => e.AfterTask == corpus) is { } own && own.Loss.TryGetValue(corpus, out var then))
-                forgetting[corpus] = now - then;
-        return forgetting;
+        foreach (var (run, report) in evaluators)
+        {
+            var latest = report().Matrix.Select(r => (r.Step, r.Loss))
+                .Concat(report().Main.Where(m => m.Error is null).Select(m => (m.Snapshot.Step, m.Loss)))
+                .MaxBy(e => e.Step);
+            foreach (var (corpus, loss) in latest.Loss ?? new Dictionary<string, double>())
+                yield return new Measurement<double>(loss, new("run", run), new("corpus", corpus));
+        }
+    }
+
+    IEnumerable<Measurement<double>> Forgetting()
+    {
+        foreach (var (run, report) in evaluators)
+            foreach (var (corpus, forgetting) in report().Forgetting)
+                yield return new Measurement<double>(forgetting, new("run", run), new("corpus", corpus));
     }
 
     public void Dispose() => meter.Dispose();

@@ -1,0 +1,112 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Streaming.Grains.Placement;
+using Streaming.Grains.Telemetry;
+using Streaming.Training.Evaluation;
+using Streaming.Training.Loop;
+
+namespace Streaming.Grains;
+
+/// <summary>What a run's evaluator keeps: every evaluation done, and the snapshots still waiting.</summary>
+[GenerateSerializer]
+public sealed class EvaluationState
+{
+    [Id(0)] public List<EvaluatedSnapshot> Done { get; set; } = [];
+    [Id(1)] public List<SnapshotRef> Pending { get; set; } = [];
+}
+
+/// <summary>
+/// Evaluates a run's snapshots beside its training. Placed on CPU silos when there are any: the GPU stays
+/// with training, and a validation pass over a few blocks per corpus is small next to a release's cadence.
+/// (Where only GPU silos exist it lands on one and shares its device.) The work runs on the worker's own
+/// thread; the grain only queues snapshots, persists results and deletes temporary snapshots once evaluated.
+/// </summary>
+[PreferCpuSilos]
+public sealed class EvaluatorGrain(
+    IOptions<StreamingOptions> options,
+    ILogger<EvaluatorGrain> logger,
+    StreamingMetrics metrics,
+    [PersistentState("evaluation", StreamNames.Storage)] IPersistentState<EvaluationState> state)
+    : Grain, IEvaluatorGrain
+{
+    static readonly TimeSpan CollectPeriod = TimeSpan.FromMilliseconds(250);
+
+    StoredCorpora? data;
+    EvaluationWorker? worker;
+    IDisposable? metered;
+    volatile EvaluationReport report = EvaluationReport.Empty;
+
+    string Run => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        report = Report();
+        metered = metrics.TrackEvaluations(Run, () => report);
+        foreach (var snapshot in state.State.Pending) Worker().Enqueue(ToSnapshot(snapshot));
+        this.RegisterGrainTimer(CollectAsync, new GrainTimerCreationOptions(CollectPeriod, CollectPeriod) { KeepAlive = true });
+        return base.OnActivateAsync(cancellationToken);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metered?.Dispose();
+        worker?.Dispose();
+        data?.Dispose();
+        return base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    public async Task EvaluateAsync(IReadOnlyList<SnapshotRef> snapshots)
+    {
+        var known = state.State.Done.Select(d => d.Snapshot.Path).Concat(state.State.Pending.Select(p => p.Path)).ToHashSet();
+        var added = snapshots.Where(s => known.Add(s.Path)).ToList();
+        if (added.Count == 0) return;
+        state.State.Pending.AddRange(added);
+        await state.WriteStateAsync();
+        foreach (var snapshot in added) Worker().Enqueue(ToSnapshot(snapshot));
+        report = Report();
+    }
+
+    public Task<EvaluationReport> GetReportAsync() => Task.FromResult(report);
+
+    async Task CollectAsync(CancellationToken cancellationToken)
+    {
+        if (worker is null) return;
+        var results = worker.TakeResults();
+        if (results.Count == 0) return;
+        foreach (var result in results)
+        {
+            var snapshot = state.State.Pending.FirstOrDefault(p => p.Path == result.Snapshot.Path) ?? FromSnapshot(result.Snapshot);
+            state.State.Pending.Remove(snapshot);
+            state.State.Done.Add(new EvaluatedSnapshot(snapshot, result.Loss, result.Error));
+            if (result.Error is not null) logger.LogWarning("run {Run}: cannot evaluate {Path}: {Error}", Run, snapshot.Path, result.Error);
+        }
+        await state.WriteStateAsync();
+        // Only after the results are safe: a temporary snapshot is gone once evaluated.
+        foreach (var result in results.Where(r => SnapshotKind.IsTemporary(r.Snapshot.Kind) && Directory.Exists(r.Snapshot.Path)))
+            Directory.Delete(result.Snapshot.Path, recursive: true);
+        report = Report();
+    }
+
+    EvaluationWorker Worker()
+    {
+        if (worker is not null) return worker;
+        var settings = options.Value;
+        data = new StoredCorpora(settings.DataDirectory, settings.ValidationBlocks);
+        return worker = new EvaluationWorker(settings.Model, new(), settings.Torch, data);
+    }
+
+    EvaluationReport Report()
+    {
+        var done = state.State.Done;
+        var matrix = done.Where(d => SnapshotKind.IsTaskRow(d.Snapshot.Kind) && d.Error is null)
+            .OrderBy(d => d.Snapshot.Step)
+            .Select(d => new TaskLosses(d.Snapshot.Task, d.Snapshot.Step, d.Loss)).ToList();
+        var releases = done.Where(d => d.Snapshot.Kind is SnapshotKind.TaskRelease or SnapshotKind.OnDemandRelease).OrderBy(d => d.Snapshot.Step).ToList();
+        var main = done.Where(d => d.Snapshot.Kind == SnapshotKind.Main).OrderBy(d => d.Snapshot.Step).ToList();
+        return new EvaluationReport(matrix, LossMatrix.Forgetting(matrix), releases, main, state.State.Pending.Count);
+    }
+
+    static Snapshot ToSnapshot(SnapshotRef s) => new(s.Path, s.Kind, s.Task, s.Step, s.Corpora);
+
+    static SnapshotRef FromSnapshot(Snapshot s) => new(s.Path, s.Kind, s.Task, s.Step, s.Corpora);
+}

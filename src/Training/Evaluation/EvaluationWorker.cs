@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Streaming.Training.Checkpoints;
+using Streaming.Training.Engine;
+using Streaming.Training.Loop;
+using Streaming.Training.Model;
+using Streaming.Training.Native;
+using Streaming.Training.Optim;
+
+namespace Streaming.Training.Evaluation;
+
+/// <summary>
+/// Evaluates snapshots on a thread of its own, beside training: it loads each snapshot into its own model
+/// and measures the validation loss on every corpus the snapshot had seen. The training thread only saves
+/// files; it never waits for an evaluation. Results are collected with <see cref="TakeResults"/>.
+/// </summary>
+public sealed class EvaluationWorker : IDisposable
+{
+    readonly GptConfig model;
+    readonly AdamWConfig optimizer;
+    readonly TorchOptions torch;
+    readonly ICorpusData data;
+    readonly Channel<Snapshot> queue = Channel.CreateUnbounded<Snapshot>(new UnboundedChannelOptions { SingleReader = true });
+    readonly ConcurrentQueue<SnapshotEvaluation> results = new();
+    readonly Thread thread;
+    readonly CancellationTokenSource stopping = new();
+    volatile int pending;
+
+    public EvaluationWorker(GptConfig model, AdamWConfig optimizer, TorchOptions torch, ICorpusData data)
+    {
+        (this.model, this.optimizer, this.torch, this.data) = (model, optimizer, torch, data);
+        thread = new Thread(Run) { IsBackground = true, Name = "evaluator" };
+        thread.Start();
+    }
+
+    /// <summary>Snapshots queued or being evaluated.</summary>
+    public int Pending => pending;
+
+    public void Enqueue(Snapshot snapshot)
+    {
+        Interlocked.Increment(ref pending);
+        if (!queue.Writer.TryWrite(snapshot)) Interlocked.Decrement(ref pending);
+    }
+
+    /// <summary>The evaluations finished since the last call, in order.</summary>
+    public List<SnapshotEvaluation> TakeResults()
+    {
+        var taken = new List<SnapshotEvaluation>();
+        while (results.TryDequeue(out var result)) taken.Add(result);
+        return taken;
+    }
+
+    void Run()
+    {
+        ModelTrainer? trainer = null;
+        try
+        {
+            foreach (var snapshot in queue.Reader.ReadAllAsync(stopping.Token).ToBlockingEnumerable())
+            {
+                try
+                {
+                    trainer ??= new ModelTrainer(model, optimizer, device: TorchRuntime.Initialize(torch));
+                    trainer.Load(snapshot.Path);
+                    results.Enqueue(new SnapshotEvaluation(snapshot, ValidationLoss.Of(trainer, snapshot.Corpora, data)));
+                }
+                catch (Exception e) when (e is CheckpointException or IOException or TorchLoadException or ArgumentException)
+                {
+                    results.Enqueue(new SnapshotEvaluation(snapshot, new Dictionary<string, double>(), e.Message));
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref pending);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopped with snapshots still queued: their owner keeps them and queues them again.
+        }
+        finally
+        {
+            trainer?.Dispose();
+        }
+    }
+
+    /// <summary>Stops after the evaluation in progress, if any.</summary>
+    public void Dispose()
+    {
+        stopping.Cancel();
+        queue.Writer.TryComplete();
+        thread.Join();
+        stopping.Dispose();
+    }
+}
