@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Streaming.Integration.Tests;
@@ -17,10 +16,7 @@ public sealed partial class IngestProgressTests(IngestSilo silo) : IClassFixture
     public void ProgressGoesToStderrWhileTheSummaryGoesToStdout()
     {
         // About 150 MiB of paragraphs: a few seconds of work for the silo, so the bars get drawn mid-way.
-        var path = Path.Combine(input, "big.txt");
-        using (var file = new StreamWriter(path, false, new UTF8Encoding(false)))
-            for (var i = 0; file.BaseStream.Length < 150L << 20; i++)
-                file.Write($"Paragraph {i}: {string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog ", 80))}\n\n");
+        var path = IngestSilo.WriteParagraphs(Path.Combine(input, "big.txt"), 150L << 20);
 
         // Not a terminal, so `always` draws Spectre's plain fallback on stderr: "big scan: 12,345 docs: 25%".
         var (code, stdout, stderr) = silo.Client($"ingest --run {IngestSilo.Run} --progress always {path}");

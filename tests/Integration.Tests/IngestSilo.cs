@@ -114,6 +114,15 @@ public sealed partial class IngestSilo : IAsyncLifetime
         return long.Parse(Regex.Replace(match.Groups[1].Value, @"\D", ""));
     }
 
+    /// <summary>Writes about <paramref name="bytes"/> of blank-line-separated paragraphs: a big, valid .txt corpus.</summary>
+    public static string WriteParagraphs(string path, long bytes)
+    {
+        var words = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog ", 80));
+        using var file = new StreamWriter(path, false, new System.Text.UTF8Encoding(false));
+        for (var i = 0; file.BaseStream.Length < bytes; i++) file.Write($"Paragraph {i}: {words}\n\n");
+        return path;
+    }
+
     void Keep(string? line)
     {
         if (line is null) return;
