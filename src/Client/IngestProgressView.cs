@@ -6,7 +6,7 @@ namespace Streaming.Client;
 
 /// <summary>
 /// Draws an ingest as two bars, one per pass over the source (scan: read and hash; tokenize: read again
-/// and write blocks), each with bytes read of the total, speed, time left, and documents and tokens so far.
+/// and write blocks), each with bytes read of the total, time left, and documents and tokens so far.
 /// </summary>
 public sealed class IngestProgressView
 {

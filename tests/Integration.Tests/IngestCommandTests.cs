@@ -144,6 +144,19 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
     }
 
     [Fact]
+    public void AChangedFileUnderItsOldNameIsRefusedAndTheQueuedCorpusKept()
+    {
+        var path = Write("growing.txt", "first version\n"u8.ToArray());
+        var first = Ingest(path);
+        Assert.True(first.Code == 0, first.Err);
+        File.AppendAllText(path, "\nmore text that came later\n");
+        AssertError(Ingest(path), $"{path} has changed since corpus 'growing' was ingested from it on run {IngestSilo.Run}");
+        var growing = silo.Status().GetProperty("corpora").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "growing");
+        Assert.Equal(IngestSilo.Tokens(first.Out), growing.GetProperty("tokensTotal").GetInt64());
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
     public void InvalidName()
     {
         var path = Write("ok.txt", "fine text"u8.ToArray());
