@@ -105,7 +105,8 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         output.WriteLine($"silo peak memory {before >> 20} MiB before, +{growth >> 20} MiB reading the 100 MiB line");
         Assert.True(code == 0, stderr);
         Assert.EndsWith("from 2 documents (skipped 1 document: 1 over 16 MiB)", stdout.Trim());
-        Assert.True(growth < 4 * limit, $"the silo's peak memory grew by {growth >> 20} MiB reading a 100 MiB line (limit {limit >> 20} MiB)");
+        // One line buffer of the limit, kept for both passes (measured: 4-16 MiB); twice the limit leaves room for noise.
+        Assert.True(growth < 2 * limit, $"the silo's peak memory grew by {growth >> 20} MiB reading a 100 MiB line (limit {limit >> 20} MiB)");
         silo.AssertGoodCorpusIntact();
 
         // The same line alone in a .jsonl leaves no document at all: an error, and the silo is still there.

@@ -82,7 +82,10 @@ public sealed partial class IngestSilo : IAsyncLifetime
 
     long lastTrained;
 
-    /// <summary>Waits (at most 3 minutes) until every corpus of the run is trained to its last token; returns the run.</summary>
+    /// <summary>
+    /// Waits (at most 3 minutes) until every corpus of the run is trained to its last token and evaluated
+    /// after its task, so the trainer is idle; returns the run.
+    /// </summary>
     public async Task<JsonElement> WaitUntilTrained()
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
@@ -90,7 +93,9 @@ public sealed partial class IngestSilo : IAsyncLifetime
         {
             var run = Status();
             Assert.DoesNotContain("failed", run.GetProperty("phase").GetString());
-            if (run.GetProperty("corpora").EnumerateArray().All(c => c.GetProperty("tokensTrained").GetInt64() == c.GetProperty("tokensTotal").GetInt64()))
+            var corpora = run.GetProperty("corpora");
+            if (corpora.EnumerateArray().All(c => c.GetProperty("tokensTrained").GetInt64() == c.GetProperty("tokensTotal").GetInt64())
+                && run.GetProperty("evaluations").GetArrayLength() >= corpora.GetArrayLength())
                 return run;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"run {Run} not trained in 3 minutes: {run}");
             await Task.Delay(1000);
