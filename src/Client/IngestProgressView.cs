@@ -6,7 +6,7 @@ namespace Streaming.Client;
 
 /// <summary>
 /// Draws an ingest as two bars, one per pass over the source (scan: read and hash; tokenize: read again
-/// and write blocks), each with bytes read of the total, speed, time left, and documents and tokens so far.
+/// and write blocks), each with bytes read of the total, time left, and documents and tokens so far.
 /// </summary>
 public sealed class IngestProgressView
 {
@@ -53,15 +53,15 @@ public sealed class IngestProgressView
 
     void Finish(IngestResult result)
     {
+        // A small source is done before the first poll: the bars still end with its real size.
+        scan.MaxValue = tokenize.MaxValue = Math.Max(1, result.SourceBytes);
         Complete(scan);
         scan.Description = Describe(IngestProgress.ScanPhase, result.Documents, 0, result.Skipped.Documents);
-        if (!tokenize.IsStarted)
-        {
-            // The same documents were stored already: nothing to tokenize.
-            tokenize.StartTask();
-            tokenize.Description = $"{corpus} [grey]already stored[/]";
-        }
-        else tokenize.Description = Describe(IngestProgress.TokenizePhase, result.Documents, result.Tokens + result.ValidationTokens, result.Skipped.Documents);
+        if (!tokenize.IsStarted) tokenize.StartTask();
+        // Queued before: the stored blocks were kept, nothing was tokenized.
+        tokenize.Description = result.AlreadyQueued
+            ? $"{corpus} [grey]already stored[/]"
+            : Describe(IngestProgress.TokenizePhase, result.Documents, result.Tokens + result.ValidationTokens, result.Skipped.Documents);
         Complete(tokenize);
     }
 

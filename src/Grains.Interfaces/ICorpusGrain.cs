@@ -38,7 +38,8 @@ public sealed record CorpusInfo(
 
 /// <summary>
 /// What an ingest did: the corpus as queued (train blocks and tokens), the documents kept, and what was
-/// skipped. <see cref="AlreadyQueued"/>: the same source was ingested on this run before; nothing changed.
+/// skipped, and the size of the source files read. <see cref="AlreadyQueued"/>: the same source was ingested
+/// on this run before; nothing changed.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record IngestResult(
@@ -49,7 +50,8 @@ public sealed record IngestResult(
     [property: Id(4)] long Documents,
     [property: Id(5)] long ValidationTokens,
     [property: Id(6)] IngestSkips Skipped,
-    [property: Id(7)] bool AlreadyQueued)
+    [property: Id(7)] bool AlreadyQueued,
+    [property: Id(8)] long SourceBytes)
 {
     public CorpusInfo Info => new(Name, Source, Blocks, Tokens);
 

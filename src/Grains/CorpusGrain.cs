@@ -40,9 +40,9 @@ public sealed class CorpusGrain(
         var directory = BlockStore.CorpusDirectory(settings.DataDirectory, Name);
         var existed = Directory.Exists(directory);
         var ingest = new IngestOptions { BlockSize = settings.BlockTokens };
-        var manifest = await Read(request, previous, ingest);
+        var (manifest, sourceBytes) = await Read(request, previous, ingest);
 
-        var result = Result(request, manifest, ingest, alreadyQueued: previous.Source is not null);
+        var result = Result(request, manifest, ingest, sourceBytes, alreadyQueued: previous.Source is not null);
         state.State = new CorpusState { Source = request.Path, Run = request.Run, Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens };
         try
         {
@@ -73,7 +73,8 @@ public sealed class CorpusGrain(
     }
 
     /// <summary>Runs the ingestor on its own thread, publishing its progress; turns every failure into one line.</summary>
-    async Task<CorpusManifest> Read(IngestRequest request, CorpusState previous, IngestOptions ingest)
+    /// <returns>The stored corpus, and the bytes of its source files (from the last progress report).</returns>
+    async Task<(CorpusManifest, long)> Read(IngestRequest request, CorpusState previous, IngestOptions ingest)
     {
         var name = Name;
         var settings = options.Value;
@@ -81,7 +82,8 @@ public sealed class CorpusGrain(
         progress = new IngestProgressInfo(name, IngestProgress.ScanPhase, 0, 0, 0, 0, 0);
         try
         {
-            return await Task.Run(() => CorpusIngestor.Ingest(request.Path, settings.DataDirectory, name, Tokenizers.Create(settings.Tokenizer), ingest, report));
+            var manifest = await Task.Run(() => CorpusIngestor.Ingest(request.Path, settings.DataDirectory, name, Tokenizers.Create(settings.Tokenizer), ingest, report));
+            return (manifest, progress?.TotalBytes ?? 0);
         }
         catch (CorpusExistsException) when (previous.Source is not null)
         {
@@ -108,13 +110,13 @@ public sealed class CorpusGrain(
         }
     }
 
-    static IngestResult Result(IngestRequest request, CorpusManifest manifest, IngestOptions ingest, bool alreadyQueued)
+    static IngestResult Result(IngestRequest request, CorpusManifest manifest, IngestOptions ingest, long sourceBytes, bool alreadyQueued)
     {
         var s = manifest.Skipped;
         var skips = new IngestSkips(s.InvalidUtf8, s.TooLarge, s.MalformedJson, s.MissingText, s.EmptyDocuments, s.EmptyFiles, s.BinaryFiles,
             s.UnsupportedFiles, s.Describe(ingest.Reader.MaxDocumentBytes));
         return new IngestResult(manifest.Name, request.Path, manifest.TrainBlocks, manifest.TrainTokens,
-            manifest.TrainDocuments + manifest.ValidationDocuments, manifest.ValidationTokens, skips, alreadyQueued);
+            manifest.TrainDocuments + manifest.ValidationDocuments, manifest.ValidationTokens, skips, alreadyQueued, sourceBytes);
     }
 
     /// <summary>Undoes a first ingest whose corpus could not be queued, so that the name is free for a retry.</summary>

@@ -27,12 +27,14 @@ public static class Demo
                     .StartAsync(async ctx =>
                     {
                         var bar = ctx.AddTask(Markup.Escape(name), maxValue: 1);
-                        return await grains.IngestAsync(name, new IngestRequest(Run, Path.GetFullPath(path)), p =>
+                        var result = await grains.IngestAsync(name, new IngestRequest(Run, Path.GetFullPath(path)), p =>
                         {
                             bar.Description = Markup.Escape($"{name} {p.Phase,-8} {p.Documents,10:N0} docs");
                             bar.MaxValue = Math.Max(1, p.TotalBytes);
                             bar.Value = p.BytesRead;
                         }, cancellation: cancellation);
+                        bar.Value = bar.MaxValue = Math.Max(1, result.SourceBytes);
+                        return result;
                     });
             }
             catch (IngestFailedException e)
@@ -40,7 +42,7 @@ public static class Demo
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 2;
             }
-            AnsiConsole.MarkupLineInterpolated($"queued [bold]{info.Name}[/]: {info.Describe()}");
+            AnsiConsole.MarkupLineInterpolated($"{(info.AlreadyQueued ? "already queued" : "queued")} [bold]{info.Name}[/]: {info.Describe()}");
         }
 
         RunStatus status = await trainer.GetStatusAsync();

@@ -105,7 +105,8 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         output.WriteLine($"silo peak memory {before >> 20} MiB before, +{growth >> 20} MiB reading the 100 MiB line");
         Assert.True(code == 0, stderr);
         Assert.EndsWith("from 2 documents (skipped 1 document: 1 over 16 MiB)", stdout.Trim());
-        Assert.True(growth < 4 * limit, $"the silo's peak memory grew by {growth >> 20} MiB reading a 100 MiB line (limit {limit >> 20} MiB)");
+        // One line buffer of the limit, kept for both passes (measured: 4-16 MiB); twice the limit leaves room for noise.
+        Assert.True(growth < 2 * limit, $"the silo's peak memory grew by {growth >> 20} MiB reading a 100 MiB line (limit {limit >> 20} MiB)");
         silo.AssertGoodCorpusIntact();
 
         // The same line alone in a .jsonl leaves no document at all: an error, and the silo is still there.
@@ -140,6 +141,19 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         Assert.True(code == 0, stderr);
         Assert.StartsWith($"{IngestSilo.GoodName} is already queued on run {IngestSilo.Run}: ", stdout);
         Assert.Equal(silo.GoodTokens, IngestSilo.Tokens(stdout));
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void AChangedFileUnderItsOldNameIsRefusedAndTheQueuedCorpusKept()
+    {
+        var path = Write("growing.txt", "first version\n"u8.ToArray());
+        var first = Ingest(path);
+        Assert.True(first.Code == 0, first.Err);
+        File.AppendAllText(path, "\nmore text that came later\n");
+        AssertError(Ingest(path), $"{path} has changed since corpus 'growing' was ingested from it on run {IngestSilo.Run}");
+        var growing = silo.Status().GetProperty("corpora").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "growing");
+        Assert.Equal(IngestSilo.Tokens(first.Out), growing.GetProperty("tokensTotal").GetInt64());
         silo.AssertGoodCorpusIntact();
     }
 

@@ -82,7 +82,10 @@ public sealed partial class IngestSilo : IAsyncLifetime
 
     long lastTrained;
 
-    /// <summary>Waits (at most 3 minutes) until every corpus of the run is trained to its last token; returns the run.</summary>
+    /// <summary>
+    /// Waits (at most 3 minutes) until every corpus of the run is trained to its last token and evaluated
+    /// after its task, so the trainer is idle; returns the run.
+    /// </summary>
     public async Task<JsonElement> WaitUntilTrained()
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
@@ -90,7 +93,9 @@ public sealed partial class IngestSilo : IAsyncLifetime
         {
             var run = Status();
             Assert.DoesNotContain("failed", run.GetProperty("phase").GetString());
-            if (run.GetProperty("corpora").EnumerateArray().All(c => c.GetProperty("tokensTrained").GetInt64() == c.GetProperty("tokensTotal").GetInt64()))
+            var corpora = run.GetProperty("corpora");
+            if (corpora.EnumerateArray().All(c => c.GetProperty("tokensTrained").GetInt64() == c.GetProperty("tokensTotal").GetInt64())
+                && run.GetProperty("evaluations").GetArrayLength() >= corpora.GetArrayLength())
                 return run;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"run {Run} not trained in 3 minutes: {run}");
             await Task.Delay(1000);
@@ -112,6 +117,15 @@ public sealed partial class IngestSilo : IAsyncLifetime
         var match = TokenCount().Match(summary);
         Assert.True(match.Success, $"no token count in '{summary}'");
         return long.Parse(Regex.Replace(match.Groups[1].Value, @"\D", ""));
+    }
+
+    /// <summary>Writes about <paramref name="bytes"/> of blank-line-separated paragraphs: a big, valid .txt corpus.</summary>
+    public static string WriteParagraphs(string path, long bytes)
+    {
+        var words = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog ", 80));
+        using var file = new StreamWriter(path, false, new System.Text.UTF8Encoding(false));
+        for (var i = 0; file.BaseStream.Length < bytes; i++) file.Write($"Paragraph {i}: {words}\n\n");
+        return path;
     }
 
     void Keep(string? line)

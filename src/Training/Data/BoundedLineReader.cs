@@ -5,15 +5,16 @@ namespace Streaming.Training.Data;
 /// counted per document) while never buffering more than <c>maxLineBytes</c> of one line: a longer
 /// line is scanned to its end and reported as <see cref="LineStatus.TooLong"/> without its bytes.
 /// Lines end at '\n'; a trailing '\r' is removed; a UTF-8 byte order mark at the start is dropped.
+/// Memory: the 64 KiB read buffer and the line buffer come from <see cref="LineBuffers"/>, which a
+/// <see cref="CorpusReader"/> keeps for all its files and passes, so a long line costs its bytes once.
 /// </summary>
-internal sealed class BoundedLineReader(Stream stream, int maxLineBytes)
+internal sealed class BoundedLineReader(Stream stream, int maxLineBytes, LineBuffers buffers)
 {
-    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly byte[] _buffer = buffers.Read;
     private int _start;
     private int _end;
     private bool _eof;
     private bool _atStart = true;
-    private byte[] _line = new byte[Math.Min(maxLineBytes, 4096)];
     private int _lineLength;
 
     /// <summary>1-based number of the line returned last.</summary>
@@ -45,8 +46,9 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes)
         }
         LineNumber++;
         if (tooLong) return LineStatus.TooLong;
-        var length = _lineLength > 0 && _line[_lineLength - 1] == (byte)'\r' ? _lineLength - 1 : _lineLength;
-        line = _line.AsMemory(0, length);
+        var bytes = buffers.Line;
+        var length = _lineLength > 0 && bytes[_lineLength - 1] == (byte)'\r' ? _lineLength - 1 : _lineLength;
+        line = bytes.AsMemory(0, length);
         return LineStatus.Line;
     }
 
@@ -71,12 +73,37 @@ internal sealed class BoundedLineReader(Stream stream, int maxLineBytes)
     private bool Append(ReadOnlySpan<byte> piece)
     {
         // "+ 1" leaves room for a '\r' that is stripped afterwards.
-        if ((long)_lineLength + piece.Length > (long)maxLineBytes + 1) return false;
-        if (_lineLength + piece.Length > _line.Length)
-            Array.Resize(ref _line, (int)Math.Min((long)maxLineBytes + 1, Math.Max(_line.Length * 2L, _lineLength + piece.Length)));
-        piece.CopyTo(_line.AsSpan(_lineLength));
+        var cap = (long)maxLineBytes + 1;
+        if ((long)_lineLength + piece.Length > cap) return false;
+        buffers.EnsureLine(_lineLength, _lineLength + piece.Length, (int)cap);
+        piece.CopyTo(buffers.Line.AsSpan(_lineLength));
         _lineLength += piece.Length;
         return true;
+    }
+}
+
+/// <summary>
+/// The buffers of the line readers of one <see cref="CorpusReader"/> (one file at a time). The line
+/// buffer doubles up to 1 MiB, then jumps to the cap: a long line then costs one buffer of the cap,
+/// not the cap again in the outgrown halves.
+/// </summary>
+internal sealed class LineBuffers
+{
+    private const int DoublingLimit = 1 << 20;
+
+    public byte[] Read { get; } = new byte[64 * 1024];
+
+    public byte[] Line { get; private set; } = new byte[4096];
+
+    /// <summary>Makes <see cref="Line"/> hold <paramref name="needed"/> bytes, keeping the first <paramref name="keep"/>.</summary>
+    public void EnsureLine(int keep, int needed, int cap)
+    {
+        if (needed <= Line.Length) return;
+        var size = Math.Max(needed, Line.Length * 2L);
+        if (size > DoublingLimit) size = Math.Max(needed, cap);
+        var grown = new byte[size];
+        Line.AsSpan(0, keep).CopyTo(grown);
+        Line = grown;
     }
 }
 

@@ -20,6 +20,7 @@ public sealed class CorpusReader
     private long? _totalBytes;
     private long _bytesDone;         // files finished in the current enumeration
     private FileStream? _sequential; // the text file being read, whose position is progress
+    private readonly LineBuffers _buffers = new();
 
     /// <exception cref="CorpusFormatException">The path does not exist, or is an unreadable file.</exception>
     public CorpusReader(string path, CorpusReaderOptions? options = null)
@@ -93,8 +94,8 @@ public sealed class CorpusReader
         try
         {
             var documents = Extension(file) == ".txt"
-                ? TextFileReader.Read(stream, file, _options, skipped)
-                : JsonLinesReader.Read(stream, file, _options, skipped);
+                ? TextFileReader.Read(stream, file, _options, skipped, _buffers)
+                : JsonLinesReader.Read(stream, file, _options, skipped, _buffers);
             foreach (var document in documents) yield return document;
         }
         finally

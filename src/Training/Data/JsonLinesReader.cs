@@ -11,11 +11,12 @@ namespace Streaming.Training.Data;
 internal static class JsonLinesReader
 {
     /// <param name="path">Names the file in each document's source.</param>
-    public static IEnumerable<CorpusDocument> Read(Stream stream, string path, CorpusReaderOptions options, SkipCounts skipped)
+    /// <param name="buffers">The calling reader's line buffers, reused from file to file.</param>
+    public static IEnumerable<CorpusDocument> Read(Stream stream, string path, CorpusReaderOptions options, SkipCounts skipped, LineBuffers buffers)
     {
         // JSON escapes make the line longer than its text; allow some slack before calling a line too long.
         var maxLine = (int)Math.Min(int.MaxValue - 64L, options.MaxDocumentBytes * 2L + 1024);
-        var lines = new BoundedLineReader(stream, maxLine);
+        var lines = new BoundedLineReader(stream, maxLine, buffers);
         while (true)
         {
             var status = lines.ReadLine(out var line);

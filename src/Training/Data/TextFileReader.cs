@@ -8,9 +8,10 @@ namespace Streaming.Training.Data;
 internal static class TextFileReader
 {
     /// <param name="path">Names the file in each document's source.</param>
-    public static IEnumerable<CorpusDocument> Read(Stream stream, string path, CorpusReaderOptions options, SkipCounts skipped)
+    /// <param name="buffers">The calling reader's line buffers, reused from file to file.</param>
+    public static IEnumerable<CorpusDocument> Read(Stream stream, string path, CorpusReaderOptions options, SkipCounts skipped, LineBuffers buffers)
     {
-        var lines = new BoundedLineReader(stream, options.MaxDocumentBytes);
+        var lines = new BoundedLineReader(stream, options.MaxDocumentBytes, buffers);
         var document = new DocumentBuffer(options.MaxDocumentBytes);
         var firstLine = 1L;
         while (true)
