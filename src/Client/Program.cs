@@ -6,6 +6,7 @@ var root = new RootCommand("streaming: the command-line client of the Streaming 
     StatusCommand.Create(),
     IngestCommand.Create(),
     AnnealCommand.Create(),
+    EvalCommand.Create(),
     ScheduleCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

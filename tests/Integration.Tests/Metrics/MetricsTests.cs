@@ -58,6 +58,18 @@ public sealed partial class MetricsTests : IDisposable
         var tokens = await prometheus.QueryAsync("streaming_tokens_trained_total{run=\"metrics\",corpus=\"english\"}");
         Assert.Equal(BlockStore.Open(data, "english").TrainTokens, (long)tokens.Single().Value);
 
+        // The same evaluations through `streaming eval`: one loss-matrix row, no forgetting for the only task, figures.
+        var plots = Path.Combine(data, "plots");
+        var eval = Executables.Run(Executables.Client, $"eval --run metrics --json --plot {plots} --gateway {gateway}");
+        Assert.True(eval.Code == 0, eval.Err);
+        var report = JsonDocument.Parse(eval.Out).RootElement;
+        var row = Assert.Single(report.GetProperty("matrix").EnumerateArray());
+        Assert.Equal("english", row.GetProperty("afterTask").GetString());
+        var evalLoss = await prometheus.QueryAsync("streaming_eval_loss{run=\"metrics\",corpus=\"english\"}");
+        Assert.Equal(row.GetProperty("loss").GetProperty("english").GetDouble(), evalLoss.Single().Value, 1e-9);
+        Assert.Equal(0, report.GetProperty("forgetting").GetProperty("english").GetDouble());
+        Assert.All(new[] { "loss-matrix.png", "validation-loss.png" }, png => Assert.True(new FileInfo(Path.Combine(plots, png)).Length > 10_000, png));
+
         var stored = await prometheus.MetricNamesAsync();
         foreach (var name in DashboardMetrics())
             Assert.True(stored.Contains(name) || GpuOnly.Contains(name), $"the dashboard queries {name}, which the silo does not export");
