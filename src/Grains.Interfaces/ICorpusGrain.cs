@@ -26,7 +26,9 @@ public interface ICorpusGrain : IGrainWithStringKey
 [GenerateSerializer, Immutable]
 public sealed record IngestRequest(
     [property: Id(0)] string Run,
-    [property: Id(1)] string Path);
+    [property: Id(1)] string Path,
+    // The run's tokenizer when this is its first corpus (null: the silo's default); later corpora must match it.
+    [property: Id(2)] string? Tokenizer = null);
 
 /// <summary>A corpus as a run knows it: its train blocks and tokens.</summary>
 [GenerateSerializer, Immutable]

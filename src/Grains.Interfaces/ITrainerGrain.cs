@@ -5,6 +5,10 @@ namespace Streaming.Grains;
 /// <summary>One run (keyed by its name): trains one model on the corpora queued to it, in arrival order.</summary>
 public interface ITrainerGrain : IGrainWithStringKey
 {
+    /// <summary>The tokenizer every corpus of the run is ingested with: fixed by its first corpus (<paramref name="requested"/>,
+    /// or the silo's default when null); a different one later is refused with <see cref="ArgumentException"/>.</summary>
+    Task<string> UseTokenizerAsync(string? requested);
+
     /// <summary>Queues a corpus as the run's next task; training of earlier corpora goes on.</summary>
     Task EnqueueCorpusAsync(CorpusInfo corpus);
 
@@ -52,7 +56,8 @@ public sealed record RunStatus(
     [property: Id(13)] IReadOnlyList<ReleaseInfo> Releases,
     [property: Id(14)] long ReplayTokens,
     [property: Id(15)] int? PendingAnnealSteps,
-    [property: Id(16)] BranchStatus? Branch);
+    [property: Id(16)] BranchStatus? Branch,
+    [property: Id(17)] string Tokenizer);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

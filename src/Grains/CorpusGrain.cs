@@ -40,7 +40,16 @@ public sealed class CorpusGrain(
         var directory = BlockStore.CorpusDirectory(settings.DataDirectory, Name);
         var existed = Directory.Exists(directory);
         var ingest = new IngestOptions { BlockSize = settings.BlockTokens };
-        var (manifest, sourceBytes) = await Read(request, previous, ingest);
+        string tokenizer;
+        try
+        {
+            tokenizer = await GrainFactory.GetGrain<ITrainerGrain>(request.Run).UseTokenizerAsync(request.Tokenizer);
+        }
+        catch (ArgumentException e)
+        {
+            throw new IngestFailedException(e.Message);
+        }
+        var (manifest, sourceBytes) = await Read(request, previous, ingest, tokenizer);
 
         var result = Result(request, manifest, ingest, sourceBytes, alreadyQueued: previous.Source is not null);
         state.State = new CorpusState { Source = request.Path, Run = request.Run, Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens };
@@ -74,7 +83,7 @@ public sealed class CorpusGrain(
 
     /// <summary>Runs the ingestor on its own thread, publishing its progress; turns every failure into one line.</summary>
     /// <returns>The stored corpus, and the bytes of its source files (from the last progress report).</returns>
-    async Task<(CorpusManifest, long)> Read(IngestRequest request, CorpusState previous, IngestOptions ingest)
+    async Task<(CorpusManifest, long)> Read(IngestRequest request, CorpusState previous, IngestOptions ingest, string tokenizer)
     {
         var name = Name;
         var settings = options.Value;
@@ -82,7 +91,7 @@ public sealed class CorpusGrain(
         progress = new IngestProgressInfo(name, IngestProgress.ScanPhase, 0, 0, 0, 0, 0);
         try
         {
-            var manifest = await Task.Run(() => CorpusIngestor.Ingest(request.Path, settings.DataDirectory, name, Tokenizers.Create(settings.Tokenizer), ingest, report));
+            var manifest = await Task.Run(() => CorpusIngestor.Ingest(request.Path, settings.DataDirectory, name, Tokenizers.Create(tokenizer), ingest, report));
             return (manifest, progress?.TotalBytes ?? 0);
         }
         catch (CorpusExistsException) when (previous.Source is not null)

@@ -4,6 +4,7 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using Streaming.Grains.Telemetry;
 using System.Collections.Concurrent;
+using Streaming.Training.Data;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Training.Schedules;
@@ -21,6 +22,9 @@ public sealed class RunState
     /// <summary>On-demand anneals asked for so far; the last one is pending until its release exists.</summary>
     [Id(3)] public long AnnealsRequested { get; set; }
     [Id(4)] public int? PendingAnnealSteps { get; set; }
+
+    /// <summary>The tokenizer of the run's corpora (fixed by the first); null until one is ingested.</summary>
+    [Id(5)] public string? Tokenizer { get; set; }
 }
 
 /// <summary>
@@ -102,7 +106,30 @@ public sealed partial class TrainerGrain(
             p.TokensPerSecond, state.State.Checkpoint, p.LastRelease, progress, p.Device, p.FirstLoss, evaluations.Matrix, HostingSilo,
             [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
                 r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
-            p.ReplayTokens, state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null);
+            p.ReplayTokens, state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null,
+            Tokenizer);
+    }
+
+    string Tokenizer => state.State.Tokenizer ?? options.Value.Tokenizer;
+
+    public async Task<string> UseTokenizerAsync(string? requested)
+    {
+        if (requested is not null && !Tokenizers.Names.Contains(requested))
+            throw new ArgumentException($"unknown tokenizer '{requested}': use one of {string.Join(", ", Tokenizers.Names)}");
+        // The model's vocabulary is the tokenizer's, so it cannot change once the run has a corpus.
+        if (Corpora.Count > 0)
+        {
+            if (requested is not null && requested != Tokenizer)
+                throw new ArgumentException($"run '{Run}' uses the tokenizer {Tokenizer} (set by its first corpus); all its corpora must, not {requested}");
+            return Tokenizer;
+        }
+        var chosen = requested ?? options.Value.Tokenizer;
+        if (state.State.Tokenizer != chosen)
+        {
+            state.State.Tokenizer = chosen;
+            await state.WriteStateAsync();
+        }
+        return chosen;
     }
 
     public async Task<AnnealTicket> AnnealAsync(int steps)
@@ -131,7 +158,7 @@ public sealed partial class TrainerGrain(
         data = new StoredCorpora(settings.DataDirectory, settings.ValidationBlocks);
         loop = new TrainingLoop(new TrainingLoopOptions
         {
-            Model = settings.Model,
+            Model = settings.Model with { Vocabulary = Tokenizers.Create(Tokenizer).VocabularySize },
             Torch = settings.Torch,
             Schedule = settings.Schedule,
             QueueCapacity = settings.Window,

@@ -15,6 +15,22 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
     public void Dispose() => Directory.Delete(input, recursive: true);
 
     [Fact]
+    public void TokenizerIsFixedByTheRunsFirstCorpus()
+    {
+        Directory.CreateDirectory(Path.Combine(input, "tiktoken"));
+        var first = IngestSilo.WriteParagraphs(Path.Combine(input, "tiktoken", "first.txt"), 40_000);
+        var ok = silo.Client($"ingest --run tiktoken-run --tokenizer cl100k_base --progress never {first}");
+        Assert.True(ok.Code == 0, ok.Err);
+        // Several bytes per token with cl100k_base (one per token with bytes).
+        Assert.InRange(IngestSilo.Tokens(ok.Out), 40_000 / 12, 40_000 / 3);
+        var second = Write("tiktoken/second.txt", "Noch ein Text, der nicht passt."u8.ToArray());
+        AssertError(silo.Client($"ingest --run tiktoken-run --tokenizer byte {second}"),
+            "run 'tiktoken-run' uses the tokenizer cl100k_base (set by its first corpus); all its corpora must, not byte");
+        AssertError(silo.Client($"ingest --run another-tiktoken-run --tokenizer gpt2 {second}"), "unknown tokenizer 'gpt2'");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
     public void MissingFile()
     {
         var path = Path.Combine(input, "nope.jsonl");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Streaming.Grains;
+using Streaming.Training.Data;
 
 namespace Streaming.Client.Commands;
 
@@ -20,14 +21,18 @@ public static class IngestCommand
             DefaultValueFactory = _ => "auto",
         };
         progress.AcceptOnlyFromAmong("auto", "always", "never");
+        var tokenizer = new Option<string?>("--tokenizer")
+        {
+            Description = $"The run's tokenizer, fixed by its first corpus: {string.Join(", ", Tokenizers.Names)} (default: the silo's, byte)",
+        };
         var path = new Argument<string>("path") { Description = "A corpus file or folder (.txt, .jsonl, .parquet), readable by the silo" };
-        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, progress, path, CommonOptions.Gateway };
+        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, progress, path, CommonOptions.Gateway };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             var source = Path.GetFullPath(parse.GetValue(path)!);
             if (!File.Exists(source) && !Directory.Exists(source)) throw new UserError($"corpus path not found: {source}");
             var corpus = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(source));
-            var request = new IngestRequest(parse.GetValue(run)!, source);
+            var request = new IngestRequest(parse.GetValue(run)!, source, parse.GetValue(tokenizer));
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
             var console = ProgressConsole(parse.GetValue(progress)!);
             async Task<IngestResult> Ingest(Action<IngestProgressInfo> onProgress)

@@ -92,7 +92,7 @@ public sealed class EvaluatorGrain(
         if (worker is not null) return worker;
         var settings = options.Value;
         data = new StoredCorpora(settings.DataDirectory, settings.ValidationBlocks);
-        return worker = new EvaluationWorker(settings.Model, new(), settings.Torch, data);
+        return worker = new EvaluationWorker(new(), settings.Torch, data);
     }
 
     EvaluationReport Report()

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Engine;
 using Streaming.Training.Loop;
-using Streaming.Training.Model;
 using Streaming.Training.Native;
 using Streaming.Training.Optim;
 
@@ -16,7 +15,6 @@ namespace Streaming.Training.Evaluation;
 /// </summary>
 public sealed class EvaluationWorker : IDisposable
 {
-    readonly GptConfig model;
     readonly AdamWConfig optimizer;
     readonly TorchOptions torch;
     readonly ICorpusData data;
@@ -26,9 +24,9 @@ public sealed class EvaluationWorker : IDisposable
     readonly CancellationTokenSource stopping = new();
     volatile int pending;
 
-    public EvaluationWorker(GptConfig model, AdamWConfig optimizer, TorchOptions torch, ICorpusData data)
+    public EvaluationWorker(AdamWConfig optimizer, TorchOptions torch, ICorpusData data)
     {
-        (this.model, this.optimizer, this.torch, this.data) = (model, optimizer, torch, data);
+        (this.optimizer, this.torch, this.data) = (optimizer, torch, data);
         thread = new Thread(Run) { IsBackground = true, Name = "evaluator" };
         thread.Start();
     }
@@ -59,7 +57,13 @@ public sealed class EvaluationWorker : IDisposable
             {
                 try
                 {
-                    trainer ??= new ModelTrainer(model, optimizer, device: TorchRuntime.Initialize(torch));
+                    // The snapshot says what model it holds (a run's vocabulary is its tokenizer's).
+                    var model = Checkpoint.ReadManifest(snapshot.Path).Model;
+                    if (trainer?.ModelConfig != model)
+                    {
+                        trainer?.Dispose();
+                        trainer = new ModelTrainer(model, optimizer, device: TorchRuntime.Initialize(torch));
+                    }
                     trainer.Load(snapshot.Path);
                     results.Enqueue(new SnapshotEvaluation(snapshot, ValidationLoss.Of(trainer, snapshot.Corpora, data)));
                 }

@@ -88,7 +88,7 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Equal([SnapshotKind.OnDemandRelease, SnapshotKind.TaskEnd], annealed.TaskSnapshots.Select(s => s.Kind));
         Assert.Equal(release.Path, annealed.TaskSnapshots[0].Path);
         // Evaluated beside training (the evaluator's own thread and model): same weights, same losses.
-        using var worker = new EvaluationWorker(new GptConfig(2, 32, 2, Context, 256), new(), new TorchOptions { Device = "cpu" }, new InMemoryCorpora(blocks));
+        using var worker = new EvaluationWorker(new(), new TorchOptions { Device = "cpu" }, new InMemoryCorpora(blocks));
         worker.Enqueue(plain.TaskSnapshots.Single());
         worker.Enqueue(annealed.TaskSnapshots[1]);
         worker.Enqueue(annealed.TaskSnapshots[0]);
