@@ -132,7 +132,13 @@ public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IG
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != KeepAliveReminder || HasUnfinishedWork) return;   // the tick itself kept (or brought) us alive
+        if (reminderName != KeepAliveReminder) return;
+        if (HasUnfinishedWork)
+        {
+            // The tick itself kept (or brought) us alive; a GPU that has come up since is worth moving to.
+            MoveToAcceleratorWhenOneIsUp();
+            return;
+        }
         if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 }

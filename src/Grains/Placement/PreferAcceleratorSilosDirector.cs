@@ -13,10 +13,7 @@ public sealed class PreferAcceleratorSilosDirector(ISiloMetadataCache metadata) 
     public IEnumerable<SiloAddress> Filter(PlacementFilterStrategy filterStrategy, PlacementTarget target, IEnumerable<SiloAddress> silos)
     {
         var candidates = silos.ToList();
-        var accelerated = candidates.Where(IsAccelerated).ToList();
+        var accelerated = candidates.Where(metadata.IsCuda).ToList();
         return accelerated.Count > 0 ? accelerated : candidates;
     }
-
-    bool IsAccelerated(SiloAddress silo) =>
-        metadata.GetSiloMetadata(silo).Metadata.TryGetValue(SiloAccelerator.MetadataKey, out var value) && value == SiloAccelerator.Cuda;
 }
