@@ -1,24 +1,118 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Streaming.Training.Checkpoints;
+using Streaming.Training.Loop;
 
 namespace Streaming.Grains;
 
 /// <summary>
-/// Failover: while a run has work left, a reminder ticks every <see cref="StreamingOptions.KeepAlivePeriod"/>.
-/// Reminders are durable (Redis when clustered), so when the trainer's silo dies, the reminder service on a
+/// Failover. While a run has work left, a reminder ticks every <see cref="StreamingOptions.KeepAlivePeriod"/>.
+/// Reminders are durable (Redis when clustered), so when the trainer's silo dies, the reminder service of a
 /// surviving silo delivers the next tick there; that activates the trainer anew, and OnActivateAsync resumes
-/// from the persisted checkpoint. Nobody else would call a trainer whose silo died (corpora only answer it).
+/// from the persisted checkpoint. Without it nobody might call the trainer again: corpora only answer it.
 /// </summary>
 public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IGrainLifecycle>
 {
     const string KeepAliveReminder = "keep-alive";
+    static readonly TimeSpan PreviousActivationWait = TimeSpan.FromSeconds(60);
+
+    /// <summary>Per run, the trainer activation that lives in this process; completed once it has stopped.</summary>
+    static readonly ConcurrentDictionary<string, TaskCompletionSource> LocalActivations = new();
+
+    TaskCompletionSource? stopped;
 
     /// <summary>Work is left until the persisted checkpoint's cursors cover every block of every corpus
     /// (a checkpoint is always written at the end of a task).</summary>
     bool HasUnfinishedWork => Corpora.Any(c => state.State.NextSequence.GetValueOrDefault(c.Name) < c.Blocks);
 
     void ILifecycleParticipant<IGrainLifecycle>.Participate(IGrainLifecycle lifecycle) =>
-        // After SetupState, so the run's state has been read.
-        lifecycle.Subscribe(nameof(TrainerGrain) + ".KeepAlive", GrainLifecycleStage.Activate, _ => KeepAliveAsync());
+        // The Activate stage starts after the state is read (SetupState) and before OnActivateAsync starts the loop;
+        // it stops after OnDeactivateAsync has disposed the loop.
+        lifecycle.Subscribe(nameof(TrainerGrain) + ".Failover", GrainLifecycleStage.Activate, StartingAsync, StoppedAsync);
+
+    async Task StartingAsync(CancellationToken cancellation)
+    {
+        await AfterPreviousActivationAsync();
+        await RepairDanglingCheckpointAsync();
+        await KeepAliveAsync();
+    }
+
+    /// <summary>
+    /// Waits until an earlier activation of this run in the same process has stopped, then reads the state again.
+    /// Silos in one process (test clusters) overlap when one is killed: its trainer still deactivates, training
+    /// its queued blocks and writing checkpoints, while calls are already routed here. Separate processes cannot
+    /// overlap that way: a killed process trains nothing more.
+    /// </summary>
+    async Task AfterPreviousActivationAsync()
+    {
+        TaskCompletionSource? previous = null;
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        LocalActivations.AddOrUpdate(Run, mine, (_, earlier) => { previous = earlier; return mine; });
+        stopped = mine;
+        if (previous is null || previous.Task.IsCompleted) return;
+        try
+        {
+            await previous.Task.WaitAsync(PreviousActivationWait);
+        }
+        catch (TimeoutException)
+        {
+            logger.LogWarning("run {Run}: the previous activation in this process did not stop within {Wait}; resuming anyway", Run, PreviousActivationWait);
+        }
+        await state.ReadStateAsync();
+    }
+
+    /// <summary>
+    /// The state can point at a checkpoint that is gone: the loop keeps only its newest two, and it may write two
+    /// before the pump persists one (small CheckpointEvery, a busy grain, or the queued blocks it trains while being
+    /// disposed), so a crash at that moment leaves the pointer dangling. Then the newest complete checkpoint in the
+    /// same folder is the run's latest state: it carries its own cursors, so resuming from it stays exactly once.
+    /// </summary>
+    async Task RepairDanglingCheckpointAsync()
+    {
+        if (state.State.Checkpoint is not { } pointer || Directory.Exists(pointer)) return;
+        var folder = Path.GetDirectoryName(pointer);
+        // Folders step-N (N = steps executed, growing); half-written ones are named .tmp-, replaced ones .old-.
+        var newest = folder is null || !Directory.Exists(folder) ? null : Directory.GetDirectories(folder, "step-*")
+            .Select(d => (Path: d, Number: long.TryParse(Path.GetFileName(d)["step-".Length..], out var n) ? n : -1))
+            .Where(d => d.Number >= 0 && File.Exists(Path.Combine(d.Path, Checkpoint.ManifestFile)))
+            .MaxBy(d => d.Number).Path;
+        if (newest is null) return;   // nothing to resume from: the loop reports the missing checkpoint as the run's failure
+        Dictionary<string, long> cursors;
+        try
+        {
+            cursors = ReadCursors(newest);
+        }
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            logger.LogWarning(e, "run {Run}: checkpoint {Missing} is gone and {Newest} has no readable cursors", Run, pointer, newest);
+            return;
+        }
+        logger.LogWarning("run {Run}: checkpoint {Missing} is gone; resuming from {Newest}, the newest in its folder", Run, pointer, newest);
+        state.State.Checkpoint = newest;
+        state.State.NextSequence = cursors;
+        await state.WriteStateAsync();
+    }
+
+    /// <summary>The cursors (next block per corpus) that the training loop saved in a checkpoint's part "loop".</summary>
+    static Dictionary<string, long> ReadCursors(string checkpoint)
+    {
+        var path = Path.Combine(checkpoint, Checkpoint.PartsFolder, "loop.json");
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        var property = JsonNamingPolicy.CamelCase.ConvertName(nameof(LoopCheckpoint.NextSequence));
+        return document.RootElement.GetProperty(property).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+    }
+
+    /// <summary>Runs after OnDeactivateAsync: a waiting activation of this run in this process may go on.</summary>
+    Task StoppedAsync(CancellationToken cancellation)
+    {
+        if (stopped is { } mine)
+        {
+            mine.TrySetResult();
+            LocalActivations.TryRemove(new KeyValuePair<string, TaskCompletionSource>(Run, mine));
+        }
+        return Task.CompletedTask;
+    }
 
     /// <summary>Registers the keep-alive reminder when the run has work left; idempotent, cheap to call again.</summary>
     async Task KeepAliveAsync()
@@ -31,14 +125,20 @@ public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IG
         }
         catch (Exception e)
         {
-            // Training goes on without it; only failover after a silo loss would wait for the next call or a restart.
+            // Training goes on without it; only a failover would wait for the next call or a silo start.
             logger.LogWarning(e, "run {Run}: could not register the keep-alive reminder", Run);
         }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != KeepAliveReminder || HasUnfinishedWork) return;   // the tick itself kept (or brought) us alive
+        if (reminderName != KeepAliveReminder) return;
+        if (HasUnfinishedWork)
+        {
+            // The tick itself kept (or brought) us alive; a GPU that has come up since is worth moving to.
+            MoveToAcceleratorWhenOneIsUp();
+            return;
+        }
         if (await this.GetReminder(KeepAliveReminder) is { } reminder) await this.UnregisterReminder(reminder);
     }
 }

@@ -1,14 +1,18 @@
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Hosting;
 using Orleans.Runtime;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using Orleans.TestingHost;
 using Streaming.Grains;
 using Streaming.Grains.Placement;
+using Streaming.Training.Data;
+using Streaming.Training.Model;
 using Streaming.Training.Native;
+using Streaming.Training.Schedules;
 
 namespace Streaming.Integration.Tests;
 
-/// <summary>Trainers go to the silo labelled cuda when the cluster has one, and anywhere when it has none.</summary>
+/// <summary>Trainers go to the silo labelled cuda when the cluster has one (also one that joins later), and anywhere when it has none.</summary>
 public sealed class PlacementTests : IAsyncDisposable
 {
     const int Runs = 10;
@@ -39,6 +43,43 @@ public sealed class PlacementTests : IAsyncDisposable
         Assert.All(placed, silo => Assert.Contains(silo, silos));
     }
 
+    [Fact]
+    public async Task TrainerMovesToACudaSiloThatJoinsLater()
+    {
+        cluster = await StartAsync(silos: 2, cudaSilo: "Silo_2");
+        var corpus = Path.Combine(data, "english.jsonl");
+        await File.WriteAllLinesAsync(corpus, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(120));
+        var info = await cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("late-gpu", corpus));
+        var trainer = cluster.Client.GetGrain<ITrainerGrain>("late-gpu");
+        var before = await WaitForAsync(trainer, s => s.Step >= 5);
+
+        var gpu = await cluster.StartAdditionalSiloAsync();
+        Assert.Equal("Silo_2", gpu.Name);
+        var moved = await WaitForAsync(trainer, s => s.Silo == gpu.SiloAddress.ToString());
+        Assert.True(moved.Corpora.Single().TokensTrained < info.Tokens, "training finished before the move; the test proves nothing");
+        Assert.NotEqual(gpu.SiloAddress.ToString(), before.Silo);
+
+        var after = await WaitForAsync(trainer, s => s.Corpora.Single().TokensTrained >= info.Tokens && s.Phase != "idle");
+        Assert.Equal(gpu.SiloAddress.ToString(), after.Silo);
+        Assert.Equal(info.Tokens, after.Corpora.Single().TokensTrained);
+        Assert.Equal(info.Blocks, after.Step);
+    }
+
+    async Task<RunStatus> WaitForAsync(ITrainerGrain trainer, Func<RunStatus, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        RunStatus status;
+        do
+        {
+            await Task.Delay(200);
+            status = await trainer.GetStatusAsync();
+            Assert.False(status.Phase.StartsWith("failed"), status.Phase);
+            Assert.True(DateTime.UtcNow < deadline, $"not there within a minute; last: step {status.Step} on {status.Silo}");
+        }
+        while (!condition(status));
+        return status;
+    }
+
     /// <summary>Activates trainers of runs without corpora (nothing trains) and returns the silo each one reports.</summary>
     static async Task<List<string>> ActivateTrainersAsync(InProcessTestCluster cluster)
     {
@@ -62,7 +103,12 @@ public sealed class PlacementTests : IAsyncDisposable
             o.Storage = "memory";
             o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
             o.Accelerator = silo.SiloName == cudaSilo ? SiloAccelerator.Cuda : SiloAccelerator.Cpu;
-        }));
+            o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
+            o.BlockTokens = 16 * 64 + 1;
+            o.CheckpointEvery = 5;
+            o.Schedule = new ScheduleConfig { Kind = "constant", ConstLr = 3e-3, MaxLr = 3e-3, WarmupSteps = 0 };
+            o.KeepAlivePeriod = TimeSpan.FromSeconds(1);
+        }).Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1)));
         var started = builder.Build();
         await started.DeployAsync();
         await WaitForSiloMetadataAsync(started);

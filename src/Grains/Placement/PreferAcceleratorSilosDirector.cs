@@ -15,11 +15,7 @@ public sealed class PreferAcceleratorSilosDirector(ISiloMetadataCache metadata) 
     {
         var wanted = filterStrategy is PreferCpuSilosStrategy ? SiloAccelerator.Cpu : SiloAccelerator.Cuda;
         var candidates = silos.ToList();
-        var preferred = candidates.Where(silo => Label(silo) == wanted).ToList();
+        var preferred = candidates.Where(silo => metadata.IsCuda(silo) == (wanted == SiloAccelerator.Cuda)).ToList();
         return preferred.Count > 0 ? preferred : candidates;
     }
-
-    string Label(SiloAddress silo) =>
-        metadata.GetSiloMetadata(silo).Metadata.TryGetValue(SiloAccelerator.MetadataKey, out var value) && value == SiloAccelerator.Cuda
-            ? SiloAccelerator.Cuda : SiloAccelerator.Cpu;
 }

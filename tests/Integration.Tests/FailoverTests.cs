@@ -1,0 +1,181 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.TestingHost;
+using Streaming.Grains;
+using Streaming.Integration.Tests.Persistence;
+using Streaming.Training.Data;
+using Streaming.Training.Model;
+using Streaming.Training.Native;
+using Streaming.Training.Schedules;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>
+/// Failover. Silos share Redis (grain state, reminders) and one data folder, as a clustered deployment with a
+/// shared volume does. The trainer's silo is killed mid-run and the trainer comes back on the other silo
+/// without any call from the test; resuming from a checkpoint keeps every token trained exactly once.
+/// </summary>
+public sealed class FailoverTests : IAsyncLifetime
+{
+    readonly string data = Directory.CreateTempSubdirectory("streaming-failover-").FullName;
+    readonly string serviceId = "failover-" + Guid.NewGuid().ToString("N");
+    readonly List<InProcessTestCluster> clusters = [];
+    RedisServer redis = null!;
+
+    public async Task InitializeAsync() => redis = await RedisServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var cluster in clusters) await cluster.DisposeAsync();
+        await redis.DisposeAsync();
+        Directory.Delete(data, recursive: true);
+    }
+
+    [Fact]
+    public async Task KilledTrainerSiloFailsOverAndEveryTokenIsTrainedOnce()
+    {
+        var cluster = await StartClusterAsync(silos: 2);
+        var info = await IngestAsync(cluster);
+        var trainer = cluster.Client.GetGrain<ITrainerGrain>("failover");
+
+        var before = await WaitForAsync(trainer, s => s.Step >= 10 && s.LastCheckpoint is not null, TimeSpan.FromMinutes(1));
+        var victim = cluster.Silos.Single(s => s.SiloAddress.ToString() == before.Silo);
+        var survivor = cluster.Silos.Single(s => s != victim);
+        var reminders = survivor.SiloHost.Services.GetRequiredService<IReminderTable>();
+        Assert.NotNull(await reminders.ReadRow(trainer.GetGrainId(), "keep-alive"));
+
+        await cluster.KillSiloAsync(victim);
+        Assert.True(before.Step < info.Blocks, "training finished before the kill; the test proves nothing");
+
+        // No call to the trainer until it lives on the survivor: what brings it back is the cluster, not the test.
+        await WaitForActivationAsync(cluster, trainer, survivor.SiloAddress, TimeSpan.FromMinutes(1));
+        var after = await WaitForAsync(trainer, s => s.Corpora.Single().TokensTrained >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
+
+        Assert.Equal(survivor.SiloAddress.ToString(), after.Silo);
+        Assert.Equal(BlockStore.Open(data, "english").TrainTokens, info.Tokens);
+        Assert.Equal(info.Tokens, after.Corpora.Single().TokensTrained);
+        Assert.Equal(info.Blocks, after.Step);
+
+        // With all work done, the next tick removes the keep-alive reminder.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await reminders.ReadRow(trainer.GetGrainId(), "keep-alive") is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the keep-alive reminder outlived the run's work");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>
+    /// The loop keeps only its newest two checkpoints and can write two before the grain persists one, so a crash
+    /// can leave the state pointing at a deleted checkpoint. The run must then resume from the newest one on disk.
+    /// </summary>
+    [Fact]
+    public async Task ResumesFromTheNewestCheckpointWhenTheOneInTheStateIsGone()
+    {
+        var first = await StartClusterAsync(silos: 1);
+        var info = await IngestAsync(first);
+        var before = await WaitForAsync(first.Client.GetGrain<ITrainerGrain>("failover"), s => s.Step >= 10 && s.LastCheckpoint is not null, TimeSpan.FromMinutes(1));
+        await first.StopAllSilosAsync();
+        Assert.True(before.Step < info.Blocks, "training finished before the stop; the test proves nothing");
+
+        // Whichever checkpoint the state names, make it dangle: keep only the newest, under a name the loop never wrote.
+        var folder = Path.Combine(data, "runs", "failover", "checkpoints");
+        var checkpoints = Directory.GetDirectories(folder, "step-*").Order(StringComparer.Ordinal).ToList();
+        Directory.Move(checkpoints[^1], Path.Combine(folder, "step-99999999"));
+        foreach (var older in checkpoints.SkipLast(1)) Directory.Delete(older, recursive: true);
+
+        // The silo's start wakes every known run (RunResumer).
+        var second = await StartClusterAsync(silos: 1);
+        var after = await WaitForAsync(second.Client.GetGrain<ITrainerGrain>("failover"),
+            s => s.Corpora.Single().TokensTrained >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
+        Assert.Equal(info.Tokens, after.Corpora.Single().TokensTrained);
+        Assert.Equal(info.Blocks, after.Step);
+    }
+
+    async Task<InProcessTestCluster> StartClusterAsync(int silos)
+    {
+        var builder = new InProcessTestClusterBuilder((short)silos);
+        builder.Options.ServiceId = serviceId;
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddStreaming(o =>
+            {
+                o.DataDirectory = data;
+                o.Storage = "redis";
+                o.Reminders = "redis";
+                o.RedisConnectionString = redis.ConnectionString;
+                o.KeepAlivePeriod = TimeSpan.FromSeconds(2);
+                o.CheckpointEvery = 5;
+                o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
+                o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
+                o.BlockTokens = 16 * 64 + 1;
+                o.Schedule = new ScheduleConfig { Kind = "constant", ConstLr = 3e-3, MaxLr = 3e-3, WarmupSteps = 0 };
+            });
+            // Seconds instead of minutes, so that the test sees a failover within its time.
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+            });
+        });
+        var cluster = builder.Build();
+        clusters.Add(cluster);
+        await cluster.DeployAsync();
+        return cluster;
+    }
+
+    /// <summary>Ingests the first 40 documents of the English sample (about 158 blocks) as run "failover"'s only task.</summary>
+    async Task<CorpusInfo> IngestAsync(InProcessTestCluster cluster)
+    {
+        var corpus = Path.Combine(data, "english.jsonl");
+        await File.WriteAllLinesAsync(corpus, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(40));
+        return (await cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("failover", corpus))).Info;
+    }
+
+    /// <summary>Waits until the management grain sees an activation of the grain on the silo, without calling the grain.</summary>
+    static async Task WaitForActivationAsync(InProcessTestCluster cluster, ITrainerGrain grain, SiloAddress silo, TimeSpan limit)
+    {
+        var management = cluster.Client.GetGrain<IManagementGrain>(0);
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            try
+            {
+                var active = await management.GetDetailedGrainStatistics(hostsIds: [silo]).WaitAsync(TimeSpan.FromSeconds(10));
+                if (active.Any(a => a.GrainId == grain.GetGrainId())) return;
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or SiloUnavailableException)
+            {
+                // The client may still route through the dead silo's gateway for a moment.
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the trainer did not come back on {silo} within {limit}");
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Polls the run's status until it satisfies the condition; calls fail for a while after a kill, so they are retried.</summary>
+    static async Task<RunStatus> WaitForAsync(ITrainerGrain trainer, Func<RunStatus, bool> condition, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        string last = "no answer yet";
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var status = await trainer.GetStatusAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.False(status.Phase.StartsWith("failed"), $"the run failed on {status.Silo}: {status.Phase}");
+                if (condition(status)) return status;
+                last = $"step {status.Step}, phase {status.Phase} on {status.Silo}";
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or SiloUnavailableException)
+            {
+                last = e.GetType().Name + ": " + e.Message.Split('\n')[0];
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"the run did not get there in {limit}; last: {last}");
+    }
+}
