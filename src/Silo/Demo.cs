@@ -72,7 +72,9 @@ public static class Demo
         var summary = new Table().AddColumns("run", "steps", "first train loss", "last train loss", "tokens/s", "device");
         summary.AddRow(Run, $"{status.Step:N0}", $"{status.FirstLoss:F3}", $"{status.Loss:F3}", $"{status.TokensPerSecond:N0}", status.Device);
         AnsiConsole.Write(summary);
-        AnsiConsole.Write(LossMatrix(status));
+        AnsiConsole.Write(LossTable(status));
+        if (status.LastRelease is { } release)
+            AnsiConsole.MarkupLineInterpolated($"releases (annealed branches, one per task): [bold]{Path.GetDirectoryName(release)}[/]");
         return 0;
     }
 
@@ -80,13 +82,16 @@ public static class Demo
         status.Corpora.All(c => c.TokensTrained >= c.TokensTotal) && status.Evaluations.Count >= status.Corpora.Count;
 
     /// <summary>Validation loss (nats per token) on each corpus after each task: rows are tasks, columns corpora.</summary>
-    static Table LossMatrix(RunStatus status)
+    static Table LossTable(RunStatus status)
     {
         var table = new Table { Title = new TableTitle("validation loss per corpus after each task") };
         table.AddColumn("after task");
         foreach (var c in status.Corpora) table.AddColumn(c.Name);
         foreach (var row in status.Evaluations)
             table.AddRow([row.AfterTask, .. status.Corpora.Select(c => row.Loss.TryGetValue(c.Name, out var l) ? $"{l:F3}" : "")]);
+        // Forgetting (design.md): a corpus' loss now minus right after its own task; higher is worse.
+        var forgetting = LossMatrix.Forgetting(status.Evaluations);
+        table.AddRow(["forgetting", .. status.Corpora.Select(c => forgetting.TryGetValue(c.Name, out var f) ? $"{f:+0.000;-0.000;0.000}" : "")]);
         return table;
     }
 }
