@@ -1,0 +1,90 @@
+using Orleans.Runtime;
+using Streaming.Grains;
+using Streaming.Training.Data;
+using Streaming.Training.Engine;
+using Streaming.Training.Evaluation;
+using Streaming.Training.Model;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>The evaluator grain on real snapshots: rows and releases evaluated beside training, results that
+/// outlive the activation, duplicates ignored, temporary snapshots deleted, a broken one reported, not fatal.</summary>
+public sealed class EvaluatorTests() : OneSiloCluster("evaluator")
+{
+    static readonly GptConfig Model = new(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
+
+    protected override void Configure(StreamingOptions o)
+    {
+        o.Model = Model;
+        o.ValidationBlocks = 2;
+    }
+
+    [Fact]
+    public async Task EvaluatesSnapshotsOnceAndKeepsTheResults()
+    {
+        var lines = await File.ReadAllLinesAsync(SampleCorpora.File("english"));
+        foreach (var (name, skip) in new[] { ("a", 0), ("b", 10) })
+        {
+            var source = Path.Combine(Data, $"{name}.jsonl");
+            await File.WriteAllLinesAsync(source, lines.Skip(skip).Take(10));
+            CorpusIngestor.Ingest(source, Data, name, ByteTokenizer.Instance, new IngestOptions { BlockSize = 2 * 32 + 1 });
+        }
+        // Two model states saved the way the training loop saves them: different seeds, different weights.
+        var first = Save("releases/a-step-1", seed: 1);
+        var second = Save("snapshots/task-end-step-2", seed: 2);
+        var broken = Path.Combine(Data, "snapshots", "missing");
+        var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("run");
+        SnapshotRef[] snapshots =
+        [
+            new(first, SnapshotKind.TaskRelease, "a", 1, ["a"]),
+            new(second, SnapshotKind.TaskEnd, "b", 2, ["a", "b"]),
+            new(broken, SnapshotKind.Main, "b", 3, ["a", "b"]),
+        ];
+        await evaluator.EvaluateAsync(snapshots);
+        await evaluator.EvaluateAsync(snapshots[..1]);   // again: ignored
+
+        var report = await WaitFor(evaluator, r => r.Pending == 0);
+        Assert.Equal(["a", "b"], report.Matrix.Select(r => r.AfterTask));
+        Assert.Equal(["a"], report.Matrix[0].Loss.Keys);
+        Assert.Equal(["a", "b"], report.Matrix[1].Loss.Keys.Order());
+        Assert.All(report.Matrix.SelectMany(r => r.Loss.Values), loss => Assert.InRange(loss, 4.0, 7.0));   // untrained: about ln 256
+        Assert.NotEqual(report.Matrix[0].Loss["a"], report.Matrix[1].Loss["a"]);
+        Assert.Equal(report.Matrix[1].Loss["a"] - report.Matrix[0].Loss["a"], report.Forgetting["a"], 12);
+        Assert.Equal(first, Assert.Single(report.Releases).Snapshot.Path);
+        Assert.NotNull(Assert.Single(report.Main).Error);
+        Assert.True(Directory.Exists(first), "a release is kept");
+        Assert.False(Directory.Exists(second), "a task-end snapshot is deleted once evaluated");
+
+        // A new activation reads the results back: nothing is evaluated again (the deleted snapshot could not be).
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await evaluator.EvaluateAsync(snapshots);
+        var again = await evaluator.GetReportAsync();
+        Assert.Equal(0, again.Pending);
+        Assert.Equal(report.Matrix.Select(r => r.Loss["a"]), again.Matrix.Select(r => r.Loss["a"]));
+    }
+
+    string Save(string folder, long seed)
+    {
+        var path = Path.Combine(Data, "runs", "run", folder);
+        var thread = new Thread(() =>
+        {
+            using var trainer = new ModelTrainer(Model, new(), new TrainerOptions { Seed = seed });
+            trainer.Save(path);
+        });
+        thread.Start();
+        thread.Join();
+        return path;
+    }
+
+    static async Task<EvaluationReport> WaitFor(IEvaluatorGrain evaluator, Func<EvaluationReport, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        while (true)
+        {
+            var report = await evaluator.GetReportAsync();
+            if (condition(report)) return report;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{report.Pending} snapshots still pending");
+            await Task.Delay(200);
+        }
+    }
+}
