@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Hosting;
@@ -92,6 +93,95 @@ public sealed class FailoverTests : IAsyncLifetime
             s => s.Corpora.Single().TokensTrained >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
         Assert.Equal(info.Tokens, after.Corpora.Single().TokensTrained);
         Assert.Equal(info.Blocks, after.Step);
+    }
+
+    /// <summary>
+    /// The same with the silo executable as deployed: two processes with `--cluster redis`, one data folder. The
+    /// trainer's process gets SIGKILL; the other one must take the run over with nobody calling it (new checkpoints
+    /// appear), then finish it with every token trained once.
+    /// </summary>
+    [Fact]
+    public async Task KilledSiloProcessFailsOverThroughRedis()
+    {
+        var corpus = Path.Combine(data, "english.jsonl");
+        await File.WriteAllLinesAsync(corpus, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(40));
+        var ports = Enumerable.Range(0, 2).Select(_ => (Silo: Executables.FreePort(), Gateway: Executables.FreePort())).ToList();
+        var silos = ports.Select(p => Executables.Start(Executables.Silo, $"--cluster redis --redis {redis.ConnectionString} " +
+            $"--advertise-ip 127.0.0.1 --silo-port {p.Silo} --gateway-port {p.Gateway} --http-port 0 --data {data} --device cpu --checkpoint-every 5")).ToList();
+        try
+        {
+            await RetryAsync(() => Executables.Run(Executables.Client, $"ingest --run failover --gateway {ports[0].Gateway} {corpus}"), TimeSpan.FromMinutes(1));
+            var before = await StatusAsync(ports[1].Gateway, r => r.GetProperty("step").GetInt64() >= 10 && r.GetProperty("lastCheckpoint").ValueKind == JsonValueKind.String);
+            var victim = ports.FindIndex(p => before.GetProperty("silo").GetString()!.Contains($":{p.Silo}:"));
+            Assert.InRange(victim, 0, 1);
+            var checkpoints = Path.Combine(data, "runs", "failover", "checkpoints");
+            silos[victim].Kill(entireProcessTree: true);   // SIGKILL: no deactivation, no flush
+            await silos[victim].WaitForExitAsync();
+            var lastBefore = Newest(checkpoints);
+            var total = Corpus(before).GetProperty("tokensTotal").GetInt64();
+            Assert.True(Corpus(before).GetProperty("tokensTrained").GetInt64() < total, "training finished before the kill; the test proves nothing");
+
+            // Nobody calls the trainer: only the cluster (its reminder) can bring it back.
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            while (string.CompareOrdinal(Newest(checkpoints), lastBefore) <= 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"no checkpoint after {lastBefore} within 3 minutes of the kill");
+                await Task.Delay(1000);
+            }
+
+            var survivor = 1 - victim;
+            var after = await StatusAsync(ports[survivor].Gateway, r => Corpus(r).GetProperty("tokensTrained").GetInt64() >= total && r.GetProperty("phase").GetString() != "idle");
+            Assert.Contains($":{ports[survivor].Silo}:", after.GetProperty("silo").GetString());
+            Assert.Equal(BlockStore.Open(data, "english").TrainTokens, total);
+            Assert.Equal(total, Corpus(after).GetProperty("tokensTrained").GetInt64());
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                if (!silo.HasExited) silo.Kill(entireProcessTree: true);
+                silo.Dispose();
+            }
+        }
+    }
+
+    static JsonElement Corpus(JsonElement run) => run.GetProperty("corpora")[0];
+
+    /// <summary>The newest checkpoint folder's name (step-N, zero-padded), or "" if none.</summary>
+    static string Newest(string folder) =>
+        Directory.Exists(folder) ? Directory.GetDirectories(folder, "step-*").Select(Path.GetFileName).Where(n => !n!.Contains('.')).Max() ?? "" : "";
+
+    /// <summary>Polls `streaming status --run failover --json` on a gateway until the run satisfies the condition.</summary>
+    static async Task<JsonElement> StatusAsync(int gateway, Func<JsonElement, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = Executables.Run(Executables.Client, $"status --run failover --json --gateway {gateway}");
+            last = status.Code == 0 ? status.Out : status.Err;
+            if (status.Code == 0)
+            {
+                var run = JsonDocument.Parse(status.Out).RootElement.GetProperty("runs")[0];
+                Assert.DoesNotContain("failed", run.GetProperty("phase").GetString());
+                if (condition(run)) return run.Clone();
+            }
+            await Task.Delay(1000);
+        }
+        throw new TimeoutException($"the run did not get there in 3 minutes; last status: {last}");
+    }
+
+    /// <summary>Runs a client command until it succeeds (the silos take a while to start).</summary>
+    static async Task RetryAsync(Func<(int Code, string Out, string Err)> command, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var (code, _, err) = command();
+            if (code == 0) return;
+            Assert.True(DateTime.UtcNow < deadline, $"still failing after {limit}: {err}");
+            await Task.Delay(1000);
+        }
     }
 
     async Task<InProcessTestCluster> StartClusterAsync(int silos)
