@@ -13,7 +13,7 @@ using Streaming.Training.Schedules;
 namespace Streaming.Integration.Tests;
 
 /// <summary>Trainers go to the silo labelled cuda when the cluster has one (also one that joins later), and anywhere when it has none.</summary>
-public sealed class PlacementTests : IAsyncDisposable
+public sealed class PlacementTests : IAsyncLifetime
 {
     const int Runs = 10;
     readonly string data = Directory.CreateTempSubdirectory("streaming-placement-").FullName;
@@ -130,7 +130,10 @@ public sealed class PlacementTests : IAsyncDisposable
             services.GetRequiredService<ISiloMetadataCache>().GetSiloMetadata(silo).Metadata.ContainsKey(SiloAccelerator.MetadataKey);
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 does not call DisposeAsync on the latter.
+    public async Task DisposeAsync()
     {
         if (cluster is not null) await cluster.DisposeAsync();
         Directory.Delete(data, recursive: true);
