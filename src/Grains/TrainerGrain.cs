@@ -167,6 +167,7 @@ public sealed partial class TrainerGrain(
             ResumeFrom = resumeFrom,
             Data = data,
             EvaluateEvery = settings.EvaluateEvery,
+            AcknowledgesCheckpoints = true,
             OnSnapshot = toEvaluate.Enqueue,
             ReplayFraction = settings.ReplayFraction,
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
@@ -197,7 +198,11 @@ public sealed partial class TrainerGrain(
             state.State.PendingAnnealSteps = null;
             changed = true;
         }
-        if (changed) await state.WriteStateAsync();
+        if (changed)
+        {
+            await state.WriteStateAsync();
+            if (state.State.Checkpoint is { } persisted) loop.AcknowledgeCheckpoint(persisted);
+        }
         if (current >= Corpora.Count) return;
         var corpus = Corpora[current];
         if (nextToRequest > nextToAccept && DateTime.UtcNow - lastArrival > RedeliveryTimeout)

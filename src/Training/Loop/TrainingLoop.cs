@@ -27,6 +27,10 @@ public sealed record TrainingLoopOptions
     /// <summary>Where releases (annealed branches) go, one folder each. Null: next to the checkpoints.</summary>
     public string? ReleaseDirectory { get; init; }
 
+    /// <summary>Whether the owner calls <see cref="TrainingLoop.AcknowledgeCheckpoint"/> once it has persisted a checkpoint's
+    /// report; then no checkpoint from the acknowledged one on is deleted before a newer one is acknowledged.</summary>
+    public bool AcknowledgesCheckpoints { get; init; }
+
     /// <summary>Steps between checkpoints; one is also written at the end of every task and at every anneal fork.</summary>
     public int CheckpointEvery { get; init; } = 50;
 
@@ -73,6 +77,7 @@ public sealed class TrainingLoop : IDisposable
     readonly List<ReleaseReport> releases = [];
     readonly List<Snapshot> taskSnapshots = [];   // loss-matrix rows and releases: kept in checkpoints, sent again after a resume
     readonly Queue<string> checkpoints = new();
+    volatile string? acknowledged;
     readonly Stopwatch clock = new();
     readonly object requestLock = new();
     AnnealRequest? pendingAnneal;
@@ -271,7 +276,7 @@ public sealed class TrainingLoop : IDisposable
         };
     }
 
-    /// <summary>Writes a checkpoint (atomically), reports it, and keeps only the newest two on disk.</summary>
+    /// <summary>Writes a checkpoint (atomically), reports it, and deletes older ones that nobody may resume from.</summary>
     string? Checkpoint(ModelTrainer trainer, LearningRateSchedule schedule)
     {
         if (options.CheckpointDirectory is null) return null;
@@ -280,10 +285,16 @@ public sealed class TrainingLoop : IDisposable
         SaveTo(path, trainer, schedule);
         progress = progress with { LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)) };
         checkpoints.Enqueue(path);
-        // The grain may still point at the previous one until it has persisted this report, so keep two.
-        while (checkpoints.Count > 2) Directory.Delete(checkpoints.Dequeue(), recursive: true);
+        // The owner may still point at an older one until it has persisted a newer report: keep the newest two, and
+        // when the owner acknowledges what it persisted (AcknowledgeCheckpoint), everything from that one on.
+        var acknowledged = this.acknowledged;
+        while (checkpoints.Count > 2 && (acknowledged is null ? !options.AcknowledgesCheckpoints : checkpoints.Peek() != acknowledged))
+            Directory.Delete(checkpoints.Dequeue(), recursive: true);
         return path;
     }
+
+    /// <summary>The owner has durably recorded <paramref name="path"/> as the checkpoint to resume from: older ones may go.</summary>
+    public void AcknowledgeCheckpoint(string path) => acknowledged = path;
 
     string SaveTo(string path, ModelTrainer trainer, LearningRateSchedule schedule)
     {

@@ -151,6 +151,32 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Equal(2 * BlocksPerTask, afterB.Step);
     }
 
+    [Fact]
+    public void ACheckpointTheOwnerMayResumeFromIsNeverDeleted()
+    {
+        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
+        var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
+        using var loop = new TrainingLoop(Options(blocks, schedule, folder) with { CheckpointEvery = 1, AcknowledgesCheckpoints = true });
+        var directory = Path.Combine(folder, "checkpoints");
+        string[] Saved() => [.. Directory.GetDirectories(directory).Select(Path.GetFileName).Order()!];
+
+        for (var i = 0; i < 4; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+        WaitUntil(loop, p => p.LastCheckpoint?.Step == 4);
+        // Nothing acknowledged yet: the owner may still point at any of them.
+        Assert.Equal(["step-00000001", "step-00000002", "step-00000003", "step-00000004"], Saved());
+
+        loop.AcknowledgeCheckpoint(Path.Combine(directory, "step-00000002"));
+        for (var i = 4; i < 6; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+        WaitUntil(loop, p => p.LastCheckpoint?.Step == 6);
+        Assert.Equal(["step-00000002", "step-00000003", "step-00000004", "step-00000005", "step-00000006"], Saved());
+
+        loop.AcknowledgeCheckpoint(Path.Combine(directory, "step-00000006"));
+        Assert.True(loop.TryEnqueue(new TrainingBlock("a", 6, blocks["a"][6], BlocksPerTask)));
+        WaitUntil(loop, p => p.LastCheckpoint?.Step == 7);
+        Assert.Equal(["step-00000006", "step-00000007"], Saved());
+    }
+
     TrainingLoopOptions Options(Dictionary<string, List<int[]>> blocks, ScheduleConfig schedule, string root) => new()
     {
         Model = new GptConfig(2, 32, 2, Context, 256),
