@@ -25,6 +25,9 @@ public sealed class RunState
 
     /// <summary>The tokenizer of the run's corpora (fixed by the first); null until one is ingested.</summary>
     [Id(5)] public string? Tokenizer { get; set; }
+
+    /// <summary>The schedule's state (JSON) in the checkpoint above: the phase, task and step counters of the run.</summary>
+    [Id(6)] public string? Schedule { get; set; }
 }
 
 /// <summary>
@@ -191,6 +194,7 @@ public sealed partial class TrainerGrain(
         {
             state.State.Checkpoint = saved.Path;
             state.State.NextSequence = new(saved.NextSequence);
+            state.State.Schedule = saved.Schedule ?? state.State.Schedule;
             changed = true;
         }
         if (state.State.PendingAnnealSteps is not null && progress.AnnealsDone >= state.State.AnnealsRequested)

@@ -9,6 +9,7 @@ var httpPort = new Option<int>("--http-port") { Description = "HTTP port for /he
 var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo-to-silo port", DefaultValueFactory = _ => 11111 };
 var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans client gateway port", DefaultValueFactory = _ => 30000 };
 var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Optimizer steps between checkpoints", DefaultValueFactory = _ => 50 };
+var evaluateEvery = new Option<int>("--evaluate-every") { Description = "Main-trajectory steps between evaluations of the live model (0: only task ends and releases)", DefaultValueFactory = _ => 100 };
 var replay = new Option<double>("--replay") { Description = "Replay mixing: fraction of every batch drawn from earlier corpora, in [0, 1)", DefaultValueFactory = _ => 0 };
 var data = new Option<string>("--data") { Description = "Folder for corpora, checkpoints and state", DefaultValueFactory = _ => "data" };
 var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
@@ -27,7 +28,7 @@ var demo = new Option<string[]>("--demo")
 
 var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
 {
-    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, checkpointEvery, replay, storage, redis, cluster, advertiseIp, demo,
+    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, checkpointEvery, evaluateEvery, replay, storage, redis, cluster, advertiseIp, demo,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -38,6 +39,7 @@ root.SetAction(async (parse, cancellation) =>
         GatewayPort = parse.GetValue(gatewayPort),
         CheckpointEvery = parse.GetValue(checkpointEvery),
         ReplayFraction = parse.GetValue(replay),
+        EvaluateEvery = parse.GetValue(evaluateEvery),
         DataDirectory = parse.GetValue(data)!,
         Device = parse.GetValue(device)!,
         LibTorch = parse.GetValue(libtorch),

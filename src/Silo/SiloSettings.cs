@@ -19,6 +19,9 @@ public sealed record SiloSettings
     public int Threads { get; init; } = 1;
     public int CheckpointEvery { get; init; } = 50;
 
+    /// <summary>Main-trajectory steps between evaluations of the live model (0: only task ends and releases).</summary>
+    public int EvaluateEvery { get; init; } = 100;
+
     /// <summary>Replay mixing: the fraction of every batch drawn from earlier corpora (0: none).</summary>
     public double ReplayFraction { get; init; }
 
@@ -47,6 +50,7 @@ public sealed record SiloSettings
     {
         if (ReplayFraction is < 0 or >= 1 || double.IsNaN(ReplayFraction))
             throw new ArgumentException($"--replay must be a fraction in [0, 1), not {ReplayFraction}");
+        if (EvaluateEvery < 0) throw new ArgumentException($"--evaluate-every must be 0 (off) or more, not {EvaluateEvery}");
         if (CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every must be at least 1, not {CheckpointEvery}");
         if (!ClusterKinds.Contains(Cluster))
             throw new ArgumentException($"unknown clustering '{Cluster}': use one of {string.Join(", ", ClusterKinds)}");

@@ -15,4 +15,4 @@ public sealed record LoopCheckpoint(
     long ReplayTokens = 0);
 
 /// <summary>A checkpoint that is safely on disk, with the cursors it holds: what the grain persists.</summary>
-public sealed record CheckpointReport(string Path, long Step, IReadOnlyDictionary<string, long> NextSequence);
+public sealed record CheckpointReport(string Path, long Step, IReadOnlyDictionary<string, long> NextSequence, string? Schedule = null);
