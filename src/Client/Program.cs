@@ -4,6 +4,7 @@ using Streaming.Client.Commands;
 var root = new RootCommand("streaming: the command-line client of the Streaming continual pre-training service")
 {
     StatusCommand.Create(),
+    RunCommand.Create(),
     IngestCommand.Create(),
     AnnealCommand.Create(),
     EvalCommand.Create(),

@@ -9,6 +9,10 @@ public interface ITrainerGrain : IGrainWithStringKey
     /// or the silo's default when null); a different one later is refused with <see cref="ArgumentException"/>.</summary>
     Task<string> UseTokenizerAsync(string? requested);
 
+    /// <summary>Sets how the run trains (schedule, replay, seed, steps per task) before its first corpus; returns a
+    /// one-line description. Bad values: <see cref="ArgumentException"/>; a run with corpora: <see cref="InvalidOperationException"/>.</summary>
+    Task<string> ConfigureAsync(RunSettings settings);
+
     /// <summary>Queues a corpus as the run's next task; training of earlier corpora goes on.</summary>
     Task EnqueueCorpusAsync(CorpusInfo corpus);
 
@@ -57,7 +61,8 @@ public sealed record RunStatus(
     [property: Id(14)] long ReplayTokens,
     [property: Id(15)] int? PendingAnnealSteps,
     [property: Id(16)] BranchStatus? Branch,
-    [property: Id(17)] string Tokenizer);
+    [property: Id(17)] string Tokenizer,
+    [property: Id(18)] string Schedule);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

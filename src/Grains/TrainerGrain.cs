@@ -28,6 +28,9 @@ public sealed class RunState
 
     /// <summary>The schedule's state (JSON) in the checkpoint above: the phase, task and step counters of the run.</summary>
     [Id(6)] public string? Schedule { get; set; }
+
+    /// <summary>How this run differs from the silo's defaults (`streaming run create`); fixed once it has a corpus.</summary>
+    [Id(7)] public RunSettings? Settings { get; set; }
 }
 
 /// <summary>
@@ -86,6 +89,9 @@ public sealed partial class TrainerGrain(
 
     public async Task EnqueueCorpusAsync(CorpusInfo corpus)
     {
+        // A run that caps its tasks trains the first TaskSteps blocks of each corpus (all full blocks but the last).
+        if (Configuration.TaskSteps is long cap && corpus.Blocks > cap)
+            corpus = corpus with { Blocks = cap, Tokens = cap * options.Value.BlockTokens };
         if (Corpora.FirstOrDefault(c => c.Name == corpus.Name) is { } queued)
         {
             if (queued == corpus) return;   // the same ingest again (e.g. retried by a client)
@@ -110,10 +116,33 @@ public sealed partial class TrainerGrain(
             [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
                 r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
             p.ReplayTokens, state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null,
-            Tokenizer);
+            Tokenizer, Configuration.Schedule.Kind);
     }
 
     string Tokenizer => state.State.Tokenizer ?? options.Value.Tokenizer;
+
+    RunConfiguration Configuration => RunConfiguration.From(options.Value, state.State.Settings);
+
+    public async Task<string> ConfigureAsync(RunSettings settings)
+    {
+        if (!CorpusIngestor.IsValidName(Run))
+            throw new ArgumentException($"invalid run name '{Run}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit)");
+        if (Corpora.Count > 0 && settings != state.State.Settings)
+            throw new InvalidOperationException($"run '{Run}' already has corpora; its settings are fixed (create a new run)");
+        var configuration = RunConfiguration.From(options.Value, settings);
+        state.State.Settings = settings;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
+        return Describe(configuration);
+    }
+
+    static string Describe(RunConfiguration c)
+    {
+        var s = c.Schedule;
+        var anneal = s.AnnealFraction is { } f ? $", anneal fraction {f}" : "";
+        var cap = c.TaskSteps is { } t ? $", at most {t} steps per task" : "";
+        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}), replay {c.ReplayFraction}, seed {c.Seed}{cap}";
+    }
 
     public async Task<string> UseTokenizerAsync(string? requested)
     {
@@ -139,7 +168,7 @@ public sealed partial class TrainerGrain(
     {
         if (steps < 1) throw new ArgumentException($"--steps must be at least 1, not {steps}");
         if (loop is null || Corpora.Count == 0) throw new InvalidOperationException($"run '{Run}' has no corpora yet: ingest one first");
-        var schedule = options.Value.Schedule;
+        var schedule = Configuration.Schedule;
         if (!schedule.ParsedKind.HasBranches())
             throw new InvalidOperationException($"run '{Run}' uses a {schedule.Kind} schedule, which has no anneal branches");
         if (state.State.PendingAnnealSteps is { } pending)
@@ -163,7 +192,8 @@ public sealed partial class TrainerGrain(
         {
             Model = settings.Model with { Vocabulary = Tokenizers.Create(Tokenizer).VocabularySize },
             Torch = settings.Torch,
-            Schedule = settings.Schedule,
+            Schedule = Configuration.Schedule,
+            Seed = Configuration.Seed,
             QueueCapacity = settings.Window,
             CheckpointDirectory = Path.Combine(settings.DataDirectory, "runs", Run, "checkpoints"),
             CheckpointEvery = settings.CheckpointEvery,
@@ -172,7 +202,7 @@ public sealed partial class TrainerGrain(
             EvaluateEvery = settings.EvaluateEvery,
             AcknowledgesCheckpoints = true,
             OnSnapshot = toEvaluate.Enqueue,
-            ReplayFraction = settings.ReplayFraction,
+            ReplayFraction = Configuration.ReplayFraction,
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
         });
         var started = loop;
@@ -214,7 +244,8 @@ public sealed partial class TrainerGrain(
             logger.LogWarning("run {Run}: blocks {From}..{To} of {Corpus} did not arrive; asking again", Run, nextToAccept, nextToRequest - 1, corpus.Name);
             nextToRequest = nextToAccept;
         }
-        var credits = loop.QueueCapacity - loop.Queued - (int)(nextToRequest - nextToAccept);
+        // Never past the corpus' end as this run counts it (a run may train only its first blocks).
+        var credits = (int)Math.Min(loop.QueueCapacity - loop.Queued - (nextToRequest - nextToAccept), corpus.Blocks - nextToRequest);
         if (credits > 0)
         {
             var sent = await GrainFactory.GetGrain<ICorpusGrain>(corpus.Name).PublishAsync(Run, nextToRequest, credits);
@@ -231,6 +262,7 @@ public sealed partial class TrainerGrain(
     public Task OnNextAsync(TokenBlock block, StreamSequenceToken? token = null)
     {
         if (loop is not null && current < Corpora.Count && block.Corpus == Corpora[current].Name && block.Sequence == nextToAccept
+            && block.Sequence < Corpora[current].Blocks
             && loop.TryEnqueue(new TrainingBlock(block.Corpus, block.Sequence, block.Tokens, Corpora[current].Blocks)))
         {
             nextToAccept++;

@@ -15,21 +15,19 @@ public static class ScheduleCommand
 
     public static Command Create()
     {
-        // Every option is read as text and parsed here, so that a bad number is our one-line error and
-        // not System.CommandLine's multi-line report with help; ZeroOrMore lets `--max-lr` with no value,
-        // or given twice, reach us too.
-        var kind = Opt("--kind", $"Schedule kind: {string.Join(", ", ScheduleKinds.AllNames)}", "infinite");
-        var maxLr = Opt("--max-lr", "Peak learning rate", "3e-4");
-        var constLr = Opt("--const-lr", "Constant learning rate after the cooldown (infinite, constant)", "1.65e-4");
-        var minLr = Opt("--min-lr", "Final learning rate of decays and anneal branches", "3e-5");
-        var warmup = Opt("--warmup", "Linear warmup steps (repeated-cosine: on every task)", Str(ScheduleConfig.DefaultWarmupSteps));
-        var cooldown = Opt("--cooldown", "Infinite: cooldown steps from max to const after the warmup", Str(ScheduleConfig.DefaultCooldownSteps));
-        var cooldownShape = Opt("--cooldown-shape", "Infinite cooldown: cosine, inverse-sqrt or linear", "cosine");
-        var annealShape = Opt("--anneal-shape", "Anneal branch: exponential, linear, cosine or 1-sqrt [default: exponential; wsd: 1-sqrt]", null);
-        var tasks = Opt("--tasks", "Comma list of task lengths in steps, e.g. 100,80,60", "1000");
-        var annealFraction = Opt("--anneal-fraction", "Paper protocol: each task of T steps ends with an anneal branch of A = f T steps (f in [0, 1))", null);
-        var annealSteps = Opt("--anneal-steps", "Paper protocol with a fixed branch length A instead of a fraction", null);
-        var plot = Opt("--plot", "Also draw the schedule into this PNG file", null);
+        // Every option is read as text and parsed by TextOptions, so that a bad number is one line.
+        var kind = TextOptions.Create("--kind", $"Schedule kind: {string.Join(", ", ScheduleKinds.AllNames)}", "infinite");
+        var maxLr = TextOptions.Create("--max-lr", "Peak learning rate", "3e-4");
+        var constLr = TextOptions.Create("--const-lr", "Constant learning rate after the cooldown (infinite, constant)", "1.65e-4");
+        var minLr = TextOptions.Create("--min-lr", "Final learning rate of decays and anneal branches", "3e-5");
+        var warmup = TextOptions.Create("--warmup", "Linear warmup steps (repeated-cosine: on every task)", Str(ScheduleConfig.DefaultWarmupSteps));
+        var cooldown = TextOptions.Create("--cooldown", "Infinite: cooldown steps from max to const after the warmup", Str(ScheduleConfig.DefaultCooldownSteps));
+        var cooldownShape = TextOptions.Create("--cooldown-shape", "Infinite cooldown: cosine, inverse-sqrt or linear", "cosine");
+        var annealShape = TextOptions.Create("--anneal-shape", "Anneal branch: exponential, linear, cosine or 1-sqrt [default: exponential; wsd: 1-sqrt]", null);
+        var tasks = TextOptions.Create("--tasks", "Comma list of task lengths in steps, e.g. 100,80,60", "1000");
+        var annealFraction = TextOptions.Create("--anneal-fraction", "Paper protocol: each task of T steps ends with an anneal branch of A = f T steps (f in [0, 1))", null);
+        var annealSteps = TextOptions.Create("--anneal-steps", "Paper protocol with a fixed branch length A instead of a fraction", null);
+        var plot = TextOptions.Create("--plot", "Also draw the schedule into this PNG file", null);
 
         var command = new Command("schedule", "Print a learning-rate schedule as CSV (step,task,phase,lr) without training")
         {
@@ -44,21 +42,21 @@ public static class ScheduleCommand
                     throw new ScheduleConfigException($"unknown argument '{parse.UnmatchedTokens[0]}' (see streaming schedule --help)");
                 var config = new ScheduleConfig
                 {
-                    Kind = Text(parse, kind)!,
-                    MaxLr = Number(parse, maxLr),
-                    ConstLr = Number(parse, constLr),
-                    MinLr = Number(parse, minLr),
-                    WarmupSteps = Count(parse, warmup)!.Value,
-                    CooldownSteps = Count(parse, cooldown)!.Value,
-                    CooldownShape = Text(parse, cooldownShape)!,
-                    AnnealShape = Text(parse, annealShape),
-                    AnnealFraction = Text(parse, annealFraction) is null ? null : Number(parse, annealFraction),
-                    AnnealSteps = Count(parse, annealSteps),
+                    Kind = TextOptions.Text(parse, kind)!,
+                    MaxLr = TextOptions.Number(parse, maxLr),
+                    ConstLr = TextOptions.Number(parse, constLr),
+                    MinLr = TextOptions.Number(parse, minLr),
+                    WarmupSteps = TextOptions.Count(parse, warmup)!.Value,
+                    CooldownSteps = TextOptions.Count(parse, cooldown)!.Value,
+                    CooldownShape = TextOptions.Text(parse, cooldownShape)!,
+                    AnnealShape = TextOptions.Text(parse, annealShape),
+                    AnnealFraction = TextOptions.Text(parse, annealFraction) is null ? null : TextOptions.Number(parse, annealFraction),
+                    AnnealSteps = TextOptions.Count(parse, annealSteps),
                 };
-                var lengths = TaskLengths(Text(parse, tasks)!);
+                var lengths = TaskLengths(TextOptions.Text(parse, tasks)!);
                 var rows = SchedulePlanner.Plan(config, lengths);
                 WriteCsv(rows);
-                if (Text(parse, plot) is { } png)
+                if (TextOptions.Text(parse, plot) is { } png)
                 {
                     SchedulePlot.Save(SchedulePlanner.Prepare(config, lengths), lengths, rows, png);
                     Console.Error.WriteLine($"wrote {png}");
@@ -77,43 +75,6 @@ public static class ScheduleCommand
             }
         });
         return command;
-    }
-
-    private static Option<string[]> Opt(string name, string description, string? defaultValue)
-    {
-        var option = new Option<string[]>(name) { Description = description, Arity = ArgumentArity.ZeroOrMore, HelpName = "value" };
-        if (defaultValue is not null) option.DefaultValueFactory = _ => [defaultValue];
-        return option;
-    }
-
-    /// <summary>The option's text, or null when neither given nor defaulted. Given without a value, or
-    /// more than once, is an error.</summary>
-    private static string? Text(ParseResult parse, Option<string[]> option)
-    {
-        var field = option.Name.TrimStart('-');
-        if (parse.GetResult(option) is { Implicit: false } given)
-        {
-            if (given.Tokens.Count == 0) throw new ScheduleConfigException(field, "needs a value");
-            if (given.Tokens.Count > 1) throw new ScheduleConfigException(field, "given more than once");
-        }
-        var values = parse.GetValue(option);
-        return values is { Length: > 0 } ? values[0] : null;
-    }
-
-    private static double Number(ParseResult parse, Option<string[]> option)
-    {
-        var text = Text(parse, option)!;
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-            throw new ScheduleConfigException(option.Name.TrimStart('-'), $"not a number ('{text}')");
-        return v;
-    }
-
-    private static long? Count(ParseResult parse, Option<string[]> option)
-    {
-        if (Text(parse, option) is not { } text) return null;
-        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
-            throw new ScheduleConfigException(option.Name.TrimStart('-'), $"not a whole number of steps ('{text}')");
-        return v;
     }
 
     private static List<long> TaskLengths(string text)

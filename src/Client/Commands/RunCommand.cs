@@ -1,0 +1,65 @@
+using System.CommandLine;
+using Streaming.Grains;
+using Streaming.Training.Schedules;
+
+namespace Streaming.Client.Commands;
+
+/// <summary>
+/// `streaming run create R [--kind K] [--max-lr X] ... [--replay F] [--seed N] [--task-steps N]`: a run with its
+/// own schedule, replay, seed and steps per task, before its first corpus. Unset flags keep the silo's defaults.
+/// </summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var name = new Argument<string>("run") { Description = "The run's name" };
+        var kind = TextOptions.Create("--kind", $"Schedule kind: {string.Join(", ", ScheduleKinds.AllNames)}", null);
+        var maxLr = TextOptions.Create("--max-lr", "Peak learning rate", null);
+        var constLr = TextOptions.Create("--const-lr", "Constant learning rate after the cooldown (infinite)", null);
+        var minLr = TextOptions.Create("--min-lr", "Final learning rate of decays and anneal branches", null);
+        var warmup = TextOptions.Create("--warmup", "Linear warmup steps (repeated-cosine: on every task)", null);
+        var cooldown = TextOptions.Create("--cooldown", "Infinite: cooldown steps from max to const", null);
+        var annealFraction = TextOptions.Create("--anneal-fraction", "Paper protocol: each task ends with an anneal branch of this fraction of its steps", null);
+        var replay = TextOptions.Create("--replay", "Replay mixing: fraction of every batch drawn from earlier corpora, in [0, 1)", null);
+        var seed = TextOptions.Create("--seed", "Seed of the initial weights and of replay draws", null);
+        var taskSteps = TextOptions.Create("--task-steps", "Train at most this many steps (blocks) of each corpus", null);
+        var create = new Command("create", "Create a run with its own schedule, replay, seed and steps per task (before its first corpus)")
+        {
+            name, kind, maxLr, constLr, minLr, warmup, cooldown, annealFraction, replay, seed, taskSteps, CommonOptions.Gateway,
+        };
+        create.TreatUnmatchedTokensAsErrors = false;
+        create.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
+        {
+            RunSettings settings;
+            try
+            {
+                if (parse.UnmatchedTokens.Count > 0)
+                    throw new ScheduleConfigException($"unknown argument '{parse.UnmatchedTokens[0]}' (see streaming run create --help)");
+                double? Number(Option<string[]> o) => TextOptions.Text(parse, o) is null ? null : TextOptions.Number(parse, o);
+                settings = new RunSettings
+                {
+                    Schedule = TextOptions.Text(parse, kind),
+                    MaxLr = Number(maxLr),
+                    ConstLr = Number(constLr),
+                    MinLr = Number(minLr),
+                    WarmupSteps = TextOptions.Count(parse, warmup),
+                    CooldownSteps = TextOptions.Count(parse, cooldown),
+                    AnnealFraction = Number(annealFraction),
+                    ReplayFraction = Number(replay),
+                    Seed = TextOptions.Count(parse, seed),
+                    TaskSteps = TextOptions.Count(parse, taskSteps),
+                };
+            }
+            catch (ScheduleConfigException e)
+            {
+                throw new UserError(e.Message);
+            }
+            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            var run = parse.GetValue(name)!;
+            var description = await CommonOptions.Call(() => silo.Client.GetGrain<ITrainerGrain>(run).ConfigureAsync(settings));
+            Console.WriteLine($"run {run}: {description}; queue corpora with `streaming ingest --run {run} PATH`");
+            return 0;
+        }));
+        return new Command("run", "Manage runs") { create };
+    }
+}

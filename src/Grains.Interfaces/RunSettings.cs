@@ -1,0 +1,23 @@
+namespace Streaming.Grains;
+
+/// <summary>
+/// How one run trains, where it differs from the silo's defaults: its schedule (kind, rates, lengths, the
+/// paper protocol's anneal fraction), replay mixing, seed, and a cap on the blocks of each task (compute-matched
+/// comparisons train every task for the same number of steps). Null fields keep the silo's value.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record RunSettings
+{
+    [Id(0)] public string? Schedule { get; init; }
+    [Id(1)] public double? MaxLr { get; init; }
+    [Id(2)] public double? ConstLr { get; init; }
+    [Id(3)] public double? MinLr { get; init; }
+    [Id(4)] public long? WarmupSteps { get; init; }
+    [Id(5)] public long? CooldownSteps { get; init; }
+    [Id(6)] public double? AnnealFraction { get; init; }
+    [Id(7)] public double? ReplayFraction { get; init; }
+    [Id(8)] public long? Seed { get; init; }
+
+    /// <summary>Train at most this many blocks (= steps) of each corpus.</summary>
+    [Id(9)] public long? TaskSteps { get; init; }
+}

@@ -1,0 +1,17 @@
+namespace Streaming.Integration.Tests;
+
+/// <summary>The client's flags checked before it looks for a silo: one line on stderr, exit 2.</summary>
+public class ClientCommandLineTests
+{
+    [Theory]
+    [InlineData("run create r --max-lr abc", "error: --max-lr: not a number ('abc')")]
+    [InlineData("run create r --task-steps 1.5", "error: --task-steps: not a whole number of steps ('1.5')")]
+    [InlineData("run create r --seed", "error: --seed: needs a value")]
+    [InlineData("run create r --colour blue", "error: unknown argument '--colour' (see streaming run create --help)")]
+    public void BadFlagIsOneLineAndExitTwo(string arguments, string expected)
+    {
+        var (code, _, err) = Executables.Run(Executables.Client, arguments);
+        Assert.Equal(2, code);
+        Assert.Equal(expected, err.Trim());
+    }
+}

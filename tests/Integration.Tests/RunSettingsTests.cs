@@ -1,0 +1,60 @@
+using Streaming.Grains;
+using Streaming.Training.Data;
+using Streaming.Training.Model;
+using Streaming.Training.Schedules;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>A run with its own settings: another schedule kind, a cap on each task's steps, refusals in one line.</summary>
+public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
+{
+    const int BlockTokens = 4 * 32 + 1;
+
+    protected override void Configure(StreamingOptions o)
+    {
+        o.Model = new GptConfig(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
+        o.BlockTokens = BlockTokens;
+        o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4, AnnealFraction = 0.25 };
+    }
+
+    [Fact]
+    public async Task ARunTrainsWithItsOwnScheduleAndStepsPerTask()
+    {
+        var trainer = Cluster.Client.GetGrain<ITrainerGrain>("cosine");
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "repeated-cosine", AnnealFraction = 0.2 }));
+        Assert.Contains("--anneal-fraction", bad.Message);
+        await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { ReplayFraction = 1.5 }));
+        await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "sawtooth" }));
+
+        // The silo's default has a paper-protocol anneal fraction; a kind without branches does not inherit it.
+        var description = await trainer.ConfigureAsync(new RunSettings { Schedule = "repeated-cosine", WarmupSteps = 2, TaskSteps = 10, Seed = 7 });
+        Assert.StartsWith("repeated-cosine schedule", description);
+        Assert.Contains("at most 10 steps per task", description);
+
+        var text = Path.Combine(Data, "english.jsonl");
+        await File.WriteAllLinesAsync(text, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(6));
+        var corpus = await Cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("cosine", text));
+        Assert.True(corpus.Blocks > 10);
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        RunStatus status;
+        do
+        {
+            await Task.Delay(200);
+            status = await trainer.GetStatusAsync();
+            Assert.DoesNotContain("failed", status.Phase);
+        }
+        while ((status.Corpora[0].TokensTrained < 10 * BlockTokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
+
+        Assert.Equal("repeated-cosine", status.Schedule);
+        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTotal);
+        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTrained);
+        Assert.Equal(10, status.Step);
+        Assert.Empty(status.Releases);   // no anneal branches in repeated-cosine
+        Assert.Equal("english", Assert.Single(status.Evaluations).AfterTask);
+        // Its cosine ends the task at the minimum rate.
+        Assert.Equal(3e-4, status.Lr, 12);
+        var late = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "infinite" }));
+        Assert.Contains("settings are fixed", late.Message);
+    }
+}
