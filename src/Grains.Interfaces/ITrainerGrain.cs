@@ -13,6 +13,11 @@ public interface ITrainerGrain : IGrainWithStringKey
     /// one-line description. Bad values: <see cref="ArgumentException"/>; a run with corpora: <see cref="InvalidOperationException"/>.</summary>
     Task<string> ConfigureAsync(RunSettings settings);
 
+    /// <summary>The run's effective learning-rate schedule (its settings over the silo's defaults): a ScheduleConfig
+    /// as JSON, so clients can plan its learning rate against step exactly as the trainer runs it.</summary>
+    [AlwaysInterleave]
+    Task<string> GetScheduleConfigAsync();
+
     /// <summary>Queues a corpus as the run's next task; training of earlier corpora goes on.</summary>
     Task EnqueueCorpusAsync(CorpusInfo corpus);
 

@@ -2,7 +2,7 @@ namespace Streaming.Grains;
 
 /// <summary>
 /// How one run trains, where it differs from the silo's defaults: its schedule (kind, rates, lengths, the
-/// paper protocol's anneal fraction), replay mixing, seed, and a cap on the blocks of each task (compute-matched
+/// paper protocol's anneal fraction, a single-horizon kind's horizon), replay mixing, seed, evaluation cadence, and a cap on the blocks of each task (compute-matched
 /// comparisons train every task for the same number of steps). Null fields keep the silo's value.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -20,4 +20,10 @@ public sealed record RunSettings
 
     /// <summary>Train at most this many blocks (= steps) of each corpus.</summary>
     [Id(9)] public long? TaskSteps { get; init; }
+
+    /// <summary>Single-horizon kinds (cosine, linear, inverse-sqrt, rex): the horizon in steps, warmup included.</summary>
+    [Id(10)] public long? TotalSteps { get; init; }
+
+    /// <summary>Main-trajectory steps between evaluations of the live model (0: only task ends and releases).</summary>
+    [Id(11)] public int? EvaluateEvery { get; init; }
 }

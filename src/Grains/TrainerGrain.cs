@@ -4,6 +4,7 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using Streaming.Grains.Telemetry;
 using System.Collections.Concurrent;
+using System.Text.Json;
 using Streaming.Training.Data;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
@@ -136,12 +137,15 @@ public sealed partial class TrainerGrain(
         return Describe(configuration);
     }
 
+    public Task<string> GetScheduleConfigAsync() => Task.FromResult(JsonSerializer.Serialize(Configuration.Schedule, ScheduleState.JsonOptions));
+
     static string Describe(RunConfiguration c)
     {
         var s = c.Schedule;
         var anneal = s.AnnealFraction is { } f ? $", anneal fraction {f}" : "";
         var cap = c.TaskSteps is { } t ? $", at most {t} steps per task" : "";
-        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}), replay {c.ReplayFraction}, seed {c.Seed}{cap}";
+        var horizon = s.TotalSteps is { } h ? $", horizon {h}" : "";
+        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}{horizon}), replay {c.ReplayFraction}, seed {c.Seed}{cap}";
     }
 
     public async Task<string> UseTokenizerAsync(string? requested)
@@ -199,7 +203,7 @@ public sealed partial class TrainerGrain(
             CheckpointEvery = settings.CheckpointEvery,
             ResumeFrom = resumeFrom,
             Data = data,
-            EvaluateEvery = settings.EvaluateEvery,
+            EvaluateEvery = Configuration.EvaluateEvery,
             AcknowledgesCheckpoints = true,
             OnSnapshot = toEvaluate.Enqueue,
             ReplayFraction = Configuration.ReplayFraction,

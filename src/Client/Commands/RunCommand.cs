@@ -5,8 +5,8 @@ using Streaming.Training.Schedules;
 namespace Streaming.Client.Commands;
 
 /// <summary>
-/// `streaming run create R [--kind K] [--max-lr X] ... [--replay F] [--seed N] [--task-steps N]`: a run with its
-/// own schedule, replay, seed and steps per task, before its first corpus. Unset flags keep the silo's defaults.
+/// `streaming run create R [--kind K] [--max-lr X] ... [--replay F] [--seed N] [--task-steps N] [--total-steps N]
+/// [--evaluate-every N]`: a run with its own schedule, replay, seed, steps per task and evaluation cadence, before its first corpus. Unset flags keep the silo's defaults.
 /// </summary>
 public static class RunCommand
 {
@@ -23,9 +23,11 @@ public static class RunCommand
         var replay = TextOptions.Create("--replay", "Replay mixing: fraction of every batch drawn from earlier corpora, in [0, 1)", null);
         var seed = TextOptions.Create("--seed", "Seed of the initial weights and of replay draws", null);
         var taskSteps = TextOptions.Create("--task-steps", "Train at most this many steps (blocks) of each corpus", null);
+        var totalSteps = TextOptions.Create("--total-steps", "Single-horizon kinds (cosine, linear, inverse-sqrt, rex): the horizon in steps, warmup included", null);
+        var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations of the live model (0: only task ends and releases)", null);
         var create = new Command("create", "Create a run with its own schedule, replay, seed and steps per task (before its first corpus)")
         {
-            name, kind, maxLr, constLr, minLr, warmup, cooldown, annealFraction, replay, seed, taskSteps, CommonOptions.Gateway,
+            name, kind, maxLr, constLr, minLr, warmup, cooldown, annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery, CommonOptions.Gateway,
         };
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
@@ -48,6 +50,8 @@ public static class RunCommand
                     ReplayFraction = Number(replay),
                     Seed = TextOptions.Count(parse, seed),
                     TaskSteps = TextOptions.Count(parse, taskSteps),
+                    TotalSteps = TextOptions.Count(parse, totalSteps),
+                    EvaluateEvery = (int?)TextOptions.Count(parse, evaluateEvery),
                 };
             }
             catch (ScheduleConfigException e)
