@@ -22,11 +22,22 @@ public static class EvalPlot
         for (var i = 0; i < rows.Count; i++)
             for (var j = 0; j < corpora.Count; j++)
                 values[i, j] = rows[i].Loss.TryGetValue(corpora[j], out var loss) ? loss : double.NaN;
+        Heatmap(plot, corpora, [.. rows.Select(r => $"after {r.AfterTask}")], values, range: null);
+        plot.Title($"run {run}: loss matrix");
+        plot.SavePng(path, 300 + 160 * corpora.Count, 200 + 90 * rows.Count);
+        return path;
+    }
+
+    /// <summary>Draws a loss matrix (row i: after task i; column j: corpus j) as an annotated heat map, in
+    /// <paramref name="range"/> when given (so that several matrices share one colour scale).</summary>
+    public static void Heatmap(Plot plot, IReadOnlyList<string> columns, IReadOnlyList<string> rows, double[,] values, ScottPlot.Range? range)
+    {
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        if (range is { } r) heatmap.ManualRange = r;
         plot.Add.ColorBar(heatmap).Label = "validation loss (nats/token)";
         for (var i = 0; i < rows.Count; i++)
-            for (var j = 0; j < corpora.Count; j++)
+            for (var j = 0; j < columns.Count; j++)
                 if (!double.IsNaN(values[i, j]))
                 {
                     var text = plot.Add.Text($"{values[i, j]:F3}", j, rows.Count - 1 - i);
@@ -34,12 +45,9 @@ public static class EvalPlot
                     text.LabelFontColor = Colors.White;
                     text.LabelFontSize = 16;
                 }
-        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, corpora.Count).Select(j => (double)j)], [.. corpora]);
-        plot.Axes.Left.SetTicks([.. Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i))], [.. rows.Select(r => $"after {r.AfterTask}")]);
-        plot.Title($"run {run}: loss matrix");
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, columns.Count).Select(j => (double)j)], [.. columns]);
+        plot.Axes.Left.SetTicks([.. Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i))], [.. rows]);
         plot.XLabel("evaluated on corpus");
-        plot.SavePng(path, 300 + 160 * corpora.Count, 200 + 90 * rows.Count);
-        return path;
     }
 
     static string Curves(string run, IReadOnlyList<string> corpora, EvaluationReport report, string path)

@@ -9,5 +9,6 @@ var root = new RootCommand("streaming: the command-line client of the Streaming 
     AnnealCommand.Create(),
     EvalCommand.Create(),
     ScheduleCommand.Create(),
+    CompareCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

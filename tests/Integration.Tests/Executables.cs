@@ -26,16 +26,17 @@ public static class Executables
         return process;
     }
 
-    /// <summary>Runs a program to its end (at most a minute): exit code, stdout, stderr.</summary>
-    public static (int Code, string Out, string Err) Run(string dll, string arguments)
+    /// <summary>Runs a program to its end (at most <paramref name="timeout"/>, a minute by default): exit code, stdout, stderr.</summary>
+    public static (int Code, string Out, string Err) Run(string dll, string arguments, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? TimeSpan.FromMinutes(1);
         using var process = Start(dll, arguments);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
+        if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(dll)} {arguments} did not exit within a minute");
+            throw new TimeoutException($"{Path.GetFileName(dll)} {arguments} did not exit within {limit.TotalSeconds:F0} s");
         }
         return (process.ExitCode, stdout.Result, stderr.Result);
     }

@@ -1,0 +1,126 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using Streaming.Client.Compare;
+using Streaming.Training.Schedules;
+
+namespace Streaming.Client.Commands;
+
+/// <summary>
+/// `streaming compare --corpora A,B,C --schedules infinite,repeated-cosine --steps-per-task N --out DIR`: trains
+/// each schedule (and seed) as its own run on the same stream of corpora, compute-matched, evaluates the release
+/// after every task, and writes a report (report.md, figures, results.json) into DIR.
+/// </summary>
+public static class CompareCommand
+{
+    public static Command Create()
+    {
+        var corpora = new Option<string>("--corpora") { Description = "The stream: corpus files or folders in order, separated by commas (readable by the silo)", Required = true };
+        var schedules = new Option<string>("--schedules")
+        {
+            Description = $"Schedule kinds to compare, separated by commas; the first is the reference ({string.Join(", ", ScheduleKinds.AllNames)})",
+            DefaultValueFactory = _ => "infinite,repeated-cosine",
+        };
+        var stepsPerTask = TextOptions.Create("--steps-per-task", "Optimizer steps (blocks) every run trains on every task; at most the smallest corpus' blocks (required)", null);
+        var annealFraction = TextOptions.Create("--anneal-fraction", "Schedules with branches: the last fraction of each task trains the task's anneal branch (paper protocol)", "0.15");
+        var replay = TextOptions.Create("--replay", "Fraction of every batch drawn from earlier corpora, in [0, 1)", "0");
+        var seeds = TextOptions.Create("--seeds", "Runs per schedule, with seeds 1..K (the report gives mean and spread)", "1");
+        var output = new Option<string>("--out") { Description = "Folder for report.md, the PNG figures and results.json", Required = true };
+        var name = new Option<string?>("--name") { Description = "Name of the comparison's runs and corpora in the cluster (default: cmp- and a hash of the settings)" };
+        var parallel = TextOptions.Create("--parallel", "Runs trained at once (default: the trainer slots of the cluster's silos, see streaming-silo --trainers)", null);
+        var maxLr = TextOptions.Create("--max-lr", "Peak learning rate (default: the silo's)", null);
+        var constLr = TextOptions.Create("--const-lr", "Infinite: the constant rate after the cooldown (default: the silo's)", null);
+        var minLr = TextOptions.Create("--min-lr", "Final rate of decays and anneal branches (default: the silo's)", null);
+        var warmup = TextOptions.Create("--warmup", "Warmup steps (repeated-cosine: on every task; default: the silo's)", null);
+        var cooldown = TextOptions.Create("--cooldown", "Infinite: steps from max down to const (default: the silo's)", null);
+        var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations for the loss curves (default: a quarter of a task)", null);
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "The runs' tokenizer (default: the silo's, byte)" };
+        var command = new Command("compare", "Compare learning-rate schedules on a stream of corpora: one run per schedule and seed, compute-matched, with a report")
+        {
+            corpora, schedules, stepsPerTask, annealFraction, replay, seeds, output, name, parallel, maxLr, constLr, minLr, warmup, cooldown,
+            evaluateEvery, tokenizer, CommonOptions.Gateway,
+        };
+        command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
+        {
+            ComparisonSpec spec;
+            int? slots;
+            try
+            {
+                double? Number(Option<string[]> o) => TextOptions.Text(parse, o) is null ? null : TextOptions.Number(parse, o);
+                spec = new ComparisonSpec
+                {
+                    Corpora = [.. List(parse.GetValue(corpora)!).Select(p => Path.GetFullPath(p))
+                        .Select(p => new StreamCorpus(Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(p)), p))],
+                    Schedules = List(parse.GetValue(schedules)!),
+                    StepsPerTask = TextOptions.Count(parse, stepsPerTask) ?? throw new UserError("--steps-per-task is required: the steps every run trains on every task"),
+                    AnnealFraction = TextOptions.Number(parse, annealFraction),
+                    Replay = TextOptions.Number(parse, replay),
+                    Seeds = (int)TextOptions.Count(parse, seeds)!.Value,
+                    MaxLr = Number(maxLr), ConstLr = Number(constLr), MinLr = Number(minLr),
+                    WarmupSteps = TextOptions.Count(parse, warmup), CooldownSteps = TextOptions.Count(parse, cooldown),
+                    EvaluateEvery = (int?)TextOptions.Count(parse, evaluateEvery),
+                    Tokenizer = parse.GetValue(tokenizer),
+                    GivenName = parse.GetValue(name),
+                };
+                slots = (int?)TextOptions.Count(parse, parallel);
+            }
+            catch (ScheduleConfigException e)
+            {
+                throw new UserError(e.Message);
+            }
+            spec.Validate();
+            if (slots is < 1) throw new UserError($"--parallel must be at least 1, not {slots}");
+            var folder = Path.GetFullPath(parse.GetValue(output)!);
+            Writable(folder);
+
+            var clock = Stopwatch.StartNew();
+            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            AnsiConsole.MarkupLineInterpolated($"comparison [bold]{spec.Name}[/]: {string.Join(", ", spec.Schedules)} on {string.Join(" → ", spec.Corpora.Select(c => c.Label))} (run the same command again to pick it up if interrupted)");
+            var runs = await new ComparisonRunner(silo.Client, spec, AnsiConsole.Console).RunAsync(slots, cancellation);
+            var report = new ComparisonReport(spec, runs, clock.Elapsed.TotalSeconds);
+            IReadOnlyList<string> written;
+            try
+            {
+                written = report.Write(folder);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UserError($"--out: cannot write the report into {folder} ({CommonOptions.OneLine(e.Message)}); the runs are trained: run the same command with another --out");
+            }
+            Print(report, spec);
+            foreach (var file in written) Console.WriteLine($"wrote {file}");
+            return 0;
+        }));
+        return command;
+    }
+
+    static List<string> List(string text) => [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
+    /// <summary>Fails before any training when the report could not be written.</summary>
+    static void Writable(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var probe = Path.Combine(folder, $".streaming-compare-{Guid.NewGuid():N}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserError($"--out: cannot write into {folder} ({CommonOptions.OneLine(e.Message)})");
+        }
+    }
+
+    static void Print(ComparisonReport report, ComparisonSpec spec)
+    {
+        var corpora = spec.Corpora.Select(c => c.Label).ToList();
+        var table = new Table { Title = new TableTitle($"{spec.Name}: validation loss (nats/token) after the last task, {spec.Corpora.Count} x {spec.StepsPerTask:N0} steps per run") };
+        table.AddColumns(["schedule", .. corpora, "average loss", "avg forgetting", "max forgetting"]);
+        foreach (var s in report.Summaries)
+            table.AddRow([s.Schedule, .. corpora.Select(c => s.FinalLoss[c].Text()), s.AverageLoss.Text(),
+                s.AverageForgetting.Text("+0.000;-0.000;0.000"), s.MaxForgetting.Text("+0.000;-0.000;0.000")]);
+        AnsiConsole.Write(table);
+        foreach (var finding in report.Findings()) Console.WriteLine(finding);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Streaming.Training.Schedules;
+
+namespace Streaming.Client.Compare;
+
+/// <summary>
+/// The report of a comparison in one folder: report.md (a summary table per schedule with mean ± standard deviation over
+/// seeds, what it found, the loss matrices, the runs), the figures, and results.json with every number.
+/// </summary>
+public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutcome> runs, double wallSeconds)
+{
+    public const string MarkdownFile = "report.md";
+    public const string JsonFile = "results.json";
+
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public IReadOnlyList<ScheduleSummary> Summaries { get; } =
+        [.. spec.Schedules.Select(kind => ScheduleSummary.Of(kind, [.. runs.Where(r => r.Run.Schedule == kind)]))];
+
+    IReadOnlyList<string> Corpora => [.. spec.Corpora.Select(c => c.Label)];
+
+    /// <summary>Writes everything into <paramref name="folder"/>; returns the paths written.</summary>
+    public IReadOnlyList<string> Write(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var figures = ComparisonFigures.Save(spec, runs, folder);
+        var markdown = Path.Combine(folder, MarkdownFile);
+        File.WriteAllText(markdown, Markdown(figures.Select(Path.GetFileName).ToList()!));
+        var json = Path.Combine(folder, JsonFile);
+        File.WriteAllText(json, JsonSerializer.Serialize(Results(), Json));
+        return [markdown, json, .. figures];
+    }
+
+    /// <summary>The summary table: per schedule, final loss per corpus, average loss, average and maximum forgetting.</summary>
+    public string SummaryTable()
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"| schedule | {string.Join(" | ", Corpora.Select(c => $"final loss {c}"))} | average loss | average forgetting | max forgetting |");
+        text.AppendLine($"|---|{string.Concat(Corpora.Select(_ => "---|"))}---|---|---|");
+        foreach (var s in Summaries)
+            text.AppendLine($"| {s.Schedule} | {string.Join(" | ", Corpora.Select(c => s.FinalLoss[c].Text()))} | {s.AverageLoss.Text()} | " +
+                $"{s.AverageForgetting.Text("+0.000;-0.000;0.000")} | {s.MaxForgetting.Text("+0.000;-0.000;0.000")} |");
+        return text.ToString();
+    }
+
+    /// <summary>One sentence per schedule against the first one (the reference): forgetting and average loss, in numbers.</summary>
+    public IReadOnlyList<string> Findings()
+    {
+        var reference = Summaries[0];
+        return [.. Summaries.Skip(1).Select(s =>
+            $"{reference.Schedule} against {s.Schedule}: average forgetting {F(reference.AverageForgetting.Mean)} vs {F(s.AverageForgetting.Mean)} " +
+            $"({Compare(reference.AverageForgetting.Mean, s.AverageForgetting.Mean, "forgets less", "forgets more")}), " +
+            $"average final loss {reference.AverageLoss.Mean:F3} vs {s.AverageLoss.Mean:F3} " +
+            $"({Compare(reference.AverageLoss.Mean, s.AverageLoss.Mean, "lower", "higher")}).")];
+    }
+
+    static string F(double forgetting) => forgetting.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
+
+    static string Compare(double ours, double theirs, string better, string worse) =>
+        ours < theirs ? $"{better} by {theirs - ours:F3}" : ours > theirs ? $"{worse} by {ours - theirs:F3}" : "equal";
+
+    string Markdown(IReadOnlyList<string> figures)
+    {
+        var first = runs[0];
+        var text = new StringBuilder();
+        text.AppendLine($"# Schedule comparison {spec.Name}");
+        text.AppendLine();
+        text.AppendLine($"Stream: {string.Join(" → ", Corpora)}, {spec.StepsPerTask:N0} optimizer steps per task for every run " +
+            $"({spec.Corpora.Count * spec.StepsPerTask:N0} in all: compute-matched), {spec.Seeds} seed{(spec.Seeds == 1 ? "" : "s")} per schedule, " +
+            $"replay {spec.Replay.ToString(CultureInfo.InvariantCulture)}. Schedules with anneal branches follow the paper protocol: the last " +
+            $"{first.Schedule.AnnealStepsFor(spec.StepsPerTask)} steps of each task ({spec.AnnealFraction.ToString(CultureInfo.InvariantCulture)} of it) " +
+            "train an anneal branch whose release is evaluated, and the next task goes on from the main trajectory; a schedule without branches is " +
+            "evaluated at the end of each task. Trained on " + (first.Device == "" ? "an unknown device" : first.Device) + ".");
+        text.AppendLine();
+        text.AppendLine("Validation loss in nats per token on each corpus' held-out split (lower is better). Forgetting of a corpus: its loss after " +
+            "the last task minus its loss right after its own task; averages and maxima are over the earlier tasks." +
+            (spec.Seeds > 1 ? " Mean ± sample standard deviation over seeds." : ""));
+        text.AppendLine();
+        text.AppendLine("## Summary");
+        text.AppendLine();
+        text.Append(SummaryTable());
+        text.AppendLine();
+        foreach (var finding in Findings()) text.AppendLine($"- {finding}");
+        text.AppendLine();
+        text.AppendLine("## Loss matrices");
+        foreach (var s in Summaries)
+        {
+            text.AppendLine();
+            text.AppendLine($"### {s.Schedule}");
+            text.AppendLine();
+            text.AppendLine($"| after task (step) | {string.Join(" | ", Corpora)} |");
+            text.AppendLine($"|---|{string.Concat(Corpora.Select(_ => "---|"))}");
+            foreach (var row in s.Matrix)
+                text.AppendLine($"| {row.AfterTask} ({row.Step:N0}) | {string.Join(" | ", Corpora.Select(c => row.Loss.TryGetValue(c, out var l) ? l.Text() : ""))} |");
+        }
+        text.AppendLine();
+        text.AppendLine("## Figures");
+        text.AppendLine();
+        foreach (var figure in figures) text.AppendLine($"![{Path.GetFileNameWithoutExtension(figure)}]({figure})");
+        text.AppendLine();
+        text.AppendLine("## Runs");
+        text.AppendLine();
+        text.AppendLine("| run | schedule | seed | average loss | average forgetting | tokens/s | wall time |");
+        text.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var r in runs)
+            text.AppendLine($"| {r.Run.Name} | {r.Run.Schedule} | {r.Run.Seed} | {r.AverageLoss:F3} | {F(r.AverageForgetting)} | {r.TokensPerSecond:N0} | " +
+                (r.Seconds is { } s ? $"{s:F0} s" : "(trained before)") + " |");
+        text.AppendLine();
+        text.AppendLine($"Releases are kept in the silo's data folder (paths in {JsonFile}). Whole comparison: {wallSeconds:F0} s.");
+        return text.ToString();
+    }
+
+    object Results() => new
+    {
+        comparison = spec.Name,
+        corpora = spec.Corpora.Select(c => new { label = c.Label, path = c.Path }),
+        stepsPerTask = spec.StepsPerTask,
+        annealFraction = spec.AnnealFraction,
+        replay = spec.Replay,
+        seeds = spec.Seeds,
+        evaluateEvery = spec.EffectiveEvaluateEvery,
+        wallSeconds,
+        summary = Summaries.Select(s => new
+        {
+            schedule = s.Schedule,
+            seeds = s.Seeds,
+            finalLoss = s.FinalLoss,
+            averageLoss = s.AverageLoss,
+            averageForgetting = s.AverageForgetting,
+            maxForgetting = s.MaxForgetting,
+            matrix = s.Matrix,
+        }),
+        runs = runs.Select(r => new
+        {
+            run = r.Run.Name,
+            schedule = r.Run.Schedule,
+            seed = r.Run.Seed,
+            scheduleConfig = r.Schedule,
+            matrix = r.Matrix,
+            finalLoss = r.FinalLoss,
+            averageLoss = r.AverageLoss,
+            forgetting = r.Forgetting,
+            averageForgetting = r.AverageForgetting,
+            maxForgetting = r.MaxForgetting,
+            releases = r.Releases,
+            curve = r.Curve,
+            learningRate = SchedulePlanner.Plan(r.Schedule, [.. spec.Corpora.Select(_ => spec.StepsPerTask)])
+                .Select(row => new { step = row.Step, task = row.Task, phase = row.Phase.ToString().ToLowerInvariant(), lr = row.LearningRate }),
+            tokensPerSecond = r.TokensPerSecond,
+            device = r.Device,
+            seconds = r.Seconds,
+        }),
+    };
+}

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Streaming.Training.Schedules;
+
+namespace Streaming.Client.Compare;
+
+/// <summary>Validation loss per corpus (by label) of one evaluated model: a loss-matrix row, a release, a point of the main curve.</summary>
+public sealed record EvaluatedModel(string Task, long Step, string Kind, string? Path, IReadOnlyDictionary<string, double> Loss);
+
+/// <summary>
+/// What one run of a comparison gave: its effective schedule, its loss matrix (row i: the release after task i,
+/// on every corpus seen so far), the main trajectory's curve, its releases, and how fast it trained.
+/// Forgetting of corpus j: loss on j after the last task minus loss on j right after task j (design.md).
+/// </summary>
+public sealed record RunOutcome(
+    ComparisonRun Run,
+    ScheduleConfig Schedule,
+    IReadOnlyList<EvaluatedModel> Matrix,
+    IReadOnlyList<EvaluatedModel> Curve,
+    IReadOnlyList<EvaluatedModel> Releases,
+    double TokensPerSecond,
+    string Device,
+    double? Seconds)
+{
+    public IReadOnlyDictionary<string, double> FinalLoss => Matrix[^1].Loss;
+
+    public double AverageLoss => FinalLoss.Values.Average();
+
+    public IReadOnlyDictionary<string, double> Forgetting =>
+        Matrix.ToDictionary(row => row.Task, row => FinalLoss[row.Task] - row.Loss[row.Task]);
+
+    /// <summary>Over the earlier tasks: the last one has had no time to be forgotten (0 by definition).</summary>
+    public IReadOnlyList<double> EarlierForgetting => [.. Matrix.SkipLast(1).Select(row => Forgetting[row.Task])];
+
+    public double AverageForgetting => EarlierForgetting.Count == 0 ? 0 : EarlierForgetting.Average();
+
+    public double MaxForgetting => EarlierForgetting.Count == 0 ? 0 : EarlierForgetting.Max();
+}
+
+/// <summary>Mean and spread of one number over seeds: the sample standard deviation (0 for one seed), min and max.</summary>
+public sealed record Spread(double Mean, double Sd, double Min, double Max, int Seeds)
+{
+    public static Spread Of(IReadOnlyList<double> values)
+    {
+        var mean = values.Average();
+        var sd = values.Count < 2 ? 0 : Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+        return new Spread(mean, sd, values.Min(), values.Max(), values.Count);
+    }
+
+    /// <summary>"2.345 ± 0.012" (seeds &gt; 1) or "2.345".</summary>
+    public string Text(string format = "F3") =>
+        Seeds > 1 ? $"{Mean.ToString(format, CultureInfo.InvariantCulture)} ± {Sd.ToString("F3", CultureInfo.InvariantCulture)}" : Mean.ToString(format, CultureInfo.InvariantCulture);
+}
+
+/// <summary>A loss-matrix row averaged over seeds.</summary>
+public sealed record SummaryRow(string AfterTask, long Step, IReadOnlyDictionary<string, Spread> Loss);
+
+/// <summary>One schedule over its seeds: the report's numbers.</summary>
+public sealed record ScheduleSummary(
+    string Schedule,
+    int Seeds,
+    IReadOnlyDictionary<string, Spread> FinalLoss,
+    Spread AverageLoss,
+    Spread AverageForgetting,
+    Spread MaxForgetting,
+    IReadOnlyList<SummaryRow> Matrix)
+{
+    public static ScheduleSummary Of(string schedule, IReadOnlyList<RunOutcome> runs)
+    {
+        var corpora = runs[0].FinalLoss.Keys.ToList();
+        Spread Over(Func<RunOutcome, double> value) => Spread.Of([.. runs.Select(value)]);
+        var matrix = runs[0].Matrix.Select((row, i) => new SummaryRow(row.Task, row.Step,
+            row.Loss.Keys.ToDictionary(corpus => corpus, corpus => Over(r => r.Matrix[i].Loss[corpus])))).ToList();
+        return new ScheduleSummary(schedule, runs.Count,
+            corpora.ToDictionary(corpus => corpus, corpus => Over(r => r.FinalLoss[corpus])),
+            Over(r => r.AverageLoss), Over(r => r.AverageForgetting), Over(r => r.MaxForgetting), matrix);
+    }
+}

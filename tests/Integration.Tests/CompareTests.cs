@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Streaming.Training.Checkpoints;
+using Streaming.Training.Data;
+using Streaming.Training.Engine;
+using Streaming.Training.Evaluation;
+using Streaming.Training.Loop;
+using Streaming.Training.Optim;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>
+/// `streaming compare` end to end against a real silo process: two corpora, two schedules, two seeds, a few steps
+/// per task. The report is complete, its numbers are the runs' numbers, and each loss-matrix entry is what a
+/// separate evaluation of the stored release gives.
+/// </summary>
+public sealed class CompareTests : IClassFixture<IngestSilo>
+{
+    const int StepsPerTask = 4;
+    const int ValidationBlocks = 8;   // the silo's default: evaluations use at most this many blocks per corpus
+
+    readonly IngestSilo silo;
+
+    public CompareTests(IngestSilo silo) => this.silo = silo;
+
+    /// <summary>A slice of a sample corpus with enough text for a few blocks of training and of validation.</summary>
+    string Slice(string corpus, int documents)
+    {
+        var path = Path.Combine(silo.Data, "compare-in", $"{corpus}-{documents}.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllLines(path, File.ReadLines(SampleCorpora.File(corpus)).Take(documents));
+        return path;
+    }
+
+    [Fact]
+    public async Task ATinyComparisonWritesACompleteReportWhoseMatrixIsTheStoredReleases()
+    {
+        var corpora = $"{Slice("english", 60)},{Slice("german", 60)}";
+        var output = Path.Combine(silo.Data, "compare-out");
+        var arguments = $"compare --corpora {corpora} --schedules infinite,repeated-cosine --steps-per-task {StepsPerTask} --seeds 2 " +
+            $"--warmup 1 --cooldown 2 --evaluate-every 2 --out {output}";
+        var first = await Task.Run(() => Executables.Run(Executables.Client, $"{arguments} --gateway {silo.Gateway}", TimeSpan.FromMinutes(5)));
+        Assert.True(first.Code == 0, $"compare failed: {first.Err}\n{first.Out}\nsilo log:\n{silo.Log}");
+        Assert.Contains("average forgetting", first.Out);
+        Assert.Equal("", first.Err);
+
+        foreach (var file in new[] { "report.md", "results.json", "learning-rate.png", "validation-loss.png", "loss-matrices.png" })
+            Assert.True(File.Exists(Path.Combine(output, file)), $"{file} missing");
+        foreach (var png in Directory.GetFiles(output, "*.png"))
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png).Take(4));
+        var report = File.ReadAllText(Path.Combine(output, "report.md"));
+        foreach (var part in new[] { "## Summary", "| infinite |", "| repeated-cosine |", "## Loss matrices", "![loss-matrices](loss-matrices.png)" })
+            Assert.Contains(part, report);
+
+        var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json"))).RootElement;
+        var name = results.GetProperty("comparison").GetString()!;
+        var runs = results.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(4, runs.Count);
+        foreach (var run in runs)
+        {
+            // Compute-matched: every run executes the same steps on every task, and trains each task's first N blocks.
+            Assert.Equal(2 * StepsPerTask, run.GetProperty("learningRate").GetArrayLength());
+            var status = await Executables.WaitForRun(silo.Gateway, run.GetProperty("run").GetString()!, _ => true);
+            Assert.All(status.GetProperty("corpora").EnumerateArray(), c =>
+                Assert.Equal(c.GetProperty("tokensTotal").GetInt64(), c.GetProperty("tokensTrained").GetInt64()));
+            AssertMatrixIsTheStoredReleases(name, run);
+        }
+
+        // The summary is the mean (and spread) of the runs' own numbers.
+        foreach (var summary in results.GetProperty("summary").EnumerateArray())
+        {
+            var schedule = summary.GetProperty("schedule").GetString();
+            var ofSchedule = runs.Where(r => r.GetProperty("schedule").GetString() == schedule).ToList();
+            Assert.Equal(2, ofSchedule.Count);
+            foreach (var measure in new[] { "averageLoss", "averageForgetting", "maxForgetting" })
+            {
+                var values = ofSchedule.Select(r => r.GetProperty(measure).GetDouble()).ToList();
+                var spread = summary.GetProperty(measure);
+                Assert.Equal(values.Average(), spread.GetProperty("mean").GetDouble(), 12);
+                Assert.Equal(Math.Abs(values[0] - values[1]) / Math.Sqrt(2), spread.GetProperty("sd").GetDouble(), 12);
+            }
+            Assert.Contains($"| {schedule} |", report);
+        }
+
+        // Repeated cosine ends every task at its minimum rate; the infinite schedule re-warms nothing.
+        var cosine = runs.First(r => r.GetProperty("schedule").GetString() == "repeated-cosine");
+        var minLr = cosine.GetProperty("scheduleConfig").GetProperty("minLr").GetDouble();
+        var rates = cosine.GetProperty("learningRate").EnumerateArray().Select(r => r.GetProperty("lr").GetDouble()).ToList();
+        Assert.Equal(minLr, rates[StepsPerTask - 1], 12);
+        Assert.Equal(minLr, rates[^1], 12);
+
+        // The same command again picks up the finished runs: same numbers, nothing trained again.
+        var again = await Task.Run(() => Executables.Run(Executables.Client, $"{arguments} --gateway {silo.Gateway}", TimeSpan.FromMinutes(2)));
+        Assert.True(again.Code == 0, again.Err);
+        var rerun = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json"))).RootElement;
+        Assert.Equal(results.GetProperty("summary").GetRawText(), rerun.GetProperty("summary").GetRawText());
+        Assert.Contains("(trained before)", File.ReadAllText(Path.Combine(output, "report.md")));
+    }
+
+    /// <summary>Each row of the run's matrix is its release after that task, evaluated again here from the stored files.</summary>
+    void AssertMatrixIsTheStoredReleases(string comparison, JsonElement run)
+    {
+        var matrix = run.GetProperty("matrix").EnumerateArray().ToList();
+        Assert.Equal(2, matrix.Count);
+        using var data = new StoredCorpora(Path.Combine(silo.Data), ValidationBlocks);
+        foreach (var row in matrix)
+        {
+            var path = row.GetProperty("path").GetString()!;
+            Assert.True(Directory.Exists(path), $"release {path} is not stored");
+            var losses = row.GetProperty("loss").EnumerateObject().ToDictionary(l => l.Name, l => l.Value.GetDouble());
+            using var trainer = new ModelTrainer(Checkpoint.ReadManifest(path).Model, AdamWConfig.Default);
+            trainer.Load(path);
+            var separate = ValidationLoss.Of(trainer, losses.Keys.Select(label => $"{comparison}.{label}"), data);
+            Assert.Equal(losses.Count, separate.Count);
+            foreach (var (label, loss) in losses)
+                Assert.Equal(loss, separate[$"{comparison}.{label}"], 5);
+        }
+        var task = matrix[0].GetProperty("task").GetString()!;
+        var forgetting = run.GetProperty("forgetting").GetProperty(task).GetDouble();
+        Assert.Equal(matrix[1].GetProperty("loss").GetProperty(task).GetDouble() - matrix[0].GetProperty("loss").GetProperty(task).GetDouble(), forgetting, 12);
+    }
+
+    [Fact]
+    public void TooFewBlocksForTheStepsPerTaskIsOneLineBeforeAnythingTrains()
+    {
+        var corpora = $"{Slice("english", 60)},{Slice("german", 60)}";
+        var result = Executables.Run(Executables.Client,
+            $"compare --corpora {corpora} --steps-per-task 100000 --name too-long --out {Path.Combine(silo.Data, "too-long")} --gateway {silo.Gateway}");
+        Assert.Equal(2, result.Code);
+        var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("fewer than --steps-per-task", line);
+        var status = silo.Client("status --json");
+        Assert.DoesNotContain("too-long.", JsonDocument.Parse(status.Out).RootElement.GetProperty("runs").EnumerateArray()
+            .Where(r => r.GetProperty("corpora").GetArrayLength() > 0).Select(r => r.GetProperty("run").GetString()));
+    }
+
+    [Theory]
+    [InlineData("--corpora {0}/missing.jsonl,{1} --steps-per-task 2", "corpus path not found")]
+    [InlineData("--corpora {0} --steps-per-task 2", "at least two corpora")]
+    [InlineData("--corpora {0},{1} --schedules infinite,sawtooth --steps-per-task 2", "unknown schedule kind 'sawtooth'")]
+    [InlineData("--corpora {0},{1} --steps-per-task lots", "not a whole number")]
+    [InlineData("--corpora {0},{1}", "--steps-per-task is required")]
+    [InlineData("--corpora {0},{1} --steps-per-task 2 --anneal-fraction 1.5", "--anneal-fraction must be in [0, 1)")]
+    public void BadArgumentsAreOneLine(string arguments, string expected)
+    {
+        var english = Slice("english", 5);
+        var german = Slice("german", 5);
+        var result = Executables.Run(Executables.Client,
+            $"compare {string.Format(arguments, english, german)} --out {Path.Combine(silo.Data, "bad")} --gateway {silo.Gateway}");
+        Assert.Equal(2, result.Code);
+        Assert.Contains(expected, Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+}
