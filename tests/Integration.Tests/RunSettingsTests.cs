@@ -1,5 +1,6 @@
 using Streaming.Grains;
 using Streaming.Training.Data;
+using Streaming.Training.Loop;
 using Streaming.Training.Model;
 using Streaming.Training.Schedules;
 
@@ -31,11 +32,39 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
         Assert.StartsWith("repeated-cosine schedule", description);
         Assert.Contains("at most 10 steps per task", description);
 
+        var corpus = await IngestEnglish("cosine");
+        Assert.True(corpus.Blocks > 10);
+        var status = await WaitUntilTrained(trainer, 10 * BlockTokens);
+
+        Assert.Equal("repeated-cosine", status.Schedule);
+        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTotal);
+        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTrained);
+        Assert.Equal(10, status.Step);
+        var row = Assert.Single(status.Evaluations);
+        Assert.Equal("english", row.AfterTask);
+        // No anneal branches in repeated-cosine: the model at the task's end is the task's release, kept and evaluated.
+        var release = Assert.Single(status.Releases);
+        Assert.Equal(ReleaseMode.TaskEnd, release.Mode);
+        Assert.Equal(("english", 10L), (release.Task, release.Step));
+        Assert.True(Directory.Exists(release.Path), release.Path);
+        Assert.Equal(release.Path, status.LastRelease);
+        Assert.Equal(row.Loss, release.Loss);
+        // Its cosine ends the task at the minimum rate.
+        Assert.Equal(3e-4, status.Lr, 12);
+        var late = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "infinite" }));
+        Assert.Contains("settings are fixed", late.Message);
+    }
+
+    async Task<IngestResult> IngestEnglish(string run)
+    {
         var text = Path.Combine(Data, "english.jsonl");
         await File.WriteAllLinesAsync(text, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(6));
-        var corpus = await Cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("cosine", text));
-        Assert.True(corpus.Blocks > 10);
+        return await Cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest(run, text));
+    }
 
+    /// <summary>Waits until the run's first corpus has trained <paramref name="tokens"/> tokens and its loss-matrix row is evaluated.</summary>
+    static async Task<RunStatus> WaitUntilTrained(ITrainerGrain trainer, long tokens)
+    {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         RunStatus status;
         do
@@ -44,17 +73,7 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
             status = await trainer.GetStatusAsync();
             Assert.DoesNotContain("failed", status.Phase);
         }
-        while ((status.Corpora[0].TokensTrained < 10 * BlockTokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
-
-        Assert.Equal("repeated-cosine", status.Schedule);
-        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTotal);
-        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTrained);
-        Assert.Equal(10, status.Step);
-        Assert.Empty(status.Releases);   // no anneal branches in repeated-cosine
-        Assert.Equal("english", Assert.Single(status.Evaluations).AfterTask);
-        // Its cosine ends the task at the minimum rate.
-        Assert.Equal(3e-4, status.Lr, 12);
-        var late = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "infinite" }));
-        Assert.Contains("settings are fixed", late.Message);
+        while ((status.Corpora[0].TokensTrained < tokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
+        return status;
     }
 }
