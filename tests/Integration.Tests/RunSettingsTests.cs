@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Streaming.Grains;
 using Streaming.Training.Data;
 using Streaming.Training.Loop;
@@ -6,7 +7,8 @@ using Streaming.Training.Schedules;
 
 namespace Streaming.Integration.Tests;
 
-/// <summary>A run with its own settings: another schedule kind, a cap on each task's steps, refusals in one line.</summary>
+/// <summary>A run with its own settings: another schedule kind, a cap on each task's steps, a horizon, an evaluation
+/// cadence, refusals in one line.</summary>
 public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
 {
     const int BlockTokens = 4 * 32 + 1;
@@ -53,6 +55,34 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
         Assert.Equal(3e-4, status.Lr, 12);
         var late = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "infinite" }));
         Assert.Contains("settings are fixed", late.Message);
+    }
+
+    [Fact]
+    public async Task ASingleHorizonRunTrainsToItsHorizonAndIsEvaluatedAtItsOwnCadence()
+    {
+        var trainer = Cluster.Client.GetGrain<ITrainerGrain>("horizon");
+        var missing = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "cosine" }));
+        Assert.Equal("schedule: --total-steps: a cosine schedule needs its horizon (the sum of the task lengths)", missing.Message);
+
+        // The silo evaluates the live model every 100 steps; this run every 3.
+        var settings = new RunSettings { Schedule = "cosine", WarmupSteps = 2, TotalSteps = 10, TaskSteps = 10, EvaluateEvery = 3 };
+        Assert.Contains("horizon 10", await trainer.ConfigureAsync(settings));
+        var effective = JsonSerializer.Deserialize<ScheduleConfig>(await trainer.GetScheduleConfigAsync(), ScheduleState.JsonOptions);
+        Assert.Equal(new ScheduleConfig { Kind = "cosine", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4, TotalSteps = 10 }, effective);
+
+        await IngestEnglish("horizon");
+        var status = await WaitUntilTrained(trainer, 10 * BlockTokens);
+        Assert.Equal("cosine", status.Schedule);
+        Assert.Equal(10, status.Step);
+        // The horizon is the run's last step: the decay ends there at the minimum rate.
+        Assert.Equal(3e-4, status.Lr, 12);
+
+        var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("horizon");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        EvaluationReport report;
+        while ((report = await evaluator.GetReportAsync()).Pending > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Equal([3L, 6L, 9L], report.Main.Select(m => m.Snapshot.Step));   // step 10 ends the task: its release, not a main snapshot
+        Assert.All(report.Main, m => Assert.Null(m.Error));
     }
 
     async Task<IngestResult> IngestEnglish(string run)
