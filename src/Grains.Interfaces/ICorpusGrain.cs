@@ -6,8 +6,11 @@ namespace Streaming.Grains;
 public interface ICorpusGrain : IGrainWithStringKey
 {
     /// <summary>
-    /// Reads and tokenizes the source, stores its blocks, and attaches the corpus to a run. Bad input or a
-    /// refusal throws <see cref="IngestFailedException"/> (one line); the name stays free after a failure.
+    /// Reads and tokenizes the source, stores its blocks, and attaches the corpus to a run. The same source on
+    /// another run attaches the stored blocks to that run too (read again only to check it is unchanged, not
+    /// tokenized again); the run must use the tokenizer they were stored with (a run without corpora adopts it).
+    /// Bad input or a refusal throws <see cref="IngestFailedException"/> (one line); the name stays free after a
+    /// failed first ingest, and a corpus stays on its other runs after a failed attach.
     /// Long: callers show <see cref="GetIngestProgressAsync"/> meanwhile.
     /// </summary>
     [ResponseTimeout("01:00:00")]
@@ -27,7 +30,7 @@ public interface ICorpusGrain : IGrainWithStringKey
 public sealed record IngestRequest(
     [property: Id(0)] string Run,
     [property: Id(1)] string Path,
-    // The run's tokenizer when this is its first corpus (null: the silo's default); later corpora must match it.
+    // The run's tokenizer when this is its first corpus (null: the silo's default, or a stored corpus' own); later corpora must match it.
     [property: Id(2)] string? Tokenizer = null);
 
 /// <summary>A corpus as a run knows it: its train blocks and tokens.</summary>

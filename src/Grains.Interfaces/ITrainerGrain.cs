@@ -36,7 +36,8 @@ public sealed record AnnealTicket(
     [property: Id(1)] int Steps,
     [property: Id(2)] long BlocksAhead);
 
-/// <summary>A release of a run: the weights of an annealed branch and their validation loss per corpus.</summary>
+/// <summary>A release of a run: the weights of an annealed branch, or of a task's end without one, and their validation
+/// loss per corpus. Mode: paper-protocol, on-demand or task-end.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ReleaseInfo(
     [property: Id(0)] string? Path,

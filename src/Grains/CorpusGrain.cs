@@ -5,22 +5,25 @@ using Streaming.Training.Data;
 
 namespace Streaming.Grains;
 
-/// <summary>What a corpus grain remembers: where its blocks are stored, and which run it was queued on.</summary>
+/// <summary>What a corpus grain remembers: the source its blocks were stored from, and the runs it is queued on.</summary>
 [GenerateSerializer]
 public sealed class CorpusState
 {
     [Id(0)] public string? Source { get; set; }
-    [Id(1)] public string? Run { get; set; }
+    // Id 1 was the single run of earlier versions, when a corpus fed one run only.
     [Id(2)] public long Blocks { get; set; }
     [Id(3)] public long Tokens { get; set; }
+    [Id(4)] public List<string> Runs { get; set; } = [];
 }
 
 /// <summary>
 /// One corpus. Ingest tokenizes the source into a durable block store under the data folder (off the
-/// grain scheduler: it is CPU-bound) and queues the corpus on its run; the store is the durable log, so
-/// any block can be published again whenever a trainer asks.
+/// grain scheduler: it is CPU-bound) and queues the corpus on a run; the store is the durable log, so
+/// any block can be published again whenever a trainer asks. One corpus can feed several runs (runs that
+/// compare schedules or seeds on the same data): ingesting its source on another run attaches the stored
+/// blocks to that run, tokenized once, with the tokenizer they were stored with.
 /// Every failure leaves the grain as it was and reaches the caller as one <see cref="IngestFailedException"/>
-/// line; a name is only taken once its corpus is queued.
+/// line; a name is only taken once its corpus is queued, and a failed attach leaves the corpus on its other runs.
 /// </summary>
 public sealed class CorpusGrain(
     IOptions<StreamingOptions> options,
@@ -40,19 +43,16 @@ public sealed class CorpusGrain(
         var directory = BlockStore.CorpusDirectory(settings.DataDirectory, Name);
         var existed = Directory.Exists(directory);
         var ingest = new IngestOptions { BlockSize = settings.BlockTokens };
-        string tokenizer;
-        try
-        {
-            tokenizer = await GrainFactory.GetGrain<ITrainerGrain>(request.Run).UseTokenizerAsync(request.Tokenizer);
-        }
-        catch (ArgumentException e)
-        {
-            throw new IngestFailedException(e.Message);
-        }
+        var tokenizer = await AgreeTokenizer(request, previous.Source is null ? null : StoredTokenizer(directory));
+        // A stored corpus of the same source comes back as it is (the source is read again only to check it is unchanged).
         var (manifest, sourceBytes) = await Read(request, previous, ingest, tokenizer);
 
-        var result = Result(request, manifest, ingest, sourceBytes, alreadyQueued: previous.Source is not null);
-        state.State = new CorpusState { Source = request.Path, Run = request.Run, Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens };
+        var alreadyQueued = previous.Runs.Contains(request.Run);
+        var result = Result(request, manifest, ingest, sourceBytes, alreadyQueued);
+        state.State = new CorpusState
+        {
+            Source = request.Path, Runs = alreadyQueued ? previous.Runs : [.. previous.Runs, request.Run], Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens,
+        };
         try
         {
             await state.WriteStateAsync();
@@ -60,25 +60,67 @@ public sealed class CorpusGrain(
         }
         catch (Exception e)
         {
+            // Only a corpus that fed no run yet is forgotten; one that feeds others keeps feeding them.
             if (previous.Source is null) await Forget(directory, existed);
-            else state.State = previous;
+            else await Restore(previous);
             logger.LogWarning(e, "corpus {Corpus}: could not queue it on run {Run}", Name, request.Run);
             throw new IngestFailedException($"corpus '{Name}' could not be queued on run '{request.Run}': {OneLine(e.Message)}");
         }
         return result;
     }
 
+    /// <summary>The tokenizer the corpus' blocks were stored with (its manifest).</summary>
+    string StoredTokenizer(string directory)
+    {
+        try
+        {
+            return CorpusManifest.Load(directory).Tokenizer;
+        }
+        catch (CorpusFormatException e)
+        {
+            throw new IngestFailedException($"corpus '{Name}' was ingested but its stored blocks are unreadable: {OneLine(e.Message)}");
+        }
+    }
+
+    /// <summary>
+    /// The tokenizer to read the source with, agreed with the run. A first ingest takes the requested one or the run's.
+    /// A stored corpus keeps the one it was stored with (<paramref name="stored"/>): the run must use it too, and a run
+    /// without corpora adopts it.
+    /// </summary>
+    async Task<string> AgreeTokenizer(IngestRequest request, string? stored)
+    {
+        var trainer = GrainFactory.GetGrain<ITrainerGrain>(request.Run);
+        string tokenizer;
+        try
+        {
+            tokenizer = await trainer.UseTokenizerAsync(request.Tokenizer ?? stored);
+        }
+        catch (ArgumentException) when (request.Tokenizer is null && stored is not null)
+        {
+            // The run's corpora fixed another tokenizer; asked for none, the run names its own and changes nothing.
+            tokenizer = await trainer.UseTokenizerAsync(null);
+        }
+        catch (ArgumentException e)
+        {
+            throw new IngestFailedException(e.Message);
+        }
+        if (stored is not null && tokenizer != stored)
+            throw new IngestFailedException($"corpus '{Name}' is stored with the {stored} tokenizer; run '{request.Run}' uses {tokenizer}: " +
+                $"ingest the source under another --name to tokenize it with {tokenizer}");
+        return tokenizer;
+    }
+
     public Task<IngestProgressInfo?> GetIngestProgressAsync() => Task.FromResult(progress);
 
-    /// <summary>Refusals that need no reading: bad names, a name already used for another source or run.</summary>
+    /// <summary>Refusals that need no reading: bad names, a name already used for another source.</summary>
     void Check(IngestRequest request, CorpusState previous)
     {
         if (!CorpusIngestor.IsValidName(Name))
             throw new IngestFailedException($"invalid corpus name '{Name}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit); choose one with --name");
         if (!CorpusIngestor.IsValidName(request.Run))
             throw new IngestFailedException($"invalid run name '{request.Run}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit)");
-        if (previous.Source is { } source && (source != request.Path || previous.Run != request.Run))
-            throw new IngestFailedException($"corpus name '{Name}' is already used (for {source} on run {previous.Run}); choose another --name");
+        if (previous.Source is { } source && source != request.Path)
+            throw new IngestFailedException($"corpus name '{Name}' is already used (for {source}{OnRuns(previous)}); choose another --name");
     }
 
     /// <summary>Runs the ingestor on its own thread, publishing its progress; turns every failure into one line.</summary>
@@ -96,7 +138,7 @@ public sealed class CorpusGrain(
         }
         catch (CorpusExistsException) when (previous.Source is not null)
         {
-            throw new IngestFailedException($"{request.Path} has changed since corpus '{name}' was ingested from it on run {previous.Run}, " +
+            throw new IngestFailedException($"{request.Path} has changed since corpus '{name}' was ingested from it{OnRuns(previous)}, " +
                 "whose training uses the stored blocks; ingest the new content under another --name");
         }
         catch (CorpusExistsException e)
@@ -126,6 +168,24 @@ public sealed class CorpusGrain(
             s.UnsupportedFiles, s.Describe(ingest.Reader.MaxDocumentBytes));
         return new IngestResult(manifest.Name, request.Path, manifest.TrainBlocks, manifest.TrainTokens,
             manifest.TrainDocuments + manifest.ValidationDocuments, manifest.ValidationTokens, skips, alreadyQueued, sourceBytes);
+    }
+
+    /// <summary>" on run a" or " on runs a, b": the runs a corpus is queued on, for messages.</summary>
+    static string OnRuns(CorpusState corpus) =>
+        corpus.Runs.Count == 0 ? "" : $" on run{(corpus.Runs.Count == 1 ? "" : "s")} {string.Join(", ", corpus.Runs)}";
+
+    /// <summary>Puts back the state of a corpus that could not be attached to one more run: it stays on exactly its earlier runs.</summary>
+    async Task Restore(CorpusState previous)
+    {
+        state.State = previous;
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "corpus {Corpus}: could not restore its state after a failed ingest", Name);
+        }
     }
 
     /// <summary>Undoes a first ingest whose corpus could not be queued, so that the name is free for a retry.</summary>

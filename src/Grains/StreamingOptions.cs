@@ -20,6 +20,11 @@ public sealed class StreamingOptions
     /// go to cuda silos when the cluster has any. The host sets it from the device libtorch initialized.</summary>
     public string Accelerator { get; set; } = "cpu";
 
+    /// <summary>How many runs this silo should train at the same time (silo metadata <c>streaming.trainers</c>): one per GPU;
+    /// on CPU one training thread, leaving room for evaluators and Orleans. Advice for clients that start several runs
+    /// (<c>IRunRegistryGrain.GetTrainerSlotsAsync</c>); the silo does not enforce it.</summary>
+    public int TrainerSlots { get; set; } = 1;
+
     /// <summary>Where reminders live: memory (one silo; lost with it) or redis (<see cref="RedisConnectionString"/>,
     /// shared, so a surviving silo wakes the trainers of a dead one).</summary>
     public string Reminders { get; set; } = "memory";

@@ -73,13 +73,18 @@ public static class StreamingSiloBuilderExtensions
         return silo;
     }
 
-    /// <summary>Labels this silo with its accelerator (silo metadata) and sends trainers to cuda silos when any exist.</summary>
+    /// <summary>Labels this silo with its accelerator and trainer slots (silo metadata) and sends trainers to cuda silos when any exist.</summary>
     public static ISiloBuilder AddStreamingPlacement(this ISiloBuilder silo, StreamingOptions options)
     {
         var accelerator = options.Accelerator?.Trim().ToLowerInvariant();
         if (accelerator is not (SiloAccelerator.Cuda or SiloAccelerator.Cpu))
             throw new ArgumentException($"unknown accelerator '{options.Accelerator}': use {SiloAccelerator.Cuda} or {SiloAccelerator.Cpu}");
-        silo.UseSiloMetadata(new Dictionary<string, string> { [SiloAccelerator.MetadataKey] = accelerator });
+        if (options.TrainerSlots < 1) throw new ArgumentException($"trainer slots must be at least 1, not {options.TrainerSlots}");
+        silo.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [SiloAccelerator.MetadataKey] = accelerator,
+            [TrainerSlots.MetadataKey] = options.TrainerSlots.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         // Transient: Orleans initializes each strategy instance from the grain type's properties.
         silo.Services.AddPlacementFilter<PreferAcceleratorSilosStrategy, PreferAcceleratorSilosDirector>(ServiceLifetime.Transient);
         silo.Services.AddPlacementFilter<PreferCpuSilosStrategy, PreferAcceleratorSilosDirector>(ServiceLifetime.Transient);

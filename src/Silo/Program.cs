@@ -15,6 +15,12 @@ var data = new Option<string>("--data") { Description = "Folder for corpora, che
 var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
 var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => 1 };
+var trainers = new Option<int>("--trainers")
+{
+    Description = "How many runs this silo should train at the same time (one per GPU; on CPU one, leaving room for evaluators and Orleans): "
+        + "advice for clients that start several runs, not enforced",
+    DefaultValueFactory = _ => 1,
+};
 var storage = new Option<string>("--storage") { Description = "Grain state: sqlite (a file under --data), redis (--redis) or memory; redis with --cluster redis", DefaultValueFactory = _ => "sqlite" };
 var redis = new Option<string?>("--redis") { Description = "Redis for --storage redis and --cluster redis, HOST:PORT (StackExchange.Redis syntax)" };
 var cluster = new Option<string>("--cluster") { Description = "Membership: localhost (this silo alone) or redis (silos sharing --redis; reminders there too)", DefaultValueFactory = _ => "localhost" };
@@ -28,7 +34,7 @@ var demo = new Option<string[]>("--demo")
 
 var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
 {
-    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, checkpointEvery, evaluateEvery, replay, storage, redis, cluster, advertiseIp, demo,
+    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, storage, redis, cluster, advertiseIp, demo,
 };
 root.SetAction(async (parse, cancellation) =>
 {
@@ -44,6 +50,7 @@ root.SetAction(async (parse, cancellation) =>
         Device = parse.GetValue(device)!,
         LibTorch = parse.GetValue(libtorch),
         Threads = parse.GetValue(threads),
+        Trainers = parse.GetValue(trainers),
         Storage = parse.GetValue(storage)!,
         Redis = parse.GetValue(redis),
         Cluster = parse.GetValue(cluster)!,

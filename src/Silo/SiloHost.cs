@@ -32,6 +32,7 @@ public static class SiloHost
                 o.RedisConnectionString = settings.Redis;
                 o.Torch = new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads };
                 o.Accelerator = settings.Accelerator;
+                o.TrainerSlots = settings.Trainers;
                 // One silo keeps reminders in memory; a cluster keeps them where every silo can take them over.
                 o.Reminders = settings.Cluster == "redis" ? "redis" : "memory";
             }));

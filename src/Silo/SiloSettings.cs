@@ -19,6 +19,9 @@ public sealed record SiloSettings
     public int Threads { get; init; } = 1;
     public int CheckpointEvery { get; init; } = 50;
 
+    /// <summary>How many runs this silo should train at the same time (advice for clients; see <see cref="StreamingOptions.TrainerSlots"/>).</summary>
+    public int Trainers { get; init; } = 1;
+
     /// <summary>Main-trajectory steps between evaluations of the live model (0: only task ends and releases).</summary>
     public int EvaluateEvery { get; init; } = 100;
 
@@ -52,6 +55,7 @@ public sealed record SiloSettings
             throw new ArgumentException($"--replay must be a fraction in [0, 1), not {ReplayFraction}");
         if (EvaluateEvery < 0) throw new ArgumentException($"--evaluate-every must be 0 (off) or more, not {EvaluateEvery}");
         if (CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every must be at least 1, not {CheckpointEvery}");
+        if (Trainers < 1) throw new ArgumentException($"--trainers must be at least 1, not {Trainers}");
         if (!ClusterKinds.Contains(Cluster))
             throw new ArgumentException($"unknown clustering '{Cluster}': use one of {string.Join(", ", ClusterKinds)}");
         if (Cluster == "redis") StreamingSiloBuilderExtensions.ParseRedis(Redis, "--cluster redis");

@@ -8,7 +8,8 @@ using Streaming.Training.Model;
 namespace Streaming.Integration.Tests;
 
 /// <summary>The evaluator grain on real snapshots: rows and releases evaluated beside training, results that
-/// outlive the activation, duplicates ignored, temporary snapshots deleted, a broken one reported, not fatal.</summary>
+/// outlive the activation, duplicates ignored, releases kept (task ends without a branch too), the main cadence's
+/// snapshots deleted, a broken one reported, not fatal.</summary>
 public sealed class EvaluatorTests() : OneSiloCluster("evaluator")
 {
     static readonly GptConfig Model = new(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
@@ -29,16 +30,18 @@ public sealed class EvaluatorTests() : OneSiloCluster("evaluator")
             await File.WriteAllLinesAsync(source, lines.Skip(skip).Take(10));
             CorpusIngestor.Ingest(source, Data, name, ByteTokenizer.Instance, new IngestOptions { BlockSize = 2 * 32 + 1 });
         }
-        // Two model states saved the way the training loop saves them: different seeds, different weights.
+        // Model states saved the way the training loop saves them: different seeds, different weights.
         var first = Save("releases/a-step-1", seed: 1);
-        var second = Save("snapshots/task-end-step-2", seed: 2);
+        var second = Save("releases/b-step-2", seed: 2);
+        var live = Save("snapshots/main-step-3", seed: 3);
         var broken = Path.Combine(Data, "snapshots", "missing");
         var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("run");
         SnapshotRef[] snapshots =
         [
             new(first, SnapshotKind.TaskRelease, "a", 1, ["a"]),
             new(second, SnapshotKind.TaskEnd, "b", 2, ["a", "b"]),
-            new(broken, SnapshotKind.Main, "b", 3, ["a", "b"]),
+            new(live, SnapshotKind.Main, "b", 3, ["a", "b"]),
+            new(broken, SnapshotKind.Main, "b", 4, ["a", "b"]),
         ];
         await evaluator.EvaluateAsync(snapshots);
         await evaluator.EvaluateAsync(snapshots[..1]);   // again: ignored
@@ -50,10 +53,15 @@ public sealed class EvaluatorTests() : OneSiloCluster("evaluator")
         Assert.All(report.Matrix.SelectMany(r => r.Loss.Values), loss => Assert.InRange(loss, 4.0, 7.0));   // untrained: about ln 256
         Assert.NotEqual(report.Matrix[0].Loss["a"], report.Matrix[1].Loss["a"]);
         Assert.Equal(report.Matrix[1].Loss["a"] - report.Matrix[0].Loss["a"], report.Forgetting["a"], 12);
-        Assert.Equal(first, Assert.Single(report.Releases).Snapshot.Path);
-        Assert.NotNull(Assert.Single(report.Main).Error);
-        Assert.True(Directory.Exists(first), "a release is kept");
-        Assert.False(Directory.Exists(second), "a task-end snapshot is deleted once evaluated");
+        // Both task rows are releases: a task end without a branch is its task's release too, with the row's losses.
+        Assert.Equal([first, second], report.Releases.Select(r => r.Snapshot.Path));
+        Assert.Equal(report.Matrix.Select(r => r.Loss), report.Releases.Select(r => r.Loss));
+        Assert.Equal([live, broken], report.Main.Select(m => m.Snapshot.Path));
+        Assert.Null(report.Main[0].Error);
+        Assert.NotNull(report.Main[1].Error);
+        Assert.True(Directory.Exists(first), "a paper-protocol release is kept");
+        Assert.True(Directory.Exists(second), "a task-end release is kept");
+        Assert.False(Directory.Exists(live), "a main-cadence snapshot is deleted once evaluated");
 
         // A new activation reads the results back: nothing is evaluated again (the deleted snapshot could not be).
         await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);

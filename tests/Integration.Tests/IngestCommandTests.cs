@@ -144,7 +144,7 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         // Same default name (the file name), different file.
         var error = AssertError(Ingest(other), $"corpus name '{IngestSilo.GoodName}' is already used (for ");
         Assert.EndsWith("choose another --name", error);
-        // Same name given explicitly, on another run.
+        // Same name given explicitly, on another run: still another source (the same file there would share the corpus).
         AssertError(Ingest(other, name: IngestSilo.GoodName, run: "another-run"), $"corpus name '{IngestSilo.GoodName}' is already used (for ");
         silo.AssertGoodCorpusIntact();
     }

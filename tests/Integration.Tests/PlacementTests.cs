@@ -12,10 +12,11 @@ using Streaming.Training.Schedules;
 
 namespace Streaming.Integration.Tests;
 
-/// <summary>Trainers go to the silo labelled cuda when the cluster has one (also one that joins later), and anywhere when it has none.</summary>
+/// <summary>Trainers go to the silo labelled cuda when the cluster has one (also one that joins later), and anywhere when it
+/// has none; the trainer slots clients are told count the silos trainers go to.</summary>
 public sealed class PlacementTests : IAsyncLifetime
 {
-    const int Runs = 10;
+    const int Runs = 10, CudaSlots = 2, CpuSlots = 3;
     readonly string data = Directory.CreateTempSubdirectory("streaming-placement-").FullName;
     InProcessTestCluster? cluster;
 
@@ -29,6 +30,8 @@ public sealed class PlacementTests : IAsyncLifetime
         var placed = await ActivateTrainersAsync(cluster);
 
         Assert.All(placed, silo => Assert.Equal(cuda, silo));
+        // Only the cuda silo's slots: the cpu silos' would never get a trainer.
+        Assert.Equal(CudaSlots, await cluster.Client.GetGrain<IRunRegistryGrain>(0).GetTrainerSlotsAsync());
     }
 
     [Fact]
@@ -41,6 +44,7 @@ public sealed class PlacementTests : IAsyncLifetime
 
         Assert.Equal(Runs, placed.Count);
         Assert.All(placed, silo => Assert.Contains(silo, silos));
+        Assert.Equal(2 * CpuSlots, await cluster.Client.GetGrain<IRunRegistryGrain>(0).GetTrainerSlotsAsync());
     }
 
     [Fact]
@@ -103,6 +107,7 @@ public sealed class PlacementTests : IAsyncLifetime
             o.Storage = "memory";
             o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
             o.Accelerator = silo.SiloName == cudaSilo ? SiloAccelerator.Cuda : SiloAccelerator.Cpu;
+            o.TrainerSlots = silo.SiloName == cudaSilo ? CudaSlots : CpuSlots;
             o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
             o.BlockTokens = 16 * 64 + 1;
             o.CheckpointEvery = 5;

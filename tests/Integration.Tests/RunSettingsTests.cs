@@ -1,11 +1,14 @@
+using System.Text.Json;
 using Streaming.Grains;
 using Streaming.Training.Data;
+using Streaming.Training.Loop;
 using Streaming.Training.Model;
 using Streaming.Training.Schedules;
 
 namespace Streaming.Integration.Tests;
 
-/// <summary>A run with its own settings: another schedule kind, a cap on each task's steps, refusals in one line.</summary>
+/// <summary>A run with its own settings: another schedule kind, a cap on each task's steps, a horizon, an evaluation
+/// cadence, refusals in one line.</summary>
 public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
 {
     const int BlockTokens = 4 * 32 + 1;
@@ -31,11 +34,67 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
         Assert.StartsWith("repeated-cosine schedule", description);
         Assert.Contains("at most 10 steps per task", description);
 
+        var corpus = await IngestEnglish("cosine");
+        Assert.True(corpus.Blocks > 10);
+        var status = await WaitUntilTrained(trainer, 10 * BlockTokens);
+
+        Assert.Equal("repeated-cosine", status.Schedule);
+        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTotal);
+        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTrained);
+        Assert.Equal(10, status.Step);
+        var row = Assert.Single(status.Evaluations);
+        Assert.Equal("english", row.AfterTask);
+        // No anneal branches in repeated-cosine: the model at the task's end is the task's release, kept and evaluated.
+        var release = Assert.Single(status.Releases);
+        Assert.Equal(ReleaseMode.TaskEnd, release.Mode);
+        Assert.Equal(("english", 10L), (release.Task, release.Step));
+        Assert.True(Directory.Exists(release.Path), release.Path);
+        Assert.Equal(release.Path, status.LastRelease);
+        Assert.Equal(row.Loss, release.Loss);
+        // Its cosine ends the task at the minimum rate.
+        Assert.Equal(3e-4, status.Lr, 12);
+        var late = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "infinite" }));
+        Assert.Contains("settings are fixed", late.Message);
+    }
+
+    [Fact]
+    public async Task ASingleHorizonRunTrainsToItsHorizonAndIsEvaluatedAtItsOwnCadence()
+    {
+        var trainer = Cluster.Client.GetGrain<ITrainerGrain>("horizon");
+        var missing = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "cosine" }));
+        Assert.Equal("schedule: --total-steps: a cosine schedule needs its horizon (the sum of the task lengths)", missing.Message);
+
+        // The silo evaluates the live model every 100 steps; this run every 3.
+        var settings = new RunSettings { Schedule = "cosine", WarmupSteps = 2, TotalSteps = 10, TaskSteps = 10, EvaluateEvery = 3 };
+        Assert.Contains("horizon 10", await trainer.ConfigureAsync(settings));
+        var effective = JsonSerializer.Deserialize<ScheduleConfig>(await trainer.GetScheduleConfigAsync(), ScheduleState.JsonOptions);
+        Assert.Equal(new ScheduleConfig { Kind = "cosine", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4, TotalSteps = 10 }, effective);
+
+        await IngestEnglish("horizon");
+        var status = await WaitUntilTrained(trainer, 10 * BlockTokens);
+        Assert.Equal("cosine", status.Schedule);
+        Assert.Equal(10, status.Step);
+        // The horizon is the run's last step: the decay ends there at the minimum rate.
+        Assert.Equal(3e-4, status.Lr, 12);
+
+        var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("horizon");
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
+        EvaluationReport report;
+        while ((report = await evaluator.GetReportAsync()).Pending > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        Assert.Equal([3L, 6L, 9L], report.Main.Select(m => m.Snapshot.Step));   // step 10 ends the task: its release, not a main snapshot
+        Assert.All(report.Main, m => Assert.Null(m.Error));
+    }
+
+    async Task<IngestResult> IngestEnglish(string run)
+    {
         var text = Path.Combine(Data, "english.jsonl");
         await File.WriteAllLinesAsync(text, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(6));
-        var corpus = await Cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("cosine", text));
-        Assert.True(corpus.Blocks > 10);
+        return await Cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest(run, text));
+    }
 
+    /// <summary>Waits until the run's first corpus has trained <paramref name="tokens"/> tokens and its loss-matrix row is evaluated.</summary>
+    static async Task<RunStatus> WaitUntilTrained(ITrainerGrain trainer, long tokens)
+    {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
         RunStatus status;
         do
@@ -44,17 +103,7 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
             status = await trainer.GetStatusAsync();
             Assert.DoesNotContain("failed", status.Phase);
         }
-        while ((status.Corpora[0].TokensTrained < 10 * BlockTokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
-
-        Assert.Equal("repeated-cosine", status.Schedule);
-        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTotal);
-        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTrained);
-        Assert.Equal(10, status.Step);
-        Assert.Empty(status.Releases);   // no anneal branches in repeated-cosine
-        Assert.Equal("english", Assert.Single(status.Evaluations).AfterTask);
-        // Its cosine ends the task at the minimum rate.
-        Assert.Equal(3e-4, status.Lr, 12);
-        var late = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.ConfigureAsync(new RunSettings { Schedule = "infinite" }));
-        Assert.Contains("settings are fixed", late.Message);
+        while ((status.Corpora[0].TokensTrained < tokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
+        return status;
     }
 }

@@ -18,6 +18,7 @@ public class SiloCommandLineTests
     [InlineData("--cluster redis --redis 127.0.0.1:1", "error: cannot reach Redis at '127.0.0.1:1'")]
     [InlineData("--replay 1.5", "error: --replay must be a fraction in [0, 1), not 1.5")]
     [InlineData("--checkpoint-every 0", "error: --checkpoint-every must be at least 1, not 0")]
+    [InlineData("--trainers 0", "error: --trainers must be at least 1, not 0")]
     public void BadInputIsOneLineAndExitTwo(string arguments, string expected)
     {
         var (code, _, stderr) = Executables.Run(Executables.Silo, $"--http-port 0 {arguments}");

@@ -19,7 +19,8 @@ public sealed class EvaluationState
 /// Evaluates a run's snapshots beside its training. Placed on CPU silos when there are any: the GPU stays
 /// with training, and a validation pass over a few blocks per corpus is small next to a release's cadence.
 /// (Where only GPU silos exist it lands on one and shares its device.) The work runs on the worker's own
-/// thread; the grain only queues snapshots, persists results and deletes temporary snapshots once evaluated.
+/// thread; the grain only queues snapshots, persists results and deletes temporary snapshots (the main cadence's;
+/// releases are kept) once evaluated.
 /// </summary>
 [PreferCpuSilos]
 public sealed class EvaluatorGrain(
@@ -101,7 +102,7 @@ public sealed class EvaluatorGrain(
         var matrix = done.Where(d => SnapshotKind.IsTaskRow(d.Snapshot.Kind) && d.Error is null)
             .OrderBy(d => d.Snapshot.Step)
             .Select(d => new TaskLosses(d.Snapshot.Task, d.Snapshot.Step, d.Loss)).ToList();
-        var releases = done.Where(d => d.Snapshot.Kind is SnapshotKind.TaskRelease or SnapshotKind.OnDemandRelease).OrderBy(d => d.Snapshot.Step).ToList();
+        var releases = done.Where(d => SnapshotKind.IsRelease(d.Snapshot.Kind)).OrderBy(d => d.Snapshot.Step).ToList();
         var main = done.Where(d => d.Snapshot.Kind == SnapshotKind.Main).OrderBy(d => d.Snapshot.Step).ToList();
         return new EvaluationReport(matrix, LossMatrix.Forgetting(matrix), releases, main, state.State.Pending.Count);
     }

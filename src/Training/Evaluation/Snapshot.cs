@@ -6,7 +6,8 @@ public static class SnapshotKind
     /// <summary>The paper-protocol release at the end of a task: that task's row of the loss matrix.</summary>
     public const string TaskRelease = "task-release";
 
-    /// <summary>The main trajectory at the end of a task that had no anneal branch: that task's row of the loss matrix.</summary>
+    /// <summary>The main trajectory at the end of a task that had no anneal branch, kept as that task's release: its row
+    /// of the loss matrix.</summary>
     public const string TaskEnd = "task-end";
 
     /// <summary>A release asked for on demand (`streaming anneal`).</summary>
@@ -18,8 +19,11 @@ public static class SnapshotKind
     /// <summary>Whether the snapshot is a row of the loss matrix ("after task i").</summary>
     public static bool IsTaskRow(string kind) => kind is TaskRelease or TaskEnd;
 
+    /// <summary>Whether the snapshot is a release (kept, listed with the run's releases).</summary>
+    public static bool IsRelease(string kind) => kind is TaskRelease or TaskEnd or OnDemandRelease;
+
     /// <summary>Whether the snapshot's files are the evaluator's to delete once evaluated (releases are kept).</summary>
-    public static bool IsTemporary(string kind) => kind is TaskEnd or Main;
+    public static bool IsTemporary(string kind) => kind is Main;
 }
 
 /// <summary>A saved model state for the evaluators: where it is, what it is, after which task and step, and the

@@ -24,7 +24,7 @@ public sealed record TrainingLoopOptions
     /// <summary>Where checkpoints go (one folder each, the newest two kept). Null: no checkpoints.</summary>
     public string? CheckpointDirectory { get; init; }
 
-    /// <summary>Where releases (annealed branches) go, one folder each. Null: next to the checkpoints.</summary>
+    /// <summary>Where releases (annealed branches, and task ends without a branch) go, one folder each. Null: next to the checkpoints.</summary>
     public string? ReleaseDirectory { get; init; }
 
     /// <summary>Whether the owner calls <see cref="TrainingLoop.AcknowledgeCheckpoint"/> once it has persisted a checkpoint's
@@ -37,7 +37,7 @@ public sealed record TrainingLoopOptions
     /// <summary>A checkpoint to resume from: model, optimizer, schedule and cursors exactly as they were.</summary>
     public string? ResumeFrom { get; init; }
 
-    /// <summary>Where snapshots for the evaluators go (task ends without a branch, the main cadence). Null: next to the checkpoints.</summary>
+    /// <summary>Where the main cadence's snapshots for the evaluators go (they delete them). Null: next to the checkpoints.</summary>
     public string? SnapshotDirectory { get; init; }
 
     /// <summary>Main-trajectory steps between snapshots of the live model for evaluation (0: none; task ends and releases always).</summary>
@@ -61,6 +61,9 @@ public sealed record TrainingLoopOptions
 /// grain writes, never waits); one dedicated thread owns the model and does all tensor work, because
 /// TorchSharp's dispose scopes and libtorch's grad mode are per thread. Progress is published as an
 /// immutable snapshot after every step.
+/// Every task yields one release, its row of the loss matrix: the paper-protocol branch over its last
+/// steps, or, for a task without one (a kind without branches, or no anneal fraction), the main trajectory
+/// at the task's end.
 /// </summary>
 public sealed class TrainingLoop : IDisposable
 {
@@ -175,14 +178,16 @@ public sealed class TrainingLoop : IDisposable
         // A paper-protocol branch ends on its task's last block: its release is the task's row of the loss matrix.
         var taskReleased = taskEnded && schedule.InBranch && onDemand is null;
         if (schedule.InBranch && schedule.BranchSteps >= schedule.BranchLength) Release(trainer, schedule);
-        if (taskEnded && !taskReleased) Snapshot(trainer, schedule, SnapshotKind.TaskEnd);
+        // A task without that branch ends on the main trajectory: the model at its end is its release instead.
+        if (taskEnded && !taskReleased)
+            KeepRelease(trainer, schedule, TaskReleaseName(schedule), tasks[^1], ReleaseMode.TaskEnd, SnapshotKind.TaskEnd);
         else if (!schedule.InBranch && options.EvaluateEvery > 0 && schedule.MainSteps % options.EvaluateEvery == 0 && onDemand is null)
-            Snapshot(trainer, schedule, SnapshotKind.Main);
+            SnapshotMain(trainer, schedule);
         // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch.
         if (!schedule.InBranch && (taskEnded || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
     }
 
-    string BranchMode => onDemand is null ? "paper-protocol" : "on-demand";
+    string BranchMode => onDemand is null ? ReleaseMode.PaperProtocol : ReleaseMode.OnDemand;
 
     AnnealRequest? PendingAnneal()
     {
@@ -249,13 +254,10 @@ public sealed class TrainingLoop : IDisposable
     /// are trained again by the main trajectory.</summary>
     void Release(ModelTrainer trainer, LearningRateSchedule schedule)
     {
-        var folder = options.ReleaseDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "releases") : null);
-        var task = onDemand is null ? tasks[^1] : branchBlocks[^1].Corpus;
-        var name = onDemand is null ? $"{task}-step-{schedule.StepsExecuted:D8}" : $"on-demand-{onDemand.Id}-step-{schedule.StepsExecuted:D8}";
-        var path = folder is null ? null : SaveTo(Path.Combine(folder, name), trainer, schedule);
-        releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, BranchMode));
-        if (path is not null)
-            Emit(new Snapshot(path, onDemand is null ? SnapshotKind.TaskRelease : SnapshotKind.OnDemandRelease, task, schedule.StepsExecuted, [.. tasks.Distinct()]));
+        if (onDemand is null) KeepRelease(trainer, schedule, TaskReleaseName(schedule), tasks[^1], BranchMode, SnapshotKind.TaskRelease);
+        else
+            KeepRelease(trainer, schedule, $"on-demand-{onDemand.Id}-step-{schedule.StepsExecuted:D8}", branchBlocks[^1].Corpus, BranchMode,
+                SnapshotKind.OnDemandRelease);
         schedule.AnnealFinished();
         trainer.Load(fork!);
         if (fork!.Contains("streaming-fork-")) Directory.Delete(fork, recursive: true);
@@ -272,8 +274,22 @@ public sealed class TrainingLoop : IDisposable
         progress = progress with
         {
             Step = trainer.Step, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName, Branch = null,
-            Releases = [.. releases], AnnealsDone = annealsDone, PendingAnneal = PendingAnneal(),
+            AnnealsDone = annealsDone, PendingAnneal = PendingAnneal(),
         };
+    }
+
+    /// <summary>The folder name of a task's release (its paper-protocol branch or its end): the task and the step.</summary>
+    string TaskReleaseName(LearningRateSchedule schedule) => $"{tasks[^1]}-step-{schedule.StepsExecuted:D8}";
+
+    /// <summary>Keeps the model as it is now as a release: saved under the releases folder (not saved when there is
+    /// none), listed with the run's releases (progress and checkpoints) and sent to the evaluators as <paramref name="kind"/>.</summary>
+    void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, string mode, string kind)
+    {
+        var folder = options.ReleaseDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "releases") : null);
+        var path = folder is null ? null : SaveTo(Path.Combine(folder, name), trainer, schedule);
+        releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, mode));
+        progress = progress with { Releases = [.. releases] };
+        if (path is not null) Emit(new Snapshot(path, kind, task, schedule.StepsExecuted, [.. tasks.Distinct()]));
     }
 
     /// <summary>Writes a checkpoint (atomically), reports it, and deletes older ones that nobody may resume from.</summary>
@@ -337,18 +353,18 @@ public sealed class TrainingLoop : IDisposable
         return schedule;
     }
 
-    /// <summary>Saves the main trajectory for the evaluators (they delete it once evaluated).</summary>
-    void Snapshot(ModelTrainer trainer, LearningRateSchedule schedule, string kind)
+    /// <summary>Saves the live main trajectory at the evaluation cadence for the evaluators (they delete it once evaluated).</summary>
+    void SnapshotMain(ModelTrainer trainer, LearningRateSchedule schedule)
     {
         var folder = options.SnapshotDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "snapshots") : null);
         if (folder is null || options.OnSnapshot is null) return;
-        var path = SaveTo(Path.Combine(folder, $"{kind}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
-        Emit(new Snapshot(path, kind, tasks[^1], schedule.StepsExecuted, [.. tasks.Distinct()]));
+        var path = SaveTo(Path.Combine(folder, $"{SnapshotKind.Main}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
+        Emit(new Snapshot(path, SnapshotKind.Main, tasks[^1], schedule.StepsExecuted, [.. tasks.Distinct()]));
     }
 
     void Emit(Snapshot snapshot)
     {
-        if (SnapshotKind.IsTaskRow(snapshot.Kind) || snapshot.Kind == SnapshotKind.OnDemandRelease)
+        if (SnapshotKind.IsRelease(snapshot.Kind))
         {
             taskSnapshots.Add(snapshot);
             progress = progress with { TaskSnapshots = [.. taskSnapshots] };

@@ -27,7 +27,7 @@ public sealed record TrainingProgress
     public IReadOnlyList<ReleaseReport> Releases { get; init; } = [];
     public CheckpointReport? LastCheckpoint { get; init; }
 
-    /// <summary>The newest release: the folder of the last annealed branch's weights.</summary>
+    /// <summary>The newest release: the folder of the last annealed branch's weights, or of the last task end without a branch.</summary>
     public string? LastRelease => Releases.Count > 0 ? Releases[^1].Path : null;
 
     /// <summary>The id of the last on-demand anneal released (0: none).</summary>

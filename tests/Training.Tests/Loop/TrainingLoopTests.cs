@@ -7,7 +7,8 @@ using Streaming.Training.Schedules;
 
 namespace Streaming.Training.Tests.Loop;
 
-/// <summary>The training thread end to end, without Orleans: tasks, paper-protocol anneal branches, releases, checkpoints.</summary>
+/// <summary>The training thread end to end, without Orleans: tasks, paper-protocol anneal branches, releases (task ends
+/// without a branch too), checkpoints.</summary>
 [Collection("torch")]
 public sealed class TrainingLoopTests : IDisposable
 {
@@ -75,8 +76,9 @@ public sealed class TrainingLoopTests : IDisposable
         var annealed = Train(anneal: true);
 
         Assert.True(annealed.Error is null, annealed.Error);
-        var release = Assert.Single(annealed.Releases);
-        Assert.Equal("on-demand", release.Mode);
+        // The on-demand release, then the task's end (no paper-protocol branch here) as the task's release.
+        Assert.Equal([ReleaseMode.OnDemand, ReleaseMode.TaskEnd], annealed.Releases.Select(r => r.Mode));
+        var release = annealed.Releases[0];
         Assert.Equal(3 + 2, release.Step);   // forked after 3 main steps, then 2 branch steps
         Assert.True(Directory.Exists(release.Path), release.Path);
         Assert.Equal(1, annealed.AnnealsDone);
@@ -98,7 +100,7 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.All(results, r => Assert.Null(r.Error));
         Assert.Equal(results[0].Loss["a"], results[1].Loss["a"]);
         Assert.NotEqual(results[0].Loss["a"], results[2].Loss["a"]);   // the release is annealed: other weights
-        Assert.Empty(plain.Releases);
+        Assert.Equal(ReleaseMode.TaskEnd, Assert.Single(plain.Releases).Mode);
     }
 
     [Fact]
@@ -122,9 +124,49 @@ public sealed class TrainingLoopTests : IDisposable
         for (var i = 4; i < BlocksPerTask; i++) Assert.True(resumed.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
         var after = WaitUntil(resumed, p => p.TaskSnapshots.Any(s => s.Kind == SnapshotKind.TaskEnd));
         Assert.True(after.Error is null, after.Error);
-        Assert.Single(after.Releases);
+        Assert.Equal([ReleaseMode.OnDemand, ReleaseMode.TaskEnd], after.Releases.Select(r => r.Mode));
         Assert.Null(after.PendingAnneal);
         Assert.Equal(blocks["a"].Sum(b => b.Length), after.TokensTrained["a"]);
+    }
+
+    [Fact]
+    public void ATaskEndWithoutABranchIsTheTasksReleaseAndSurvivesAResume()
+    {
+        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var blocks = new Dictionary<string, List<int[]>>
+        {
+            ["a"] = Blocks(text, 0),
+            ["b"] = Blocks(text, BlocksPerTask * BlockTokens),
+        };
+        var schedule = new ScheduleConfig { Kind = "repeated-cosine", MaxLr = 3e-3, MinLr = 3e-4, WarmupSteps = 2 };
+        var options = Options(blocks, schedule, folder) with { OnSnapshot = snapshots.Enqueue };
+        TrainingProgress progress;
+        using (var loop = new TrainingLoop(options))
+        {
+            foreach (var (corpus, list) in blocks)
+                for (var i = 0; i < list.Count; i++)
+                    Assert.True(loop.TryEnqueue(new TrainingBlock(corpus, i, list[i], BlocksPerTask)));
+            progress = WaitUntil(loop, p => p.Releases.Count == 2 && p.LastCheckpoint?.Step == 2 * BlocksPerTask);
+        }
+
+        Assert.True(progress.Error is null, progress.Error);
+        // Kept like a paper-protocol release: under releases/, named by task and step, listed, and its task's loss-matrix row.
+        var releases = Path.Combine(folder, "releases");
+        Assert.Equal([("a", 8L, ReleaseMode.TaskEnd, Path.Combine(releases, "a-step-00000008")), ("b", 16L, ReleaseMode.TaskEnd, Path.Combine(releases, "b-step-00000016"))],
+            progress.Releases.Select(r => (r.Task, r.Step, r.Mode, r.Path)));
+        Assert.All(progress.Releases, r => Assert.True(Directory.Exists(r.Path), r.Path));
+        Assert.Equal(progress.Releases[^1].Path, progress.LastRelease);
+        Assert.Equal(progress.Releases.Select(r => (r.Path, SnapshotKind.TaskEnd, r.Task)), snapshots.Select(s => ((string?)s.Path, s.Kind, s.Task)));
+        Assert.Equal(snapshots, progress.TaskSnapshots);
+        Assert.False(Directory.Exists(Path.Combine(folder, "snapshots")), "nothing temporary was saved");
+
+        // The last checkpoint lists them, so a resumed run still reports them (and sends them to the evaluators again).
+        snapshots.Clear();
+        using var resumed = new TrainingLoop(options with { ResumeFrom = progress.LastCheckpoint!.Path });
+        var after = WaitUntil(resumed, p => p.Releases.Count == 2);
+        Assert.True(after.Error is null, after.Error);
+        Assert.Equal(progress.Releases, after.Releases);
+        Assert.Equal(progress.TaskSnapshots.Select(s => (s.Path, s.Kind, s.Step)), snapshots.Select(s => (s.Path, s.Kind, s.Step)));
     }
 
     [Fact]
