@@ -26,9 +26,11 @@ public interface ICorpusGrain : IGrainWithStringKey
     Task<CorpusInfo> GetInfoAsync();
 }
 
+/// <summary>What to ingest and for which run; <paramref name="Run"/> null stores the corpus for runs to attach later
+/// (e.g. `streaming compare`, which checks every corpus before any run trains) without queuing it anywhere.</summary>
 [GenerateSerializer, Immutable]
 public sealed record IngestRequest(
-    [property: Id(0)] string Run,
+    [property: Id(0)] string? Run,
     [property: Id(1)] string Path,
     // The run's tokenizer when this is its first corpus (null: the silo's default, or a stored corpus' own); later corpora must match it.
     [property: Id(2)] string? Tokenizer = null);

@@ -48,7 +48,7 @@ public static class IngestWithProgress
                 _ = ingest.ContinueWith(static i => i.Exception, TaskContinuationOptions.OnlyOnFaulted);
                 var reason = poll.Exception?.InnerException?.Message.Split('\n')[0].Trim() ?? "no answer";
                 throw new IngestFailedException($"lost contact with the silo while it was ingesting ({reason}); " +
-                    $"if it is still up, the ingest goes on there: see `streaming status --run {request.Run}`");
+                    (request.Run is null ? "if it is still up, the ingest goes on there" : $"if it is still up, the ingest goes on there: see `streaming status --run {request.Run}`"));
             }
         }
         return await ingest;

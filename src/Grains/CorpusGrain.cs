@@ -47,24 +47,31 @@ public sealed class CorpusGrain(
         // A stored corpus of the same source comes back as it is (the source is read again only to check it is unchanged).
         var (manifest, sourceBytes) = await Read(request, previous, ingest, tokenizer);
 
-        var alreadyQueued = previous.Runs.Contains(request.Run);
+        if (request.Run is not { } run)
+        {
+            // Stored only: no run to queue it on (yet).
+            state.State = new CorpusState { Source = request.Path, Runs = previous.Runs, Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens };
+            await state.WriteStateAsync();
+            return Result(request, manifest, ingest, sourceBytes, alreadyQueued: previous.Source is not null);
+        }
+        var alreadyQueued = previous.Runs.Contains(run);
         var result = Result(request, manifest, ingest, sourceBytes, alreadyQueued);
         state.State = new CorpusState
         {
-            Source = request.Path, Runs = alreadyQueued ? previous.Runs : [.. previous.Runs, request.Run], Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens,
+            Source = request.Path, Runs = alreadyQueued ? previous.Runs : [.. previous.Runs, run], Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens,
         };
         try
         {
             await state.WriteStateAsync();
-            await GrainFactory.GetGrain<ITrainerGrain>(request.Run).EnqueueCorpusAsync(result.Info);
+            await GrainFactory.GetGrain<ITrainerGrain>(run).EnqueueCorpusAsync(result.Info);
         }
         catch (Exception e)
         {
-            // Only a corpus that fed no run yet is forgotten; one that feeds others keeps feeding them.
+            // Only a corpus that was not stored before is forgotten; one that feeds others keeps feeding them.
             if (previous.Source is null) await Forget(directory, existed);
             else await Restore(previous);
-            logger.LogWarning(e, "corpus {Corpus}: could not queue it on run {Run}", Name, request.Run);
-            throw new IngestFailedException($"corpus '{Name}' could not be queued on run '{request.Run}': {OneLine(e.Message)}");
+            logger.LogWarning(e, "corpus {Corpus}: could not queue it on run {Run}", Name, run);
+            throw new IngestFailedException($"corpus '{Name}' could not be queued on run '{run}': {OneLine(e.Message)}");
         }
         return result;
     }
@@ -89,6 +96,15 @@ public sealed class CorpusGrain(
     /// </summary>
     async Task<string> AgreeTokenizer(IngestRequest request, string? stored)
     {
+        if (request.Run is null)
+        {
+            var chosen = request.Tokenizer ?? stored ?? options.Value.Tokenizer;
+            if (!Tokenizers.Names.Contains(chosen))
+                throw new IngestFailedException($"unknown tokenizer '{chosen}': use one of {string.Join(", ", Tokenizers.Names)}");
+            if (stored is not null && chosen != stored)
+                throw new IngestFailedException($"corpus '{Name}' is stored with the {stored} tokenizer, not {chosen}: ingest the source under another --name to tokenize it with {chosen}");
+            return chosen;
+        }
         var trainer = GrainFactory.GetGrain<ITrainerGrain>(request.Run);
         string tokenizer;
         try
@@ -117,7 +133,7 @@ public sealed class CorpusGrain(
     {
         if (!CorpusIngestor.IsValidName(Name))
             throw new IngestFailedException($"invalid corpus name '{Name}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit); choose one with --name");
-        if (!CorpusIngestor.IsValidName(request.Run))
+        if (request.Run is not null && !CorpusIngestor.IsValidName(request.Run))
             throw new IngestFailedException($"invalid run name '{request.Run}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit)");
         if (previous.Source is { } source && source != request.Path)
             throw new IngestFailedException($"corpus name '{Name}' is already used (for {source}{OnRuns(previous)}); choose another --name");

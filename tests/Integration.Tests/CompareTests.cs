@@ -129,6 +129,7 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
         var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("fewer than --steps-per-task", line);
         var status = silo.Client("status --json");
+        Assert.True(status.Code == 0, status.Err);
         Assert.DoesNotContain("too-long.", JsonDocument.Parse(status.Out).RootElement.GetProperty("runs").EnumerateArray()
             .Where(r => r.GetProperty("corpora").GetArrayLength() > 0).Select(r => r.GetProperty("run").GetString()));
     }

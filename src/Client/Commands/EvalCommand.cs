@@ -12,7 +12,7 @@ namespace Streaming.Client.Commands;
 /// </summary>
 public static class EvalCommand
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new NonFiniteAsNull() } };
 
     public static Command Create()
     {

@@ -8,7 +8,7 @@ namespace Streaming.Client.Commands;
 /// <summary>`streaming status [--run R] [--json]`: per run the phase, step, learning rate, loss and tokens per corpus.</summary>
 public static class StatusCommand
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new NonFiniteAsNull() } };
 
     public static Command Create()
     {

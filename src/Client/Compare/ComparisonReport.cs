@@ -14,7 +14,7 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
     public const string MarkdownFile = "report.md";
     public const string JsonFile = "results.json";
 
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new NonFiniteAsNull() } };
 
     public IReadOnlyList<ScheduleSummary> Summaries { get; } =
         [.. spec.Schedules.Select(kind => ScheduleSummary.Of(kind, [.. runs.Where(r => r.Run.Schedule == kind)]))];
@@ -69,10 +69,17 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         text.AppendLine();
         text.AppendLine($"Stream: {string.Join(" → ", Corpora)}, {spec.StepsPerTask:N0} optimizer steps per task for every run " +
             $"({spec.Corpora.Count * spec.StepsPerTask:N0} in all: compute-matched), {spec.Seeds} seed{(spec.Seeds == 1 ? "" : "s")} per schedule, " +
-            $"replay {spec.Replay.ToString(CultureInfo.InvariantCulture)}. Schedules with anneal branches follow the paper protocol: the last " +
-            $"{first.Schedule.AnnealStepsFor(spec.StepsPerTask)} steps of each task ({spec.AnnealFraction.ToString(CultureInfo.InvariantCulture)} of it) " +
-            "train an anneal branch whose release is evaluated, and the next task goes on from the main trajectory; a schedule without branches is " +
-            "evaluated at the end of each task. Trained on " + (first.Device == "" ? "an unknown device" : first.Device) + ".");
+            $"replay {spec.Replay.ToString(CultureInfo.InvariantCulture)}, trained on {(first.Device == "" ? "an unknown device" : first.Device)}. " +
+            (spec.Schedules.Any(k => ScheduleKinds.Parse(k)!.Value.HasBranches())
+                ? $"Schedules with anneal branches follow the paper protocol: the last {new ScheduleConfig { AnnealFraction = spec.AnnealFraction }.AnnealStepsFor(spec.StepsPerTask)} " +
+                  $"steps of each task ({spec.AnnealFraction.ToString(CultureInfo.InvariantCulture)} of it) train an anneal branch whose release is evaluated, and the next task " +
+                  "goes on from the main trajectory. "
+                : "") +
+            "A schedule without branches is evaluated at the end of each task.");
+        text.AppendLine();
+        text.AppendLine($"Each run trained {first.TokensTrained:N0} tokens" + (first.Model is { } m
+            ? $" into a GPT of {m.Layers} layers, width {m.Width}, {m.Heads} heads, context {m.Context}, vocabulary {m.Vocabulary} ({m.ParameterCount / 1e6:F2}M parameters)."
+            : "."));
         text.AppendLine();
         text.AppendLine("Validation loss in nats per token on each corpus' held-out split (lower is better). Forgetting of a corpus: its loss after " +
             "the last task minus its loss right after its own task; averages and maxima are over the earlier tasks." +
@@ -148,6 +155,8 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
             curve = r.Curve,
             learningRate = SchedulePlanner.Plan(r.Schedule, [.. spec.Corpora.Select(_ => spec.StepsPerTask)])
                 .Select(row => new { step = row.Step, task = row.Task, phase = row.Phase.ToString().ToLowerInvariant(), lr = row.LearningRate }),
+            tokensTrained = r.TokensTrained,
+            model = r.Model,
             tokensPerSecond = r.TokensPerSecond,
             device = r.Device,
             seconds = r.Seconds,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Streaming.Training.Model;
 using Streaming.Training.Schedules;
 
 namespace Streaming.Client.Compare;
@@ -8,7 +9,8 @@ public sealed record EvaluatedModel(string Task, long Step, string Kind, string?
 
 /// <summary>
 /// What one run of a comparison gave: its effective schedule, its loss matrix (row i: the release after task i,
-/// on every corpus seen so far), the main trajectory's curve, its releases, and how fast it trained.
+/// on every corpus seen so far), the main trajectory's curve, its releases, the tokens it trained, how fast, and the model
+/// (read from a release's manifest; null when the client cannot read the silo's data folder).
 /// Forgetting of corpus j: loss on j after the last task minus loss on j right after task j (design.md).
 /// </summary>
 public sealed record RunOutcome(
@@ -17,8 +19,10 @@ public sealed record RunOutcome(
     IReadOnlyList<EvaluatedModel> Matrix,
     IReadOnlyList<EvaluatedModel> Curve,
     IReadOnlyList<EvaluatedModel> Releases,
+    long TokensTrained,
     double TokensPerSecond,
     string Device,
+    GptConfig? Model,
     double? Seconds)
 {
     public IReadOnlyDictionary<string, double> FinalLoss => Matrix[^1].Loss;
