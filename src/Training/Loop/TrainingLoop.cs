@@ -299,16 +299,17 @@ public sealed class TrainingLoop : IDisposable
         var path = Path.GetFullPath(Path.Combine(options.CheckpointDirectory, $"step-{schedule.StepsExecuted:D8}"));
         if (checkpoints.Count > 0 && checkpoints.Last() == path) return path;   // nothing happened since (e.g. a fork right after a periodic one)
         SaveTo(path, trainer, schedule);
-        progress = progress with
-        {
-            LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence), schedule.Save().ToJson()),
-        };
         checkpoints.Enqueue(path);
         // The owner may still point at an older one until it has persisted a newer report: keep the newest two, and
         // when the owner acknowledges what it persisted (AcknowledgeCheckpoint), everything from that one on.
         var acknowledged = this.acknowledged;
         while (checkpoints.Count > 2 && (acknowledged is null ? !options.AcknowledgesCheckpoints : checkpoints.Peek() != acknowledged))
             Directory.Delete(checkpoints.Dequeue(), recursive: true);
+        // Reported after the clean-up, so whoever sees this checkpoint sees the folder as it stays.
+        progress = progress with
+        {
+            LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence), schedule.Save().ToJson()),
+        };
         return path;
     }
 
