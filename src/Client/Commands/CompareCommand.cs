@@ -55,14 +55,14 @@ public static class CompareCommand
                     StepsPerTask = TextOptions.Count(parse, stepsPerTask) ?? throw new UserError("--steps-per-task is required: the steps every run trains on every task"),
                     AnnealFraction = TextOptions.Number(parse, annealFraction),
                     Replay = TextOptions.Number(parse, replay),
-                    Seeds = (int)TextOptions.Count(parse, seeds)!.Value,
+                    Seeds = TextOptions.SmallCount(parse, seeds)!.Value,
                     MaxLr = Number(maxLr), ConstLr = Number(constLr), MinLr = Number(minLr),
                     WarmupSteps = TextOptions.Count(parse, warmup), CooldownSteps = TextOptions.Count(parse, cooldown),
-                    EvaluateEvery = (int?)TextOptions.Count(parse, evaluateEvery),
+                    EvaluateEvery = TextOptions.SmallCount(parse, evaluateEvery),
                     Tokenizer = parse.GetValue(tokenizer),
                     GivenName = parse.GetValue(name),
                 };
-                slots = (int?)TextOptions.Count(parse, parallel);
+                slots = TextOptions.SmallCount(parse, parallel);
             }
             catch (ScheduleConfigException e)
             {

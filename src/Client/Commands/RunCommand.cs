@@ -51,7 +51,7 @@ public static class RunCommand
                     Seed = TextOptions.Count(parse, seed),
                     TaskSteps = TextOptions.Count(parse, taskSteps),
                     TotalSteps = TextOptions.Count(parse, totalSteps),
-                    EvaluateEvery = (int?)TextOptions.Count(parse, evaluateEvery),
+                    EvaluateEvery = TextOptions.SmallCount(parse, evaluateEvery),
                 };
             }
             catch (ScheduleConfigException e)

@@ -47,4 +47,13 @@ public static class TextOptions
             throw new ScheduleConfigException(option.Name.TrimStart('-'), $"not a whole number of steps ('{text}')");
         return v;
     }
+
+    /// <summary><see cref="Count"/> for settings held in an int: a value out of its range is an error, not wrapped.</summary>
+    public static int? SmallCount(ParseResult parse, Option<string[]> option)
+    {
+        if (Count(parse, option) is not { } v) return null;
+        if (v is < int.MinValue or > int.MaxValue)
+            throw new ScheduleConfigException(option.Name.TrimStart('-'), $"out of range ({v})");
+        return (int)v;
+    }
 }

@@ -79,10 +79,10 @@ public static class ComparisonFigures
             plot.Title($"validation loss on {corpus}");
             plot.XLabel("step");
             plot.YLabel("nats per token");
-            plot.ShowLegend(Alignment.UpperRight);
+            plot.ShowLegend(Edge.Bottom);
         }
         multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
-        multiplot.SavePng(path, 620 * spec.Corpora.Count, 560);
+        multiplot.SavePng(path, 620 * spec.Corpora.Count, 640);
         return path;
     }
 

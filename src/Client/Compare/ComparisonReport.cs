@@ -111,7 +111,7 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         text.AppendLine();
         text.AppendLine("| run | schedule | seed | average loss | average forgetting | tokens/s | wall time |");
         text.AppendLine("|---|---|---|---|---|---|---|");
-        foreach (var r in runs)
+        foreach (var r in spec.Schedules.SelectMany(kind => runs.Where(r => r.Run.Schedule == kind)))
             text.AppendLine($"| {r.Run.Name} | {r.Run.Schedule} | {r.Run.Seed} | {r.AverageLoss:F3} | {F(r.AverageForgetting)} | {r.TokensPerSecond:N0} | " +
                 (r.Seconds is { } s ? $"{s:F0} s" : "(trained before)") + " |");
         text.AppendLine();
@@ -129,16 +129,7 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         seeds = spec.Seeds,
         evaluateEvery = spec.EffectiveEvaluateEvery,
         wallSeconds,
-        summary = Summaries.Select(s => new
-        {
-            schedule = s.Schedule,
-            seeds = s.Seeds,
-            finalLoss = s.FinalLoss,
-            averageLoss = s.AverageLoss,
-            averageForgetting = s.AverageForgetting,
-            maxForgetting = s.MaxForgetting,
-            matrix = s.Matrix,
-        }),
+        summary = Summaries,
         runs = runs.Select(r => new
         {
             run = r.Run.Name,
@@ -154,7 +145,7 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
             releases = r.Releases,
             curve = r.Curve,
             learningRate = SchedulePlanner.Plan(r.Schedule, [.. spec.Corpora.Select(_ => spec.StepsPerTask)])
-                .Select(row => new { step = row.Step, task = row.Task, phase = row.Phase.ToString().ToLowerInvariant(), lr = row.LearningRate }),
+                .Select(row => new { step = row.Step, task = row.Task, phase = row.Phase.Name(), lr = row.LearningRate }),
             tokensTrained = r.TokensTrained,
             model = r.Model,
             tokensPerSecond = r.TokensPerSecond,

@@ -121,9 +121,10 @@ public sealed class ComparisonRunner(IClusterClient client, ComparisonSpec spec,
         var task = status.Corpora.FirstOrDefault(c => c.TokensTrained < c.TokensTotal)?.Name ?? status.Corpora.LastOrDefault()?.Name ?? "";
         var trainedAll = status.Corpora.Count == spec.Corpora.Count && trained == total;
         var evaluated = report.Matrix.Count == spec.Corpora.Count && report.Pending == 0;
-        bar.Description = Markup.Escape(trainedAll
-            ? $"{Label(run)}: evaluating the releases ({report.Matrix.Count} of {spec.Corpora.Count} done)"
-            : $"{Label(run)}: {Unprefixed(task)} {status.Phase,-8} lr {status.Lr,-9:G3} loss {status.Loss:F3} {status.TokensPerSecond,7:N0} tok/s");
+        var loss = double.IsFinite(status.Loss) ? $"{status.Loss:F3}" : "-";
+        bar.Description = Markup.Escape(trainedAll && evaluated ? $"{Label(run)}: trained and evaluated"
+            : trainedAll ? $"{Label(run)}: evaluating the releases ({report.Matrix.Count} of {spec.Corpora.Count} done)"
+            : $"{Label(run)}: {Unprefixed(task)} {status.Phase,-8} lr {status.Lr,-9:G3} loss {loss,-5} {status.TokensPerSecond,7:N0} tok/s");
         return trainedAll && evaluated;
     }
 

@@ -50,8 +50,9 @@ public sealed record ComparisonSpec
 
     public string CorpusName(StreamCorpus corpus) => $"{Name}.{corpus.Label}";
 
+    /// <summary>Seed by seed, every schedule in turn: runs trained side by side are of different schedules, so their speeds compare.</summary>
     public IReadOnlyList<ComparisonRun> Runs() =>
-        [.. Schedules.SelectMany(kind => Enumerable.Range(1, Seeds).Select(seed => new ComparisonRun($"{Name}.{kind}.seed{seed}", kind, seed, Settings(kind, seed))))];
+        [.. Enumerable.Range(1, Seeds).SelectMany(seed => Schedules.Select(kind => new ComparisonRun($"{Name}.{kind}.seed{seed}", kind, seed, Settings(kind, seed))))];
 
     RunSettings Settings(string kind, long seed)
     {
