@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace Streaming.Training.Schedules;
 
@@ -6,7 +7,7 @@ namespace Streaming.Training.Schedules;
 /// What a run's learning-rate schedule is. Rates are absolute, lengths are optimizer steps. Serialized
 /// (System.Text.Json) into every checkpoint inside <see cref="ScheduleState"/>, so a resume can see
 /// what changed. Names of kinds and shapes are strings so that a bad value is a clear
-/// <see cref="Validate"/> error rather than a deserialization failure.
+/// <see cref="Validate"/> error rather than a deserialization failure; what is derived from them is not serialized.
 /// </summary>
 public sealed record ScheduleConfig
 {
@@ -51,18 +52,22 @@ public sealed record ScheduleConfig
     public long? TotalSteps { get; init; }
 
     /// <summary>The parsed kind; call <see cref="Validate"/> first.</summary>
+    [JsonIgnore]
     public ScheduleKind ParsedKind => ScheduleKinds.Parse(Kind)
         ?? throw new ScheduleConfigException("kind", $"unknown schedule kind '{Kind}'");
 
+    [JsonIgnore]
     public Shape ParsedCooldownShape => Shapes.Parse(CooldownShape)
         ?? throw new ScheduleConfigException("cooldown-shape", $"unknown shape '{CooldownShape}'");
 
     /// <summary>The anneal shape in effect: the configured one or the kind's default.</summary>
+    [JsonIgnore]
     public Shape EffectiveAnnealShape => AnnealShape is null
         ? (ParsedKind == ScheduleKind.Wsd ? Shape.OneMinusSqrt : Shape.Exponential)
         : Shapes.Parse(AnnealShape) ?? throw new ScheduleConfigException("anneal-shape", $"unknown shape '{AnnealShape}'");
 
     /// <summary>True when every task with a known length ends with an anneal branch (paper protocol).</summary>
+    [JsonIgnore]
     public bool PaperProtocol => AnnealFraction is not null || AnnealSteps is not null;
 
     /// <summary>The paper-protocol branch length of a task of T steps: the fixed A, or f T rounded to the

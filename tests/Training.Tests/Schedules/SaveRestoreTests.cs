@@ -92,6 +92,19 @@ public class SaveRestoreTests
     }
 
     [Fact]
+    public void ConfigJsonHoldsOnlyWhatIsConfiguredAndRoundTrips()
+    {
+        var config = new ScheduleConfig { Kind = "wsd", AnnealFraction = 0.15, WarmupSteps = 4 };
+        var json = System.Text.Json.JsonSerializer.Serialize(config, ScheduleState.JsonOptions);
+        // Derived values (parsed kind, effective shape, protocol) would throw for a bad kind and say nothing new.
+        Assert.DoesNotContain("parsed", json, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("effective", json, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("paperProtocol", json);
+        Assert.Equal(config, System.Text.Json.JsonSerializer.Deserialize<ScheduleConfig>(json, ScheduleState.JsonOptions));
+        System.Text.Json.JsonSerializer.Serialize(config with { Kind = "nonsense" }, ScheduleState.JsonOptions);
+    }
+
+    [Fact]
     public void SavedStateIsSmall() =>
         Assert.True(new LearningRateSchedule(new ScheduleConfig()).Save().ToJson().Length < 600);
 }
