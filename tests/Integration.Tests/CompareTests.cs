@@ -42,6 +42,7 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
         Assert.True(first.Code == 0, $"compare failed: {first.Err}\n{first.Out}\nsilo log:\n{silo.Log}");
         Assert.Contains("average forgetting", first.Out);
         Assert.Equal("", first.Err);
+        Assert.DoesNotContain("seed 1:", first.Out);   // a script (stdout and stderr redirected) gets no progress bars unless asked
 
         foreach (var file in new[] { "report.md", "results.json", "learning-rate.png", "validation-loss.png", "loss-matrices.png" })
             Assert.True(File.Exists(Path.Combine(output, file)), $"{file} missing");
@@ -88,9 +89,13 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
         Assert.Equal(minLr, rates[StepsPerTask - 1], 12);
         Assert.Equal(minLr, rates[^1], 12);
 
-        // The same command again picks up the finished runs: same numbers, nothing trained again.
-        var again = await Task.Run(() => Executables.Run(Executables.Client, $"{arguments} --gateway {silo.Gateway}", TimeSpan.FromMinutes(2)));
+        // The same command again picks up the finished runs: same numbers, nothing trained again. Progress asked
+        // for goes to stderr, and stdout keeps only the results.
+        var again = await Task.Run(() => Executables.Run(Executables.Client, $"{arguments} --progress always --gateway {silo.Gateway}", TimeSpan.FromMinutes(2)));
         Assert.True(again.Code == 0, again.Err);
+        Assert.True(again.Err.Contains("infinite seed 2: trained before, average loss"), again.Err);
+        Assert.DoesNotContain("seed 2:", again.Out);
+        Assert.Contains("average forgetting", again.Out);
         var rerun = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json"))).RootElement;
         Assert.Equal(results.GetProperty("summary").GetRawText(), rerun.GetProperty("summary").GetRawText());
         Assert.Contains("(trained before)", File.ReadAllText(Path.Combine(output, "report.md")));

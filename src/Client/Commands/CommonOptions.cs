@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
+using Spectre.Console;
 using Streaming.Grains;
 
 namespace Streaming.Client.Commands;
@@ -16,6 +17,22 @@ public static class CommonOptions
         Description = "The silo's client gateway port on localhost",
         DefaultValueFactory = _ => SiloConnection.DefaultGatewayPort,
     };
+
+    public static readonly Option<string> Progress = new Option<string>("--progress")
+    {
+        Description = "Progress bars: auto (on a terminal: stdout, or stderr when stdout is redirected), always (stderr when not a terminal), never",
+        DefaultValueFactory = _ => "auto",
+    }.AcceptOnlyFromAmong("auto", "always", "never");
+
+    /// <summary>Where the bars go: a terminal if there is one; none for a script unless asked (it keeps stderr to the one error line).</summary>
+    public static IAnsiConsole? ProgressConsole(ParseResult parse)
+    {
+        var mode = parse.GetValue(Progress);
+        if (mode == "never") return null;
+        if (!Console.IsOutputRedirected) return AnsiConsole.Console;
+        if (mode == "auto" && Console.IsErrorRedirected) return null;
+        return AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    }
 
     /// <summary>Calls a grain; whatever comes back instead of a result (a refusal, a lost silo) becomes a <see cref="UserError"/>.</summary>
     public static async Task<T> Call<T>(Func<Task<T>> call)

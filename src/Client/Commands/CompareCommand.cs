@@ -28,25 +28,20 @@ public static class CompareCommand
         var output = new Option<string>("--out") { Description = "Folder for report.md, the PNG figures and results.json", Required = true };
         var name = new Option<string?>("--name") { Description = "Name of the comparison's runs and corpora in the cluster (default: cmp- and a hash of the settings)" };
         var parallel = TextOptions.Create("--parallel", "Runs trained at once (default: the trainer slots of the cluster's silos, see streaming-silo --trainers)", null);
-        var maxLr = TextOptions.Create("--max-lr", "Peak learning rate (default: the silo's)", null);
-        var constLr = TextOptions.Create("--const-lr", "Infinite: the constant rate after the cooldown (default: the silo's)", null);
-        var minLr = TextOptions.Create("--min-lr", "Final rate of decays and anneal branches (default: the silo's)", null);
-        var warmup = TextOptions.Create("--warmup", "Warmup steps (repeated-cosine: on every task; default: the silo's)", null);
-        var cooldown = TextOptions.Create("--cooldown", "Infinite: steps from max down to const (default: the silo's)", null);
+        var rates = new RateOptions(showDefaults: false);
         var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations for the loss curves (default: a quarter of a task)", null);
         var tokenizer = new Option<string?>("--tokenizer") { Description = "The runs' tokenizer (default: the silo's, byte)" };
         var command = new Command("compare", "Compare learning-rate schedules on a stream of corpora: one run per schedule and seed, compute-matched, with a report")
         {
-            corpora, schedules, stepsPerTask, annealFraction, replay, seeds, output, name, parallel, maxLr, constLr, minLr, warmup, cooldown,
-            evaluateEvery, tokenizer, CommonOptions.Gateway,
+            corpora, schedules, stepsPerTask, annealFraction, replay, seeds, output, name, parallel,
         };
+        foreach (var option in rates.All.Concat([evaluateEvery, tokenizer, CommonOptions.Progress, CommonOptions.Gateway])) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             ComparisonSpec spec;
             int? slots;
             try
             {
-                double? Number(Option<string[]> o) => TextOptions.Text(parse, o) is null ? null : TextOptions.Number(parse, o);
                 spec = new ComparisonSpec
                 {
                     Corpora = [.. List(parse.GetValue(corpora)!).Select(p => Path.GetFullPath(p))
@@ -56,8 +51,8 @@ public static class CompareCommand
                     AnnealFraction = TextOptions.Number(parse, annealFraction),
                     Replay = TextOptions.Number(parse, replay),
                     Seeds = TextOptions.SmallCount(parse, seeds)!.Value,
-                    MaxLr = Number(maxLr), ConstLr = Number(constLr), MinLr = Number(minLr),
-                    WarmupSteps = TextOptions.Count(parse, warmup), CooldownSteps = TextOptions.Count(parse, cooldown),
+                    MaxLr = rates.MaxLr(parse), ConstLr = rates.ConstLr(parse), MinLr = rates.MinLr(parse),
+                    WarmupSteps = rates.WarmupSteps(parse), CooldownSteps = rates.CooldownSteps(parse),
                     EvaluateEvery = TextOptions.SmallCount(parse, evaluateEvery),
                     Tokenizer = parse.GetValue(tokenizer),
                     GivenName = parse.GetValue(name),
@@ -75,8 +70,9 @@ public static class CompareCommand
 
             var clock = Stopwatch.StartNew();
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
-            AnsiConsole.MarkupLineInterpolated($"comparison [bold]{spec.Name}[/]: {string.Join(", ", spec.Schedules)} on {string.Join(" → ", spec.Corpora.Select(c => c.Label))} (run the same command again to pick it up if interrupted)");
-            var runs = await new ComparisonRunner(silo.Client, spec, AnsiConsole.Console).RunAsync(slots, cancellation);
+            var progress = CommonOptions.ProgressConsole(parse) ?? Silent;
+            progress.MarkupLineInterpolated($"comparison [bold]{spec.Name}[/]: {string.Join(", ", spec.Schedules)} on {string.Join(" → ", spec.Corpora.Select(c => c.Label))} (run the same command again to pick it up if interrupted)");
+            var runs = await new ComparisonRunner(silo.Client, spec, progress).RunAsync(slots, cancellation);
             var report = new ComparisonReport(spec, runs, clock.Elapsed.TotalSeconds);
             IReadOnlyList<string> written;
             try
@@ -112,11 +108,14 @@ public static class CompareCommand
         }
     }
 
+    static readonly IAnsiConsole Silent = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+
     static void Print(ComparisonReport report, ComparisonSpec spec)
     {
         var corpora = spec.Corpora.Select(c => c.Label).ToList();
         var table = new Table { Title = new TableTitle($"{spec.Name}: validation loss (nats/token) after the last task, {spec.Corpora.Count} x {spec.StepsPerTask:N0} steps per run") };
-        table.AddColumns(["schedule", .. corpora, "average loss", "avg forgetting", "max forgetting"]);
+        table.AddColumn(new TableColumn("schedule").NoWrap());
+        table.AddColumns([.. corpora, "average loss", "avg forgetting", "max forgetting"]);
         foreach (var s in report.Summaries)
             table.AddRow([s.Schedule, .. corpora.Select(c => s.FinalLoss[c].Text()), s.AverageLoss.Text(),
                 s.AverageForgetting.Text("+0.000;-0.000;0.000"), s.MaxForgetting.Text("+0.000;-0.000;0.000")]);

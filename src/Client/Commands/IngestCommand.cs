@@ -15,18 +15,12 @@ public static class IngestCommand
     {
         var run = new Option<string>("--run") { Description = "The run to train on this corpus", Required = true };
         var name = new Option<string?>("--name") { Description = "The corpus name (default: the file or folder name)" };
-        var progress = new Option<string>("--progress")
-        {
-            Description = "Progress bars: auto (on a terminal: stdout, or stderr when stdout is redirected), always (stderr when not a terminal), never",
-            DefaultValueFactory = _ => "auto",
-        };
-        progress.AcceptOnlyFromAmong("auto", "always", "never");
         var tokenizer = new Option<string?>("--tokenizer")
         {
             Description = $"The run's tokenizer, fixed by its first corpus: {string.Join(", ", Tokenizers.Names)} (default: the silo's, byte)",
         };
         var path = new Argument<string>("path") { Description = "A corpus file or folder (.txt, .jsonl, .parquet), readable by the silo" };
-        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, progress, path, CommonOptions.Gateway };
+        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, CommonOptions.Progress, path, CommonOptions.Gateway };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             var source = Path.GetFullPath(parse.GetValue(path)!);
@@ -34,7 +28,7 @@ public static class IngestCommand
             var corpus = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(source));
             var request = new IngestRequest(parse.GetValue(run)!, source, parse.GetValue(tokenizer));
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
-            var console = ProgressConsole(parse.GetValue(progress)!);
+            var console = CommonOptions.ProgressConsole(parse);
             async Task<IngestResult> Ingest(Action<IngestProgressInfo> onProgress)
             {
                 try
@@ -53,14 +47,5 @@ public static class IngestCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>Where the bars go: a terminal if there is one; none for a script unless asked (it keeps stderr to the one error line).</summary>
-    static IAnsiConsole? ProgressConsole(string mode)
-    {
-        if (mode == "never") return null;
-        if (!Console.IsOutputRedirected) return AnsiConsole.Console;
-        if (mode == "auto" && Console.IsErrorRedirected) return null;
-        return AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
     }
 }

@@ -14,11 +14,7 @@ public static class RunCommand
     {
         var name = new Argument<string>("run") { Description = "The run's name" };
         var kind = TextOptions.Create("--kind", $"Schedule kind: {string.Join(", ", ScheduleKinds.AllNames)}", null);
-        var maxLr = TextOptions.Create("--max-lr", "Peak learning rate", null);
-        var constLr = TextOptions.Create("--const-lr", "Constant learning rate after the cooldown (infinite)", null);
-        var minLr = TextOptions.Create("--min-lr", "Final learning rate of decays and anneal branches", null);
-        var warmup = TextOptions.Create("--warmup", "Linear warmup steps (repeated-cosine: on every task)", null);
-        var cooldown = TextOptions.Create("--cooldown", "Infinite: cooldown steps from max to const", null);
+        var rates = new RateOptions(showDefaults: false);
         var annealFraction = TextOptions.Create("--anneal-fraction", "Paper protocol: each task ends with an anneal branch of this fraction of its steps", null);
         var replay = TextOptions.Create("--replay", "Replay mixing: fraction of every batch drawn from earlier corpora, in [0, 1)", null);
         var seed = TextOptions.Create("--seed", "Seed of the initial weights and of replay draws", null);
@@ -27,8 +23,9 @@ public static class RunCommand
         var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations of the live model (0: only task ends and releases)", null);
         var create = new Command("create", "Create a run with its own schedule, replay, seed and steps per task (before its first corpus)")
         {
-            name, kind, maxLr, constLr, minLr, warmup, cooldown, annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery, CommonOptions.Gateway,
+            name, kind,
         };
+        foreach (var option in rates.All.Concat([annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery, CommonOptions.Gateway])) create.Options.Add(option);
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -37,17 +34,16 @@ public static class RunCommand
             {
                 if (parse.UnmatchedTokens.Count > 0)
                     throw new ScheduleConfigException($"unknown argument '{parse.UnmatchedTokens[0]}' (see streaming run create --help)");
-                double? Number(Option<string[]> o) => TextOptions.Text(parse, o) is null ? null : TextOptions.Number(parse, o);
                 settings = new RunSettings
                 {
                     Schedule = TextOptions.Text(parse, kind),
-                    MaxLr = Number(maxLr),
-                    ConstLr = Number(constLr),
-                    MinLr = Number(minLr),
-                    WarmupSteps = TextOptions.Count(parse, warmup),
-                    CooldownSteps = TextOptions.Count(parse, cooldown),
-                    AnnealFraction = Number(annealFraction),
-                    ReplayFraction = Number(replay),
+                    MaxLr = rates.MaxLr(parse),
+                    ConstLr = rates.ConstLr(parse),
+                    MinLr = rates.MinLr(parse),
+                    WarmupSteps = rates.WarmupSteps(parse),
+                    CooldownSteps = rates.CooldownSteps(parse),
+                    AnnealFraction = TextOptions.OptionalNumber(parse, annealFraction),
+                    ReplayFraction = TextOptions.OptionalNumber(parse, replay),
                     Seed = TextOptions.Count(parse, seed),
                     TaskSteps = TextOptions.Count(parse, taskSteps),
                     TotalSteps = TextOptions.Count(parse, totalSteps),

@@ -17,11 +17,7 @@ public static class ScheduleCommand
     {
         // Every option is read as text and parsed by TextOptions, so that a bad number is one line.
         var kind = TextOptions.Create("--kind", $"Schedule kind: {string.Join(", ", ScheduleKinds.AllNames)}", "infinite");
-        var maxLr = TextOptions.Create("--max-lr", "Peak learning rate", "3e-4");
-        var constLr = TextOptions.Create("--const-lr", "Constant learning rate after the cooldown (infinite, constant)", "1.65e-4");
-        var minLr = TextOptions.Create("--min-lr", "Final learning rate of decays and anneal branches", "3e-5");
-        var warmup = TextOptions.Create("--warmup", "Linear warmup steps (repeated-cosine: on every task)", Str(ScheduleConfig.DefaultWarmupSteps));
-        var cooldown = TextOptions.Create("--cooldown", "Infinite: cooldown steps from max to const after the warmup", Str(ScheduleConfig.DefaultCooldownSteps));
+        var rates = new RateOptions(showDefaults: true);
         var cooldownShape = TextOptions.Create("--cooldown-shape", "Infinite cooldown: cosine, inverse-sqrt or linear", "cosine");
         var annealShape = TextOptions.Create("--anneal-shape", "Anneal branch: exponential, linear, cosine or 1-sqrt [default: exponential; wsd: 1-sqrt]", null);
         var tasks = TextOptions.Create("--tasks", "Comma list of task lengths in steps, e.g. 100,80,60", "1000");
@@ -31,8 +27,9 @@ public static class ScheduleCommand
 
         var command = new Command("schedule", "Print a learning-rate schedule as CSV (step,task,phase,lr) without training")
         {
-            kind, maxLr, constLr, minLr, warmup, cooldown, cooldownShape, annealShape, tasks, annealFraction, annealSteps, plot,
+            kind,
         };
+        foreach (var option in rates.All.Concat([cooldownShape, annealShape, tasks, annealFraction, annealSteps, plot])) command.Options.Add(option);
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse =>
         {
@@ -43,14 +40,14 @@ public static class ScheduleCommand
                 var config = new ScheduleConfig
                 {
                     Kind = TextOptions.Text(parse, kind)!,
-                    MaxLr = TextOptions.Number(parse, maxLr),
-                    ConstLr = TextOptions.Number(parse, constLr),
-                    MinLr = TextOptions.Number(parse, minLr),
-                    WarmupSteps = TextOptions.Count(parse, warmup)!.Value,
-                    CooldownSteps = TextOptions.Count(parse, cooldown)!.Value,
+                    MaxLr = rates.MaxLr(parse)!.Value,
+                    ConstLr = rates.ConstLr(parse)!.Value,
+                    MinLr = rates.MinLr(parse)!.Value,
+                    WarmupSteps = rates.WarmupSteps(parse)!.Value,
+                    CooldownSteps = rates.CooldownSteps(parse)!.Value,
                     CooldownShape = TextOptions.Text(parse, cooldownShape)!,
                     AnnealShape = TextOptions.Text(parse, annealShape),
-                    AnnealFraction = TextOptions.Text(parse, annealFraction) is null ? null : TextOptions.Number(parse, annealFraction),
+                    AnnealFraction = TextOptions.OptionalNumber(parse, annealFraction),
                     AnnealSteps = TextOptions.Count(parse, annealSteps),
                 };
                 var lengths = TaskLengths(TextOptions.Text(parse, tasks)!);
@@ -106,5 +103,4 @@ public static class ScheduleCommand
         }
     }
 
-    private static string Str(long v) => v.ToString(CultureInfo.InvariantCulture);
 }

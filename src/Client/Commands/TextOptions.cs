@@ -40,6 +40,10 @@ public static class TextOptions
         return v;
     }
 
+    /// <summary><see cref="Number"/>, or null when neither given nor defaulted.</summary>
+    public static double? OptionalNumber(ParseResult parse, Option<string[]> option) =>
+        Text(parse, option) is null ? null : Number(parse, option);
+
     public static long? Count(ParseResult parse, Option<string[]> option)
     {
         if (Text(parse, option) is not { } text) return null;

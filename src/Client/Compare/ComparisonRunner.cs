@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
 using Streaming.Client.Commands;
@@ -53,9 +54,13 @@ public sealed class ComparisonRunner(IClusterClient client, ComparisonSpec spec,
                         var report = await CommonOptions.Call(client.GetGrain<IEvaluatorGrain>(run.Name).GetReportAsync);
                         var finished = Show(bars[run.Name], run, status, report);
                         if (!finished) continue;
-                        outcomes[run.Name] = Outcome(run, schedules[run.Name], status, report, clock?.Elapsed.TotalSeconds);
+                        var outcome = outcomes[run.Name] = Outcome(run, schedules[run.Name], status, report, clock?.Elapsed.TotalSeconds);
                         active.Remove(run.Name);
                         bars[run.Name].StopTask();
+                        // A line per finished run as well: a log (bars on a redirected stream) may not show a bar's last state.
+                        console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"{Label(run)}: {(clock is null ? "trained before" : $"trained and evaluated in {clock.Elapsed.TotalSeconds:F0} s")}, " +
+                            $"average loss {outcome.AverageLoss:F3}, average forgetting {outcome.AverageForgetting:+0.000;-0.000;0.000}"));
                     }
                     if (waiting.Count > 0 || active.Count > 0) await Task.Delay(PollInterval, cancellation);
                 }
