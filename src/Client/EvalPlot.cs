@@ -35,7 +35,7 @@ public static class EvalPlot
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         if (range is { } r) heatmap.ManualRange = r;
-        plot.Add.ColorBar(heatmap).Label = "validation loss (nats/token)";
+        plot.Add.ColorBar(heatmap);   // its unit is in the axis label: a colour bar's own label overlaps its tick labels here
         for (var i = 0; i < rows.Count; i++)
             for (var j = 0; j < columns.Count; j++)
                 if (!double.IsNaN(values[i, j]))
@@ -47,7 +47,7 @@ public static class EvalPlot
                 }
         plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, columns.Count).Select(j => (double)j)], [.. columns]);
         plot.Axes.Left.SetTicks([.. Enumerable.Range(0, rows.Count).Select(i => (double)(rows.Count - 1 - i))], [.. rows]);
-        plot.XLabel("evaluated on corpus");
+        plot.XLabel("validation loss (nats/token) on corpus");
     }
 
     static string Curves(string run, IReadOnlyList<string> corpora, EvaluationReport report, string path)
