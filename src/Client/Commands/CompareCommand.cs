@@ -119,6 +119,7 @@ public static class CompareCommand
         foreach (var s in report.Summaries)
             table.AddRow([s.Schedule, .. corpora.Select(c => s.FinalLoss[c].Text()), s.AverageLoss.Text(),
                 s.AverageForgetting.Text("+0.000;-0.000;0.000"), s.MaxForgetting.Text("+0.000;-0.000;0.000")]);
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;   // a file or pipe has no width: no reason to wrap at 80
         AnsiConsole.Write(table);
         foreach (var finding in report.Findings()) Console.WriteLine(finding);
     }
