@@ -76,8 +76,9 @@ root.SetAction(async (parse, cancellation) =>
         foreach (var path in settings.Demo)
             if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"corpus '{path}' does not exist");
         if (settings.UsesRedis) await RedisCheck.EnsureReachableAsync(settings.Redis);
+        PortCheck.EnsureFree(settings);
     }
-    catch (Exception e) when (e is TorchLoadException or FileNotFoundException or ArgumentException or RedisUnreachableException)
+    catch (Exception e) when (e is TorchLoadException or FileNotFoundException or ArgumentException or RedisUnreachableException or PortInUseException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;

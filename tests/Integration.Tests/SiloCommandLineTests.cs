@@ -28,4 +28,21 @@ public class SiloCommandLineTests
         Assert.StartsWith(expected, lines[0]);
         Assert.DoesNotContain("   at ", stderr);
     }
+
+    [Theory]
+    [InlineData("--http-port")]
+    [InlineData("--gateway-port")]
+    public void APortInUseIsOneLineAndExitTwo(string flag)
+    {
+        using var taken = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        taken.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        taken.Listen();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndPoint!).Port;
+        var others = flag == "--http-port" ? "" : "--http-port 0 ";
+        var (code, _, stderr) = Executables.Run(Executables.Silo, $"{others}{flag} {port}");
+        Assert.Equal(2, code);
+        Assert.Equal($"error: port {port} ({flag}) is already in use, perhaps by another silo: stop it, or choose another port with {flag}",
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:")));
+        Assert.DoesNotContain("   at ", stderr);
+    }
 }
