@@ -68,7 +68,9 @@ public sealed record RunStatus(
     [property: Id(15)] int? PendingAnnealSteps,
     [property: Id(16)] BranchStatus? Branch,
     [property: Id(17)] string Tokenizer,
-    [property: Id(18)] string Schedule);
+    [property: Id(18)] string Schedule,
+    // Why Evaluations is empty when the run's evaluator cannot answer; null when it answered.
+    [property: Id(19)] string? EvaluationError = null);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using Orleans.Storage;
 using Orleans.Streams;
 using StackExchange.Redis;
 using Streaming.Grains.Persistence;
@@ -54,6 +55,10 @@ public static class StreamingSiloBuilderExtensions
                 silo.AddMemoryGrainStorage(StreamNames.Storage);
                 break;
         }
+        // Every provider stores state in the one format that reads back whatever collection types the state holds
+        // (docs/persistence.md), and reports a grain whose state it cannot read instead of failing the silo's start.
+        silo.Services.AddSingleton<IGrainStorageSerializer, GrainStateSerializer>();
+        ReportingGrainStorage.Wrap(silo.Services, StreamNames.Storage);
         return silo;
     }
 

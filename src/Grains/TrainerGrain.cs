@@ -110,14 +110,37 @@ public sealed partial class TrainerGrain(
     {
         var p = loop?.Progress ?? TrainingProgress.Empty;
         var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
-        var evaluations = Corpora.Count == 0 ? EvaluationReport.Empty : await GrainFactory.GetGrain<IEvaluatorGrain>(Run).GetReportAsync();
+        var (evaluations, evaluationError) = Corpora.Count == 0 ? (EvaluationReport.Empty, null) : await EvaluationsAsync();
         var releaseLoss = evaluations.Releases.ToDictionary(r => r.Snapshot.Path, r => r.Loss);
         return new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
             p.TokensPerSecond, state.State.Checkpoint, p.LastRelease, progress, p.Device, p.FirstLoss, evaluations.Matrix, HostingSilo,
             [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
                 r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
             p.ReplayTokens, state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null,
-            Tokenizer, Configuration.Schedule.Kind);
+            Tokenizer, Configuration.Schedule.Kind, evaluationError);
+    }
+
+    /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>
+    static string Describe(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is UnreadableStateException unreadable) return unreadable.Message;
+        return e.Message.Split('\n')[0].Trim();
+    }
+
+    /// <summary>The run's evaluations, or why there are none: an evaluator that cannot start (its stored state
+    /// unreadable, say) leaves the rest of the status answerable.</summary>
+    async Task<(EvaluationReport, string?)> EvaluationsAsync()
+    {
+        try
+        {
+            return (await GrainFactory.GetGrain<IEvaluatorGrain>(Run).GetReportAsync(), null);
+        }
+        catch (Exception e) when (e is not TimeoutException)
+        {
+            logger.LogWarning(e, "run {Run}: its evaluator did not answer", Run);
+            return (EvaluationReport.Empty, $"no evaluations: {Describe(e)}");
+        }
     }
 
     string Tokenizer => state.State.Tokenizer ?? options.Value.Tokenizer;

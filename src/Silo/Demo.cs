@@ -59,14 +59,14 @@ public static class Demo
                         bars[c.Name].Value = c.TokensTrained;
                         bars[c.Name].Description = $"{c.Name,-10} step {status.Step,6}  loss {status.Loss,6:F3}  lr {status.Lr:G3}  {status.TokensPerSecond,7:N0} tok/s";
                     }
-                    if (status.Phase.StartsWith("failed") || Finished(status)) break;
+                    if (status.Phase.StartsWith("failed") || status.EvaluationError is not null || Finished(status)) break;
                     await Task.Delay(500, cancellation);
                 }
             });
 
-        if (status.Phase.StartsWith("failed"))
+        if ((status.Phase.StartsWith("failed") ? status.Phase : status.EvaluationError) is { } error)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {status.Phase}");
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] run {Run}: {error}");
             return 1;
         }
         var summary = new Table().AddColumns("run", "steps", "first train loss", "last train loss", "tokens/s", "device");

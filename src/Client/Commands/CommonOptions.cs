@@ -68,6 +68,12 @@ public static class CommonOptions
             Console.Error.WriteLine("error: interrupted (what the silo was asked to do goes on there)");
             return 130;
         }
+        catch (Exception e) when (Unreadable(e) is not null)
+        {
+            Debug(e);
+            Console.Error.WriteLine($"error: {Describe(e)}");
+            return 1;
+        }
         catch (Exception e)
         {
             Debug(e);
@@ -76,9 +82,14 @@ public static class CommonOptions
         }
     }
 
+    /// <summary>The silo went away or did not answer: no grain's answer, good or bad, came back.</summary>
+    public static bool IsConnectionLost(Exception e) =>
+        e is TimeoutException or SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException;
+
     /// <summary>One line for an exception that came back from a grain call.</summary>
     public static string Describe(Exception e) => e switch
     {
+        _ when Unreadable(e) is { } unreadable => $"{unreadable.Message} (details in the silo's log)",
         IngestFailedException or ArgumentException or InvalidOperationException or IOException => OneLine(e.Message),
         TimeoutException => $"the silo did not answer in time ({OneLine(e.Message)})",
         SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException
@@ -91,6 +102,10 @@ public static class CommonOptions
         var end = message.IndexOfAny(['\r', '\n']);
         return (end < 0 ? message : message[..end]).Trim();
     }
+
+    /// <summary>A grain that could not start on its stored state comes back wrapped by Orleans.</summary>
+    static UnreadableStateException? Unreadable(Exception? e) =>
+        e is null ? null : e as UnreadableStateException ?? Unreadable(e.InnerException);
 
     static void Debug(Exception e)
     {

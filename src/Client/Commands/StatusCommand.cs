@@ -8,7 +8,10 @@ namespace Streaming.Client.Commands;
 /// <summary>`streaming status [--run R] [--json]`: per run the phase, step, learning rate, loss and tokens per corpus.</summary>
 public static class StatusCommand
 {
-    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, Converters = { new NonFiniteAsNull() } };
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true, Converters = { new NonFiniteAsNull() }, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static Command Create()
     {
@@ -23,16 +26,34 @@ public static class StatusCommand
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
             var names = parse.GetValue(run) is { } one ? [one] : await silo.Client.GetGrain<IRunRegistryGrain>(0).GetRunsAsync();
             var runs = new List<RunStatus>();
-            foreach (var name in names) runs.Add(await silo.Client.GetGrain<ITrainerGrain>(name).GetStatusAsync());
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(new { runs }, Json));
-            else Print(runs);
+            var unreadable = new List<UnreadableRun>();
+            foreach (var name in names)
+            {
+                try
+                {
+                    runs.Add(await silo.Client.GetGrain<ITrainerGrain>(name).GetStatusAsync());
+                }
+                catch (Exception e) when (names.Count > 1 && !CommonOptions.IsConnectionLost(e))
+                {
+                    // One run that cannot start (its stored state unreadable, say) must not hide the others.
+                    unreadable.Add(new UnreadableRun(name, "unreadable", CommonOptions.Describe(e)));
+                }
+            }
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(new { runs = runs.Cast<object>().Concat(unreadable) }, Json));
+            else Print(runs, unreadable);
             return 0;
         }));
         return command;
     }
 
-    static void Print(IReadOnlyList<RunStatus> runs)
+    /// <summary>A run whose status the silo could not give, and why (its phase is "unreadable").</summary>
+    sealed record UnreadableRun(string Run, string Phase, string Error);
+
+    static void Print(IReadOnlyList<RunStatus> runs, IReadOnlyList<UnreadableRun> unreadable)
     {
+        foreach (var r in unreadable) Console.WriteLine($"{r.Run}: cannot be shown: {r.Error}");
+        if (runs.Count == 0 && unreadable.Count > 0) return;
         if (runs.Count == 0)
         {
             Console.WriteLine("no runs yet (queue a corpus with `streaming ingest`)");
@@ -50,6 +71,7 @@ public static class StatusCommand
             var pending = r.PendingAnnealSteps is { } a && r.Branch is not { Mode: "on-demand" } ? $"; on-demand anneal of {a} steps pending" : "";
             Console.WriteLine($"{r.Run}: {r.Schedule} schedule, {r.Tokenizer} tokens, on {(r.Device == "" ? "no device yet" : r.Device)} at silo {r.Silo}");
             Console.WriteLine($"{r.Run}: last checkpoint {r.LastCheckpoint ?? "none yet"}; last release {r.LastRelease ?? "none yet"}{branch}{pending}");
+            if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
             if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");
         }
     }

@@ -17,6 +17,7 @@ public sealed class StreamingMetrics : IDisposable
     readonly Meter meter;
     readonly ConcurrentDictionary<string, Func<TrainingProgress>> trainers = new();
     readonly ConcurrentDictionary<string, Func<EvaluationReport>> evaluators = new();
+    readonly ConcurrentDictionary<(string State, string Grain), bool> unreadable = new();
 
     public StreamingMetrics(IMeterFactory meters)
     {
@@ -43,6 +44,17 @@ public sealed class StreamingMetrics : IDisposable
         meter.CreateObservableGauge("streaming_gpu_memory_total_bytes",
             () => GpuMemory.Read().Select(g => new Measurement<double>(g.Total, new KeyValuePair<string, object?>("gpu", g.Device.ToString()))),
             description: "GPU memory of this silo's machine (NVML; absent without NVIDIA GPUs)");
+        meter.CreateObservableGauge("streaming_grain_state_unreadable",
+            () => unreadable.Select(u => new Measurement<int>(1, new("state", u.Key.State), new("grain", u.Key.Grain))),
+            description: "1 for each grain whose stored state this silo could not read (that grain does not start; see the log)");
+    }
+
+    /// <summary>A grain's stored state could not be read (reported until a read of it succeeds).</summary>
+    public void StateUnreadable(string state, string grain) => unreadable[(state, grain)] = true;
+
+    public void StateReadable(string state, string grain)
+    {
+        if (!unreadable.IsEmpty) unreadable.TryRemove((state, grain), out _);
     }
 
     /// <summary>Reports a trainer's progress until the returned handle is disposed (the grain's deactivation).</summary>

@@ -323,7 +323,8 @@ public sealed class TrainingLoop : IDisposable
         var parts = new CheckpointParts()
             .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
             .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. taskSnapshots],
-                double.IsNaN(progress.FirstLoss) ? null : progress.FirstLoss, [.. releases], annealsDone, replayTokens));
+                double.IsNaN(progress.FirstLoss) ? null : progress.FirstLoss, [.. releases], annealsDone, replayTokens,
+                double.IsNaN(progress.Loss) ? null : progress.Loss));
         trainer.Save(path, parts, overwrite: true);
         return path;
     }
@@ -346,7 +347,7 @@ public sealed class TrainingLoop : IDisposable
         foreach (var snapshot in taskSnapshots) options.OnSnapshot?.Invoke(snapshot);
         progress = new TrainingProgress
         {
-            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, FirstLoss = saved.FirstLoss ?? double.NaN, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
+            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, FirstLoss = saved.FirstLoss ?? double.NaN, Loss = saved.LastLoss ?? double.NaN, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
             TokensTrained = new Dictionary<string, long>(tokensTrained), NextSequence = new Dictionary<string, long>(nextSequence),
             ReplayTokens = replayTokens, TaskSnapshots = [.. taskSnapshots], Releases = [.. releases], AnnealsDone = annealsDone,
             LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)),
