@@ -1,0 +1,197 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Streaming.Integration.Tests.Persistence;
+using Streaming.Training.Data;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>
+/// The user's paths across a restart, each with the silo executable stopped (SIGTERM) and started again on the
+/// same data folder: status, eval and metrics answer with the same numbers as before. And a silo starts on the
+/// data folder an earlier version left, reads it, and serves every run whose state it can read.
+/// </summary>
+public sealed class RestartTests : IDisposable
+{
+    readonly string data = Directory.CreateTempSubdirectory("streaming-restart-").FullName;
+
+    public void Dispose() => Directory.Delete(data, recursive: true);
+
+    /// <summary>The first documents of a sample corpus: a few blocks of training and some validation.</summary>
+    string Slice(string corpus, int documents, string? name = null)
+    {
+        var path = Path.Combine(data, "in", $"{name ?? corpus}.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllLines(path, File.ReadLines(SampleCorpora.File(corpus)).Take(documents));
+        return path;
+    }
+
+    [Fact]
+    public async Task TheMainJobRunTwiceEndsWithTheSameLossMatrixAndAStartedSiloShowsIt()
+    {
+        await using var silo = new SiloProcess(Path.Combine(data, "silo"));
+        var demo = $"{silo.Options} --demo {Slice("english", 15, "en")} {Slice("german", 15, "de")}";
+        var first = await Task.Run(() => Executables.Run(Executables.Silo, demo, TimeSpan.FromMinutes(4)));
+        Assert.True(first.Code == 0, $"first demo: {first.Err}\n{first.Out}");
+        var second = await Task.Run(() => Executables.Run(Executables.Silo, demo, TimeSpan.FromMinutes(2)));
+        Assert.True(second.Code == 0, $"second demo: {second.Err}\n{second.Out}");
+        Assert.DoesNotContain("Exception", second.Err);
+        Assert.Contains("already queued en", second.Out);
+        var matrix = LossMatrix(first.Out);
+        Assert.Equal(matrix, LossMatrix(second.Out));
+
+        // A silo started on the same data shows those numbers, and again after a restart.
+        await silo.StartAsync();
+        var eval = JsonNode.Parse(silo.Eval("demo"))!;
+        Assert.Equal(matrix, string.Join('\n', eval["matrix"]!.AsArray().Select(row =>
+            $"{row!["afterTask"]} {string.Join(' ', row["loss"]!.AsObject().Select(l => $"{(double)l.Value!:F3}"))}")));
+        var before = await silo.ObserveAsync("demo");
+        await silo.RestartAsync();
+        Assert.Equal(before, await silo.ObserveAsync("demo"));
+    }
+
+    /// <summary>The rows of the demo's loss-matrix table, "task loss loss ..." each.</summary>
+    static string LossMatrix(string demoOutput)
+    {
+        var rows = demoOutput.Split('\n')
+            .Select(l => l.Split('│', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Where(cells => cells.Length >= 2 && cells[0] is "en" or "de" && cells.Skip(1).All(c => c == "" || double.TryParse(c, out _)))
+            .Select(cells => string.Join(' ', cells));
+        var matrix = string.Join('\n', rows);
+        Assert.True(matrix.Split('\n').Length == 2, $"no loss matrix in:\n{demoOutput}");
+        return matrix;
+    }
+
+    [Fact]
+    public async Task ASiloStartsOnTheStateAnEarlierVersionWroteAndServesEveryRunItCanRead()
+    {
+        await using var silo = new SiloProcess(Path.Combine(data, "silo"));
+        var input = Path.Combine(data, "in");
+        using (var db = new SqliteConnection($"Data Source={Path.Combine(Directory.CreateDirectory(silo.Data).FullName, "grain-state.db")};Pooling=false"))
+        {
+            db.Open();
+            Execute(db, "CREATE TABLE grain_state (state_name TEXT NOT NULL, grain_id TEXT NOT NULL, data BLOB NOT NULL, etag TEXT NOT NULL, updated_utc TEXT NOT NULL, PRIMARY KEY (state_name, grain_id)) WITHOUT ROWID");
+            // The rows `--demo` wrote before this version (the evaluations among them stopped the silo at start) ...
+            foreach (var (state, grain, file) in new[]
+            {
+                ("evaluation", "evaluator/demo", "evaluation.evaluator.demo.json"), ("run", "trainer/demo", "run.trainer.demo.json"),
+                ("corpus", "corpus/en", "corpus.corpus.en.json"), ("corpus", "corpus/de", "corpus.corpus.de.json"),
+            })
+                Insert(db, state, grain, GrainStateSerializerTests.Legacy(file, silo.Data, input));
+            // ... in a registry that also names a run whose state is damaged.
+            Insert(db, "runs", "runregistry/0", GrainStateSerializerTests.Legacy("runs.runregistry.0.json").Replace("[\"demo\"]", "[\"broken\",\"demo\"]"));
+            Insert(db, "run", "trainer/broken", "{\"Corpora\": 5}");
+        }
+
+        await silo.StartAsync();
+        var status = silo.Client("status --json");
+        Assert.True(status.Code == 0, status.Err);
+        var runs = JsonNode.Parse(status.Out)!["runs"]!.AsArray();
+        var demo = runs.Single(r => (string?)r!["run"] == "demo")!;
+        Assert.Equal([("en", 50_605L), ("de", 78_047L)], demo["corpora"]!.AsArray().Select(c => ((string)c!["name"]!, (long)c["tokensTotal"]!)));
+        var broken = runs.Single(r => (string?)r!["run"] == "broken")!;
+        Assert.Equal("unreadable", (string?)broken["phase"]);
+        Assert.Contains("the stored state 'run' of trainer/broken cannot be read: RunState:", (string?)broken["error"]);
+
+        var one = silo.Client("status --run broken");
+        Assert.Equal(1, one.Code);
+        Assert.StartsWith("error: the stored state 'run' of trainer/broken cannot be read", one.Err);
+        Assert.Single(one.Err.TrimEnd().Split('\n'));
+
+        var eval = JsonNode.Parse(silo.Eval("demo"))!["matrix"]!.AsArray();
+        Assert.Equal(3.81557828276095, (double)eval[0]!["loss"]!["en"]!);
+        Assert.Equal(3.149263384127915, (double)eval[1]!["loss"]!["en"]!);
+        Assert.Equal(2.840490422361683, (double)eval[1]!["loss"]!["de"]!);
+
+        var metrics = await new HttpClient().GetStringAsync($"http://127.0.0.1:{silo.HttpPort}/metrics");
+        Assert.Contains("grain=\"trainer/broken\",state=\"run\"} 1", metrics);
+        Assert.DoesNotContain("grain=\"evaluator/demo\"", metrics);
+        Assert.Contains("run broken did not resume", silo.Log);
+
+        // The evaluations, now written back in this version's format where they changed, read again after a restart.
+        await silo.RestartAsync();
+        Assert.Equal(eval.ToJsonString(), JsonNode.Parse(silo.Eval("demo"))!["matrix"]!.ToJsonString());
+    }
+
+    static void Execute(SqliteConnection db, string sql)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    static void Insert(SqliteConnection db, string state, string grain, string json)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = "INSERT INTO grain_state VALUES ($state, $grain, $data, $etag, $now)";
+        command.Parameters.AddWithValue("$state", state);
+        command.Parameters.AddWithValue("$grain", grain);
+        command.Parameters.Add("$data", SqliteType.Blob).Value = System.Text.Encoding.UTF8.GetBytes(json);
+        command.Parameters.AddWithValue("$etag", Guid.NewGuid().ToString("N"));
+        command.Parameters.AddWithValue("$now", DateTime.UtcNow.ToString("O"));
+        command.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task AfterAnOnDemandAnneal()
+    {
+        await using var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");
+        await silo.StartAsync();
+        var ingest = silo.Client($"ingest --run anneal {Slice("english", 40)}");
+        Assert.True(ingest.Code == 0, ingest.Err);
+        var anneal = await Task.Run(() => silo.Client("anneal --run anneal --steps 3 --wait", TimeSpan.FromMinutes(3)));
+        Assert.True(anneal.Code == 0, $"{anneal.Err}\nsilo log:\n{silo.Log}");
+        var settled = await silo.WaitUntilSettledAsync("anneal");
+        Assert.Contains(settled["releases"]!.AsArray(), r => (string?)r!["mode"] == "on-demand");
+
+        var before = await silo.ObserveAsync("anneal");
+        await silo.RestartAsync();
+        Assert.Equal(before, await silo.ObserveAsync("anneal"));
+    }
+
+    [Fact]
+    public async Task AfterACompareTheSameCommandOnlyRewritesTheReport()
+    {
+        await using var silo = new SiloProcess(Path.Combine(data, "silo"));
+        await silo.StartAsync();
+        var output = Path.Combine(data, "report");
+        var compare = $"compare --corpora {Slice("english", 60)},{Slice("german", 60)} --schedules infinite,repeated-cosine --steps-per-task 4 " +
+            $"--warmup 1 --cooldown 2 --evaluate-every 2 --out {output}";
+        var first = await Task.Run(() => silo.Client(compare, TimeSpan.FromMinutes(5)));
+        Assert.True(first.Code == 0, $"{first.Err}\nsilo log:\n{silo.Log}");
+        var runs = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json"))).RootElement
+            .GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("run").GetString()!).ToList();
+        Assert.Equal(2, runs.Count);
+        var before = new List<string>();
+        foreach (var run in runs)
+        {
+            await silo.WaitUntilSettledAsync(run);
+            before.Add(await silo.ObserveAsync(run));
+        }
+        var summary = Summary(output);
+
+        await silo.RestartAsync();
+        for (var i = 0; i < runs.Count; i++) Assert.Equal(before[i], await silo.ObserveAsync(runs[i]));
+        var again = await Task.Run(() => silo.Client(compare, TimeSpan.FromMinutes(2)));
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Contains("(trained before)", File.ReadAllText(Path.Combine(output, "report.md")));
+        Assert.Equal(summary, Summary(output));
+    }
+
+    static string Summary(string output) =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json"))).RootElement.GetProperty("summary").GetRawText();
+
+    [Fact]
+    public async Task ClusteredOverRedis()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var silo = new SiloProcess(Path.Combine(data, "silo"), $"--cluster redis --redis {redis.ConnectionString} --advertise-ip 127.0.0.1");
+        await silo.StartAsync();
+        var ingest = silo.Client($"ingest --run clustered {Slice("english", 20)}");
+        Assert.True(ingest.Code == 0, ingest.Err);
+        await silo.WaitUntilSettledAsync("clustered");
+        var before = await silo.ObserveAsync("clustered");
+        await silo.RestartAsync();
+        Assert.Equal(before, await silo.ObserveAsync("clustered"));
+    }
+}
