@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
 using Streaming.Training.Loop;
 using Streaming.Training.Schedules;
 
@@ -18,8 +19,9 @@ public sealed class StreamingMetrics : IDisposable
     readonly ConcurrentDictionary<string, Func<TrainingProgress>> trainers = new();
     readonly ConcurrentDictionary<string, Func<EvaluationReport>> evaluators = new();
 
-    public StreamingMetrics(IMeterFactory meters)
+    public StreamingMetrics(IMeterFactory meters, IOptions<StreamingOptions> options)
     {
+        dataDirectory = Path.GetFullPath(options.Value.DataDirectory);
         meter = meters.Create(MeterName);
         meter.CreateObservableGauge("streaming_learning_rate", () => Each<double>(p => [Measure(p.LearningRate)]),
             description: "Learning rate of the step being trained");
@@ -43,6 +45,42 @@ public sealed class StreamingMetrics : IDisposable
         meter.CreateObservableGauge("streaming_gpu_memory_total_bytes",
             () => GpuMemory.Read().Select(g => new Measurement<double>(g.Total, new KeyValuePair<string, object?>("gpu", g.Device.ToString()))),
             description: "GPU memory of this silo's machine (NVML; absent without NVIDIA GPUs)");
+        // For alerting (deploy/prometheus/alerts.yml).
+        meter.CreateObservableGauge("streaming_run_failed", () => Each<int>(p => [Measure(p.Error is null ? 0 : 1)]),
+            description: "1 when the run's training loop stopped on an error (streaming status says which), else 0");
+        meter.CreateObservableGauge("streaming_train_loss_nonfinite", () => Each<int>(p => [Measure(p.NonFiniteLoss ? 1 : 0)]),
+            description: "1 when the last step's training loss was NaN or infinite, else 0");
+        meter.CreateObservableGauge("streaming_tokens_to_train",
+            () => tokensToTrain.Select(t => new Measurement<long>(t.Value(), new KeyValuePair<string, object?>("run", t.Key))),
+            description: "Tokens of the run's queued corpora not trained yet");
+        meter.CreateObservableGauge("streaming_eval_pending_snapshots",
+            () => evaluators.Select(e => new Measurement<int>(e.Value().Pending, new KeyValuePair<string, object?>("run", e.Key))),
+            description: "Snapshots (releases, task ends, main-trajectory checks) waiting for the run's evaluator");
+        meter.CreateObservableGauge("streaming_data_free_bytes", () => DataVolume(d => d.AvailableFreeSpace),
+            description: "Bytes free to this silo on the volume that holds its data folder (corpora, checkpoints, releases)");
+        meter.CreateObservableGauge("streaming_data_size_bytes", () => DataVolume(d => d.TotalSize),
+            description: "Size of the volume that holds this silo's data folder");
+    }
+
+    readonly string dataDirectory;
+    readonly ConcurrentDictionary<string, Func<long>> tokensToTrain = new();
+
+    /// <summary>Reports how many tokens a run has queued and not trained yet, until the returned handle is disposed.</summary>
+    public IDisposable TrackTokensToTrain(string run, Func<long> tokens) => Register(tokensToTrain, run, tokens);
+
+    IEnumerable<Measurement<long>> DataVolume(Func<DriveInfo, long> read)
+    {
+        long? bytes;
+        try
+        {
+            // On Linux DriveInfo asks statvfs about the path itself, so this is the mount the data folder is on.
+            bytes = read(new DriveInfo(dataDirectory));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            bytes = null;   // not created yet, or unreadable: no sample rather than a wrong one
+        }
+        if (bytes is { } known) yield return new Measurement<long>(known, new KeyValuePair<string, object?>("path", dataDirectory));
     }
 
     /// <summary>Reports a trainer's progress until the returned handle is disposed (the grain's deactivation).</summary>

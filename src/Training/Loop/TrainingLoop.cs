@@ -228,6 +228,7 @@ public sealed class TrainingLoop : IDisposable
         progress = p with
         {
             Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, Loss = loss, FirstLoss = double.IsNaN(p.FirstLoss) ? loss : p.FirstLoss, LearningRate = learningRate,
+            NonFiniteLoss = !float.IsFinite(loss),
             Phase = phase,
             Branch = schedule.InBranch ? new BranchProgress(BranchMode, schedule.BranchSteps, schedule.BranchLength) : null,
             TokensPerSecond = p.TokensPerSecond == 0 ? rate : 0.9 * p.TokensPerSecond + 0.1 * rate,
