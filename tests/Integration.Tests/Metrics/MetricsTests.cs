@@ -73,6 +73,14 @@ public sealed partial class MetricsTests : IDisposable
         var stored = await prometheus.MetricNamesAsync();
         foreach (var name in DashboardMetrics())
             Assert.True(stored.Contains(name) || GpuOnly.Contains(name), $"the dashboard queries {name}, which the silo does not export");
+        foreach (var name in AlertTests.RuleMetrics())
+            Assert.True(stored.Contains(name), $"deploy/prometheus/alerts.yml reads {name}, which the silo does not export");
+        // A healthy finished run: a finite loss, nothing left to train, nothing waiting for the evaluator.
+        foreach (var healthy in new[] { "streaming_train_loss_nonfinite", "streaming_run_failed", "streaming_tokens_to_train", "streaming_eval_pending_snapshots" })
+            Assert.Equal(0, (await prometheus.QueryAsync($"{healthy}{{run=\"metrics\"}}")).Single().Value);
+        var free = (await prometheus.QueryAsync("streaming_data_free_bytes")).Single();
+        Assert.Equal(Path.GetFullPath(data), free.Labels["path"]);
+        Assert.InRange(free.Value, 1, (await prometheus.QueryAsync("streaming_data_size_bytes")).Single().Value);
     }
 
     /// <summary>Metric names in the expressions of deploy/grafana/dashboards/streaming.json.</summary>
