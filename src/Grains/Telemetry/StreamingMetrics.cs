@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using Microsoft.Extensions.Options;
 using Streaming.Training.Loop;
 using Streaming.Training.Schedules;
@@ -60,6 +61,33 @@ public sealed class StreamingMetrics : IDisposable
             description: "Bytes free to this silo on the volume that holds its data folder (corpora, checkpoints, releases)");
         meter.CreateObservableGauge("streaming_data_size_bytes", () => DataVolume(d => d.TotalSize),
             description: "Size of the volume that holds this silo's data folder");
+        // For the dashboard's annotations (task starts, releases) and its loss-matrix panel.
+        meter.CreateObservableGauge("streaming_task_info", () => Each(CurrentTask),
+            description: "1, labelled with the task being trained: its 0-based index and its corpus");
+        meter.CreateObservableCounter("streaming_releases", () => Each(ReleasesByMode),
+            description: "Releases kept so far, by mode (paper-protocol, on-demand, task-end)");
+        meter.CreateObservableGauge("streaming_loss_matrix", LossMatrixCells,
+            description: "Validation loss (nats per token) of the release after each task (row) on each corpus (column)");
+    }
+
+    static IEnumerable<(int, KeyValuePair<string, object?>[])> CurrentTask(TrainingProgress p) =>
+        p.Tasks.Count == 0 ? [] : [Measure(1, ("task", (p.Tasks.Count - 1).ToString(CultureInfo.InvariantCulture)), ("corpus", p.Tasks[^1]))];
+
+    /// <summary>Every mode from 0, so that the first release of a mode is a change of a series, not a new one.</summary>
+    static IEnumerable<(long, KeyValuePair<string, object?>[])> ReleasesByMode(TrainingProgress p) =>
+        new[] { ReleaseMode.PaperProtocol, ReleaseMode.OnDemand, ReleaseMode.TaskEnd }
+            .Select(mode => Measure((long)p.Releases.Count(r => r.Mode == mode), ("mode", mode)));
+
+    IEnumerable<Measurement<double>> LossMatrixCells()
+    {
+        foreach (var (run, source) in evaluators)
+        {
+            var matrix = source().Matrix;
+            for (var row = 0; row < matrix.Count; row++)
+                foreach (var (corpus, loss) in matrix[row].Loss)
+                    yield return new Measurement<double>(loss, new("run", run), new("task", row.ToString(CultureInfo.InvariantCulture)),
+                        new("after_task", matrix[row].AfterTask), new("corpus", corpus));
+        }
     }
 
     readonly string dataDirectory;

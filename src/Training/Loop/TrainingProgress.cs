@@ -17,6 +17,9 @@ public sealed record TrainingProgress
     public string Phase { get; init; } = "idle";
     public double TokensPerSecond { get; init; }
 
+    /// <summary>The run's corpora in the order their tasks started; the last is the task being trained.</summary>
+    public IReadOnlyList<string> Tasks { get; init; } = [];
+
     /// <summary>Tokens of each corpus trained on the main trajectory (or consumed by a paper-protocol branch).</summary>
     public IReadOnlyDictionary<string, long> TokensTrained { get; init; } = new Dictionary<string, long>();
     public IReadOnlyDictionary<string, long> NextSequence { get; init; } = new Dictionary<string, long>();
