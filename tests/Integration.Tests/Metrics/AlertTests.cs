@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Streaming.Training.Data;
 using YamlDotNet.RepresentationModel;
@@ -7,7 +9,7 @@ namespace Streaming.Integration.Tests.Metrics;
 
 /// <summary>
 /// deploy/prometheus/alerts.yml: its promtool unit tests pass, both Prometheus configs load it, every alert has a
-/// unit test and a section in docs/observability.md, and a real Prometheus that scrapes a real silo fires
+/// unit test and a section in docs/observability.md, the dashboard marks its forgetting bound, and a real Prometheus that scrapes a real silo fires
 /// StreamingNonFiniteLoss, and nothing else, for a run whose loss turned NaN.
 /// </summary>
 public sealed partial class AlertTests : IDisposable
@@ -61,6 +63,23 @@ public sealed partial class AlertTests : IDisposable
     }
 
     [Fact]
+    public void TheDashboardTurnsForgettingRedAtTheAlertsBound()
+    {
+        var rules = ((YamlSequenceNode)LoadRuleFile()["groups"]).Children.SelectMany(g => ((YamlSequenceNode)g["rules"]).Children);
+        var bound = rules.Cast<YamlMappingNode>().Single(r => r.Children.TryGetValue("record", out var name) && name.ToString() == "streaming:forgetting_bound");
+        var value = Bound().Match(((YamlScalarNode)bound["expr"]).Value!);
+        Assert.True(value.Success, $"streaming:forgetting_bound is not vector(<number>): {bound["expr"]}");
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Path.Combine(Executables.RepositoryRoot, "deploy", "grafana", "dashboards", "streaming.json")));
+        var panel = dashboard.RootElement.GetProperty("panels").EnumerateArray().Single(p => p.GetProperty("title").GetString() == "Forgetting now");
+        var red = panel.GetProperty("fieldConfig").GetProperty("defaults").GetProperty("thresholds").GetProperty("steps").EnumerateArray()
+            .Single(s => s.GetProperty("color").GetString() == "red");
+        Assert.Equal(double.Parse(value.Groups[1].Value, CultureInfo.InvariantCulture), red.GetProperty("value").GetDouble());
+    }
+
+    [GeneratedRegex(@"^vector\(([0-9.eE+-]+)\)$")]
+    private static partial Regex Bound();
+
+    [Fact]
     public async Task ANaNLossFiresStreamingNonFiniteLossInARealPrometheus()
     {
         var corpus = Path.Combine(data, "english.jsonl");
@@ -93,14 +112,17 @@ public sealed partial class AlertTests : IDisposable
     }
 
     /// <summary>The alerting rules of alerts.yml by name.</summary>
-    static Dictionary<string, YamlMappingNode> Alerts()
-    {
-        var file = new YamlStream();
-        file.Load(new StringReader(File.ReadAllText(RuleFile)));
-        return ((YamlSequenceNode)file.Documents.Single().RootNode["groups"]).Children
+    static Dictionary<string, YamlMappingNode> Alerts() =>
+        ((YamlSequenceNode)LoadRuleFile()["groups"]).Children
             .SelectMany(g => ((YamlSequenceNode)g["rules"]).Children.Cast<YamlMappingNode>())
             .Where(r => r.Children.ContainsKey("alert"))
             .ToDictionary(r => ((YamlScalarNode)r["alert"]).Value!, r => r);
+
+    static YamlNode LoadRuleFile()
+    {
+        var file = new YamlStream();
+        file.Load(new StringReader(File.ReadAllText(RuleFile)));
+        return file.Documents.Single().RootNode;
     }
 
     /// <summary>The silo's metrics that alerts.yml reads (a renamed one would silence its alert for good).</summary>

@@ -75,6 +75,23 @@ sealed class PrometheusServer : IAsyncDisposable
             double.Parse(r.GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture)))];
     }
 
+    /// <summary>A range query through the HTTP API (as Grafana sends for annotations): the label sets of the series returned.</summary>
+    public async Task<List<Dictionary<string, string>>> QueryRangeAsync(string promql, DateTimeOffset start, DateTimeOffset end, TimeSpan step)
+    {
+        var answer = await http.GetFromJsonAsync<JsonElement>(FormattableString.Invariant(
+            $"/api/v1/query_range?query={Uri.EscapeDataString(promql)}&start={start.ToUnixTimeMilliseconds() / 1000.0:F3}&end={end.ToUnixTimeMilliseconds() / 1000.0:F3}&step={step.TotalSeconds}"));
+        if (answer.GetProperty("status").GetString() != "success") throw new InvalidOperationException($"query {promql} failed: {answer}");
+        return [.. answer.GetProperty("data").GetProperty("result").EnumerateArray()
+            .Select(r => r.GetProperty("metric").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!))];
+    }
+
+    /// <summary>The values of a label on the series of one metric (what Grafana's label_values(metric, label) lists).</summary>
+    public async Task<List<string>> LabelValuesAsync(string label, string metric)
+    {
+        var answer = await http.GetFromJsonAsync<JsonElement>($"/api/v1/label/{Uri.EscapeDataString(label)}/values?match[]={Uri.EscapeDataString(metric)}");
+        return [.. answer.GetProperty("data").EnumerateArray().Select(v => v.GetString()!)];
+    }
+
     /// <summary>The alerts pending or firing now: name, state and labels.</summary>
     public async Task<List<(string Name, string State, Dictionary<string, string> Labels)>> AlertsAsync()
     {
