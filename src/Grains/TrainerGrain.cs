@@ -57,6 +57,8 @@ public sealed partial class TrainerGrain(
     TrainingLoop? loop;
     StoredCorpora? data;
     IDisposable? metered;
+    IDisposable? meteredBacklog;
+    long tokensToTrain;        // computed on the grain's turn (Corpora is not thread-safe), read by the metrics
     readonly ConcurrentQueue<Snapshot> toEvaluate = new();   // filled by the training thread, sent by the pump
     int current;               // index of the corpus being fetched
     long nextToRequest;        // next sequence to ask the current corpus for
@@ -83,6 +85,7 @@ public sealed partial class TrainerGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         metered?.Dispose();
+        meteredBacklog?.Dispose();
         loop?.Dispose();
         data?.Dispose();
         return base.OnDeactivateAsync(reason, cancellationToken);
@@ -234,6 +237,7 @@ public sealed partial class TrainerGrain(
         });
         var started = loop;
         metered = metrics.Track(Run, () => started.Progress);
+        meteredBacklog = metrics.TrackTokensToTrain(Run, () => Interlocked.Read(ref tokensToTrain));
     }
 
     async Task PumpAsync(CancellationToken cancellationToken)
@@ -246,6 +250,7 @@ public sealed partial class TrainerGrain(
             await GrainFactory.GetGrain<IEvaluatorGrain>(Run).EvaluateAsync(snapshots);
         }
         var progress = loop.Progress;
+        Interlocked.Exchange(ref tokensToTrain, Corpora.Sum(c => Math.Max(0, c.Tokens - progress.TokensTrained.GetValueOrDefault(c.Name))));
         var changed = false;
         if (progress.LastCheckpoint is { } saved && saved.Path != state.State.Checkpoint)
         {

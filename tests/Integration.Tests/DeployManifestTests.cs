@@ -8,12 +8,14 @@ namespace Streaming.Integration.Tests;
 
 /// <summary>
 /// deploy/k8s rendered as `kubectl apply -k` would (kustomize runs offline; no API server here) and checked
-/// against the built silo: its flags, its default ports, its health endpoint.
+/// against the built silo: its flags, its default ports, its health endpoint; deploy/k8s/monitoring against the
+/// Services it scrapes, the rule file and the dashboard it carries.
 /// </summary>
 public partial class DeployManifestTests
 {
     const string WithGpu = "deploy/k8s";
     const string CpuOnly = "deploy/k8s/overlays/cpu-only";
+    const string Monitoring = "deploy/k8s/monitoring";
     const string SiloComponent = "silo";
 
     [Theory]
@@ -211,6 +213,74 @@ public partial class DeployManifestTests
         Assert.All(m.Silos, s => Assert.NotEqual("cuda", s.Flag("--device")));
     }
 
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void ServiceMonitorScrapesEverySiloOnceOnItsHttpPort(string folder)
+    {
+        var m = Manifests.Of(folder);
+        var monitor = Manifests.Of(Monitoring).Documents.Single(d => Scalar(d, "kind") == "ServiceMonitor");
+        Assert.Equal("monitoring.coreos.com/v1", Scalar(monitor, "apiVersion"));
+        Assert.Null(At(monitor, "spec", "selector", "matchExpressions"));
+        Assert.Null(At(monitor, "spec", "namespaceSelector"));
+        var wanted = (YamlMappingNode)At(monitor, "spec", "selector", "matchLabels")!;
+        // Without a namespaceSelector the operator looks in the ServiceMonitor's own namespace.
+        var selected = m.Documents.Where(d => Scalar(d, "kind") == "Service"
+            && Scalar(d, "metadata", "namespace") == Scalar(monitor, "metadata", "namespace")
+            && wanted.Children.All(kv => Scalar(d, "metadata", "labels", kv.Key.ToString()) == kv.Value.ToString())).ToList();
+        // Two Services in front of the same pods would scrape every silo twice.
+        var service = Assert.Single(selected);
+        Assert.All(m.Silos, s => Assert.True(Selects(service, s.Workload), $"{Scalar(service, "metadata", "name")} does not select {s.Workload.Name}"));
+
+        var endpoint = Assert.Single(Items(monitor, "spec", "endpoints"));
+        Assert.Equal("/metrics", Scalar(endpoint, "path"));
+        var port = Items(service, "spec", "ports").Single(p => Scalar(p, "name") == Scalar(endpoint, "port"));
+        var help = SiloHelp.Value;
+        foreach (var silo in m.Silos)
+        {
+            var target = Scalar(port, "targetPort")!;
+            var container = int.TryParse(target, out var number) ? number
+                : int.Parse(Scalar(Items(silo.Container, "ports").Single(p => Scalar(p, "name") == target), "containerPort")!);
+            Assert.Equal(silo.Port("--http-port", help), container);
+        }
+    }
+
+    [Fact]
+    public void PrometheusRuleCarriesTheAlertsOfTheRuleFile()
+    {
+        var rule = Manifests.Of(Monitoring).Documents.Single(d => Scalar(d, "kind") == "PrometheusRule");
+        Assert.Equal("monitoring.coreos.com/v1", Scalar(rule, "apiVersion"));
+        var file = new YamlStream();
+        file.Load(new StringReader(File.ReadAllText(Path.Combine(Manifests.RepositoryRoot, "deploy/prometheus/alerts.yml"))));
+        var groups = At(file.Documents.Single().RootNode, "groups");
+        Assert.NotEmpty(Items(groups));
+        Assert.True(Canonical(groups) == Canonical(At(rule, "spec", "groups")),
+            "spec.groups of deploy/k8s/monitoring/prometheus-rule.yaml differ from the groups of deploy/prometheus/alerts.yml: copy them over");
+    }
+
+    [Fact]
+    public void GrafanasSidecarGetsTheDashboard()
+    {
+        var dashboards = Manifests.Of(Monitoring).Documents
+            .Where(d => Scalar(d, "kind") == "ConfigMap" && Scalar(d, "metadata", "labels", "grafana_dashboard") == "1").ToList();
+        var map = Assert.Single(dashboards);
+        var file = File.ReadAllText(Path.Combine(Manifests.RepositoryRoot, "deploy/grafana/dashboards/streaming.json"));
+        Assert.Equal(file, Scalar(map, "data", "streaming.json"));
+        // Kubernetes refuses a ConfigMap over 1 MiB; `kubectl apply` copies it into an annotation capped at 256 KiB.
+        Assert.True(file.Length < 256 * 1024, $"the dashboard is {file.Length} bytes, too large for `kubectl apply`");
+        // A hash-suffixed name would leave the old ConfigMap behind on each change: two dashboards with one uid.
+        Assert.Equal("streaming-dashboard", Scalar(map, "metadata", "name"));
+    }
+
+    /// <summary>A YAML node as text that is equal exactly when the data are (mapping keys sorted, styles ignored).</summary>
+    static string Canonical(YamlNode? node) => node switch
+    {
+        YamlScalarNode s => System.Text.Json.JsonSerializer.Serialize(s.Value),
+        YamlSequenceNode q => $"[{string.Join(",", q.Children.Select(Canonical))}]",
+        YamlMappingNode m => $"{{{string.Join(",", m.Children.OrderBy(kv => kv.Key.ToString(), StringComparer.Ordinal).Select(kv => $"{Canonical(kv.Key)}:{Canonical(kv.Value)}"))}}}",
+        _ => "null",
+    };
+
     // ---- the rendered manifests ----
 
     static bool Selects(YamlNode service, Workload workload) =>
@@ -314,9 +384,16 @@ public partial class DeployManifestTests
             return Claim(claim) ?? throw new Xunit.Sdk.XunitException($"no PersistentVolumeClaim {claim}");
         }
 
+        /// <summary>test.sh's kubectl where it brought one (the machine had none that renders deploy/k8s), else kubectl on PATH.</summary>
+        static string Kubectl()
+        {
+            var brought = Path.Combine(RepositoryRoot, ".tools", "kubectl", "kubectl");
+            return File.Exists(brought) ? brought : "kubectl";
+        }
+
         static string Kustomize(string folder)
         {
-            var start = new ProcessStartInfo("kubectl", ["kustomize", folder])
+            var start = new ProcessStartInfo(Kubectl(), ["kustomize", folder])
             {
                 WorkingDirectory = RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true,
             };
@@ -327,7 +404,7 @@ public partial class DeployManifestTests
             }
             catch (Win32Exception e)
             {
-                throw new InvalidOperationException($"kubectl is needed to render {folder} (kubectl kustomize works offline): {e.Message}");
+                throw new InvalidOperationException($"no kubectl to render {folder} ({e.Message}): ./test.sh brings one into .tools/kubectl/");
             }
             using (process)
             {
@@ -338,7 +415,7 @@ public partial class DeployManifestTests
                     process.Kill(entireProcessTree: true);
                     throw new TimeoutException($"kubectl kustomize {folder} did not finish within a minute");
                 }
-                Assert.True(process.ExitCode == 0, $"kubectl kustomize {folder} failed: {stderr.Result}");
+                Assert.True(process.ExitCode == 0, $"kubectl kustomize {folder} failed ({start.FileName}; Debian 12's kubectl 1.20 cannot, ./test.sh brings a newer one): {stderr.Result}");
                 Assert.False(string.IsNullOrWhiteSpace(stdout.Result), $"kubectl kustomize {folder} rendered nothing");
                 return stdout.Result;
             }

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Globalization;
+using Microsoft.Extensions.Options;
 using Streaming.Training.Loop;
 using Streaming.Training.Schedules;
 
@@ -19,8 +21,9 @@ public sealed class StreamingMetrics : IDisposable
     readonly ConcurrentDictionary<string, Func<EvaluationReport>> evaluators = new();
     readonly ConcurrentDictionary<(string State, string Grain), bool> unreadable = new();
 
-    public StreamingMetrics(IMeterFactory meters)
+    public StreamingMetrics(IMeterFactory meters, IOptions<StreamingOptions> options)
     {
+        dataDirectory = Path.GetFullPath(options.Value.DataDirectory);
         meter = meters.Create(MeterName);
         meter.CreateObservableGauge("streaming_learning_rate", () => Each<double>(p => [Measure(p.LearningRate)]),
             description: "Learning rate of the step being trained");
@@ -47,6 +50,28 @@ public sealed class StreamingMetrics : IDisposable
         meter.CreateObservableGauge("streaming_grain_state_unreadable",
             () => unreadable.Select(u => new Measurement<int>(1, new("state", u.Key.State), new("grain", u.Key.Grain))),
             description: "1 for each grain whose stored state this silo could not read (that grain does not start; see the log)");
+        // For alerting (deploy/prometheus/alerts.yml).
+        meter.CreateObservableGauge("streaming_run_failed", () => Each<int>(p => [Measure(p.Error is null ? 0 : 1)]),
+            description: "1 when the run's training loop stopped on an error (streaming status says which), else 0");
+        meter.CreateObservableGauge("streaming_train_loss_nonfinite", () => Each<int>(p => [Measure(p.NonFiniteLoss ? 1 : 0)]),
+            description: "1 when the last step's training loss was NaN or infinite, else 0");
+        meter.CreateObservableGauge("streaming_tokens_to_train",
+            () => tokensToTrain.Select(t => new Measurement<long>(t.Value(), new KeyValuePair<string, object?>("run", t.Key))),
+            description: "Tokens of the run's queued corpora not trained yet");
+        meter.CreateObservableGauge("streaming_eval_pending_snapshots",
+            () => evaluators.Select(e => new Measurement<int>(e.Value().Pending, new KeyValuePair<string, object?>("run", e.Key))),
+            description: "Snapshots (releases, task ends, main-trajectory checks) waiting for the run's evaluator");
+        meter.CreateObservableGauge("streaming_data_free_bytes", () => DataVolume(d => d.AvailableFreeSpace),
+            description: "Bytes free to this silo on the volume that holds its data folder (corpora, checkpoints, releases)");
+        meter.CreateObservableGauge("streaming_data_size_bytes", () => DataVolume(d => d.TotalSize),
+            description: "Size of the volume that holds this silo's data folder");
+        // For the dashboard's annotations (task starts, releases) and its loss-matrix panel.
+        meter.CreateObservableGauge("streaming_task_info", () => Each(CurrentTask),
+            description: "1, labelled with the task being trained: its 0-based index and its corpus");
+        meter.CreateObservableCounter("streaming_releases", () => Each(ReleasesByMode),
+            description: "Releases kept so far, by mode (paper-protocol, on-demand, task-end)");
+        meter.CreateObservableGauge("streaming_loss_matrix", LossMatrixCells,
+            description: "Validation loss (nats per token) of the release after each task (row) on each corpus (column)");
     }
 
     /// <summary>A grain's stored state could not be read (reported until a read of it succeeds).</summary>
@@ -55,6 +80,47 @@ public sealed class StreamingMetrics : IDisposable
     public void StateReadable(string state, string grain)
     {
         if (!unreadable.IsEmpty) unreadable.TryRemove((state, grain), out _);
+    }
+
+    static IEnumerable<(int, KeyValuePair<string, object?>[])> CurrentTask(TrainingProgress p) =>
+        p.Tasks.Count == 0 ? [] : [Measure(1, ("task", (p.Tasks.Count - 1).ToString(CultureInfo.InvariantCulture)), ("corpus", p.Tasks[^1]))];
+
+    /// <summary>Every mode from 0, so that the first release of a mode is a change of a series, not a new one.</summary>
+    static IEnumerable<(long, KeyValuePair<string, object?>[])> ReleasesByMode(TrainingProgress p) =>
+        new[] { ReleaseMode.PaperProtocol, ReleaseMode.OnDemand, ReleaseMode.TaskEnd }
+            .Select(mode => Measure((long)p.Releases.Count(r => r.Mode == mode), ("mode", mode)));
+
+    IEnumerable<Measurement<double>> LossMatrixCells()
+    {
+        foreach (var (run, source) in evaluators)
+        {
+            var matrix = source().Matrix;
+            for (var row = 0; row < matrix.Count; row++)
+                foreach (var (corpus, loss) in matrix[row].Loss)
+                    yield return new Measurement<double>(loss, new("run", run), new("task", row.ToString(CultureInfo.InvariantCulture)),
+                        new("after_task", matrix[row].AfterTask), new("corpus", corpus));
+        }
+    }
+
+    readonly string dataDirectory;
+    readonly ConcurrentDictionary<string, Func<long>> tokensToTrain = new();
+
+    /// <summary>Reports how many tokens a run has queued and not trained yet, until the returned handle is disposed.</summary>
+    public IDisposable TrackTokensToTrain(string run, Func<long> tokens) => Register(tokensToTrain, run, tokens);
+
+    IEnumerable<Measurement<long>> DataVolume(Func<DriveInfo, long> read)
+    {
+        long? bytes;
+        try
+        {
+            // On Linux DriveInfo asks statvfs about the path itself, so this is the mount the data folder is on.
+            bytes = read(new DriveInfo(dataDirectory));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            bytes = null;   // not created yet, or unreadable: no sample rather than a wrong one
+        }
+        if (bytes is { } known) yield return new Measurement<long>(known, new KeyValuePair<string, object?>("path", dataDirectory));
     }
 
     /// <summary>Reports a trainer's progress until the returned handle is disposed (the grain's deactivation).</summary>

@@ -165,6 +165,7 @@ public sealed class TrainingLoop : IDisposable
                 // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
                 schedule.TaskStarted(block.TaskSteps);
                 tasks.Add(block.Corpus);
+                progress = progress with { Tasks = [.. tasks] };
             }
             if (schedule.AnnealDue) Fork(trainer, schedule, null);
             else if (PendingAnneal() is { } request && schedule.Config.ParsedKind.HasBranches() && !schedule.TaskComplete)
@@ -228,6 +229,7 @@ public sealed class TrainingLoop : IDisposable
         progress = p with
         {
             Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, Loss = loss, FirstLoss = double.IsNaN(p.FirstLoss) ? loss : p.FirstLoss, LearningRate = learningRate,
+            NonFiniteLoss = !float.IsFinite(loss),
             Phase = phase,
             Branch = schedule.InBranch ? new BranchProgress(BranchMode, schedule.BranchSteps, schedule.BranchLength) : null,
             TokensPerSecond = p.TokensPerSecond == 0 ? rate : 0.9 * p.TokensPerSecond + 0.1 * rate,
@@ -350,6 +352,7 @@ public sealed class TrainingLoop : IDisposable
             Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, FirstLoss = saved.FirstLoss ?? double.NaN, Loss = saved.LastLoss ?? double.NaN, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
             TokensTrained = new Dictionary<string, long>(tokensTrained), NextSequence = new Dictionary<string, long>(nextSequence),
             ReplayTokens = replayTokens, TaskSnapshots = [.. taskSnapshots], Releases = [.. releases], AnnealsDone = annealsDone,
+            Tasks = [.. tasks],
             LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)),
         };
         return schedule;

@@ -9,10 +9,16 @@ public sealed record TrainingProgress
     /// <summary>Optimizer steps executed in all, main and branch alike (the schedule's step counter; never goes back).</summary>
     public long StepsExecuted { get; init; }
     public double Loss { get; init; } = double.NaN;
+
+    /// <summary>The last step's loss was NaN or infinite (<see cref="Loss"/> is NaN before the first step too; this tells them apart).</summary>
+    public bool NonFiniteLoss { get; init; }
     public double FirstLoss { get; init; } = double.NaN;
     public double LearningRate { get; init; }
     public string Phase { get; init; } = "idle";
     public double TokensPerSecond { get; init; }
+
+    /// <summary>The run's corpora in the order their tasks started; the last is the task being trained.</summary>
+    public IReadOnlyList<string> Tasks { get; init; } = [];
 
     /// <summary>Tokens of each corpus trained on the main trajectory (or consumed by a paper-protocol branch).</summary>
     public IReadOnlyDictionary<string, long> TokensTrained { get; init; } = new Dictionary<string, long>();

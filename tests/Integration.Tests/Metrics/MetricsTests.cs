@@ -8,7 +8,8 @@ namespace Streaming.Integration.Tests.Metrics;
 /// <summary>
 /// The silo's /metrics with real parts: a silo process trains a small corpus, `promtool check metrics`
 /// reads the exposition, a real Prometheus scrapes it, a PromQL query returns the learning rate that
-/// `streaming status` reports, and every query of the Grafana dashboard names a metric that exists.
+/// `streaming status` reports, and every query of the Grafana dashboard (variable, panels, annotations)
+/// returns data through Prometheus' HTTP API.
 /// </summary>
 public sealed partial class MetricsTests : IDisposable
 {
@@ -26,11 +27,14 @@ public sealed partial class MetricsTests : IDisposable
     Process? silo;
 
     [Fact]
-    public async Task PrometheusScrapesTheContractAndTheDashboardQueriesExist()
+    public async Task PrometheusScrapesTheContractAndEveryDashboardQueryReturnsData()
     {
         var corpus = Path.Combine(data, "english.jsonl");
         await File.WriteAllLinesAsync(corpus, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(20));
         silo = Executables.Start(Executables.Silo, $"--data {data} --http-port {httpPort} --silo-port {siloPort} --gateway-port {gateway} --device cpu");
+        // Scraping from before the run starts, so that its task start and its release are in Prometheus' history.
+        var started = DateTimeOffset.UtcNow;
+        await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{httpPort}");
         var ingest = Executables.Run(Executables.Client, $"ingest --run metrics --gateway {gateway} {corpus}");
         Assert.True(ingest.Code == 0, ingest.Err);
         // Finished: the rate stays put from here on, so the scrape and the status call must agree.
@@ -49,7 +53,6 @@ public sealed partial class MetricsTests : IDisposable
         var lint = Promtool(ours);
         Assert.True(lint.Code == 0, $"promtool check metrics: {lint.Out}{lint.Err}");
 
-        await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{httpPort}");
         var lr = status.GetProperty("lr").GetDouble();
         var sample = await Eventually(() => prometheus.QueryAsync("streaming_learning_rate{run=\"metrics\"}"));
         Assert.Equal(lr, sample.Single().Value, lr * 1e-12);
@@ -73,15 +76,56 @@ public sealed partial class MetricsTests : IDisposable
         var stored = await prometheus.MetricNamesAsync();
         foreach (var name in DashboardMetrics())
             Assert.True(stored.Contains(name) || GpuOnly.Contains(name), $"the dashboard queries {name}, which the silo does not export");
+        foreach (var name in AlertTests.RuleMetrics())
+            Assert.True(stored.Contains(name), $"deploy/prometheus/alerts.yml reads {name}, which the silo does not export");
+        // A healthy finished run: a finite loss, nothing left to train, nothing waiting for the evaluator.
+        foreach (var healthy in new[] { "streaming_train_loss_nonfinite", "streaming_run_failed", "streaming_tokens_to_train", "streaming_eval_pending_snapshots" })
+            Assert.Equal(0, (await prometheus.QueryAsync($"{healthy}{{run=\"metrics\"}}")).Single().Value);
+        var free = (await prometheus.QueryAsync("streaming_data_free_bytes")).Single();
+        Assert.Equal(Path.GetFullPath(data), free.Labels["path"]);
+        Assert.InRange(free.Value, 1, (await prometheus.QueryAsync("streaming_data_size_bytes")).Single().Value);
+
+        // Every query of the dashboard returns data for this run, as Grafana sends it: the run variable's, each
+        // panel's at the end of the run, each annotation's over the run (its task start and its release).
+        var dashboard = Dashboard.RootElement;
+        foreach (var variable in dashboard.GetProperty("templating").GetProperty("list").EnumerateArray().Where(v => v.GetProperty("type").GetString() == "query"))
+        {
+            var values = LabelValues().Match(variable.GetProperty("definition").GetString()!);
+            Assert.True(values.Success, $"variable {variable.GetProperty("name")}: only label_values(metric, label) is checked here");
+            Assert.Contains("metrics", await prometheus.LabelValuesAsync(values.Groups[2].Value, values.Groups[1].Value));
+        }
+        var gpu = exposition.Contains("\nstreaming_gpu_memory_used_bytes");
+        foreach (var panel in dashboard.GetProperty("panels").EnumerateArray())
+            foreach (var target in panel.GetProperty("targets").EnumerateArray())
+            {
+                var expr = target.GetProperty("expr").GetString()!;
+                if (!gpu && GpuOnly.Any(expr.Contains)) continue;   // NVML finds no NVIDIA GPU on this machine: nothing to show
+                var series = await prometheus.QueryAsync(ForThisRun(expr));
+                Assert.True(series.Count > 0, $"panel \"{panel.GetProperty("title")}\": {expr} returns no series");
+            }
+        var annotations = dashboard.GetProperty("annotations").GetProperty("list").EnumerateArray().ToList();
+        Assert.Equal(["Task starts", "Releases"], annotations.Select(a => a.GetProperty("name").GetString()));
+        foreach (var annotation in annotations)
+        {
+            var expr = annotation.GetProperty("expr").GetString()!;
+            var series = await prometheus.QueryRangeAsync(ForThisRun(expr), started, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1));
+            Assert.True(series.Count == 1, $"annotation \"{annotation.GetProperty("name")}\": {expr} returns {series.Count} series over the run, not 1");
+        }
     }
 
-    /// <summary>Metric names in the expressions of deploy/grafana/dashboards/streaming.json.</summary>
+    static string ForThisRun(string expr) => expr.Replace("$run", "metrics");
+
+    [GeneratedRegex(@"^label_values\((\w+),\s*(\w+)\)$")]
+    private static partial Regex LabelValues();
+
+    static readonly JsonDocument Dashboard =
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(Executables.RepositoryRoot, "deploy", "grafana", "dashboards", "streaming.json")));
+
+    /// <summary>Metric names in the panels' expressions of deploy/grafana/dashboards/streaming.json.</summary>
     static HashSet<string> DashboardMetrics()
     {
-        var path = Path.Combine(Executables.RepositoryRoot, "deploy", "grafana", "dashboards", "streaming.json");
-        using var dashboard = JsonDocument.Parse(File.ReadAllText(path));
         var names = new HashSet<string>();
-        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+        foreach (var panel in Dashboard.RootElement.GetProperty("panels").EnumerateArray())
             foreach (var target in panel.GetProperty("targets").EnumerateArray())
                 foreach (Match m in MetricName().Matches(target.GetProperty("expr").GetString()!))
                     names.Add(m.Value);

@@ -150,6 +150,8 @@ public sealed class TrainingLoopTests : IDisposable
         }
 
         Assert.True(progress.Error is null, progress.Error);
+        Assert.Equal(["a", "b"], progress.Tasks);
+        Assert.False(progress.NonFiniteLoss);
         // Kept like a paper-protocol release: under releases/, named by task and step, listed, and its task's loss-matrix row.
         var releases = Path.Combine(folder, "releases");
         Assert.Equal([("a", 8L, ReleaseMode.TaskEnd, Path.Combine(releases, "a-step-00000008")), ("b", 16L, ReleaseMode.TaskEnd, Path.Combine(releases, "b-step-00000016"))],
@@ -166,7 +168,25 @@ public sealed class TrainingLoopTests : IDisposable
         var after = WaitUntil(resumed, p => p.Releases.Count == 2);
         Assert.True(after.Error is null, after.Error);
         Assert.Equal(progress.Releases, after.Releases);
+        Assert.Equal(progress.Tasks, after.Tasks);
         Assert.Equal(progress.TaskSnapshots.Select(s => (s.Path, s.Kind, s.Step)), snapshots.Select(s => (s.Path, s.Kind, s.Step)));
+    }
+
+    [Fact]
+    public void ALossThatOverflowsIsReportedAsNonFiniteAndTrainingGoesOn()
+    {
+        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
+        // A rate of 1e30 overflows the weights within the first steps.
+        var schedule = new ScheduleConfig { MaxLr = 1e30, ConstLr = 1e29, MinLr = 1e28, WarmupSteps = 2, CooldownSteps = 2 };
+        using var loop = new TrainingLoop(Options(blocks, schedule, folder));
+        for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+        var progress = WaitUntil(loop, p => p.StepsExecuted == BlocksPerTask);
+
+        Assert.True(progress.Error is null, progress.Error);
+        Assert.Equal(BlocksPerTask, progress.StepsExecuted);
+        Assert.False(double.IsFinite(progress.Loss));
+        Assert.True(progress.NonFiniteLoss);
     }
 
     [Fact]
