@@ -90,17 +90,5 @@ public sealed class GrainStateRoundTripTests : IDisposable
     static IGrainStorage Storage(InProcessTestCluster cluster) =>
         cluster.Silos[0].ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StreamNames.Storage);
 
-    async Task<InProcessTestCluster> StartAsync(string serviceId, Action<StreamingOptions> storage)
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ServiceId = serviceId;
-        builder.ConfigureSilo((_, silo) => silo.AddStreaming(o =>
-        {
-            o.DataDirectory = data;
-            storage(o);
-        }));
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    Task<InProcessTestCluster> StartAsync(string serviceId, Action<StreamingOptions> storage) => StorageCluster.StartAsync(serviceId, data, storage);
 }

@@ -76,17 +76,5 @@ public sealed class StorageClusterRestartTests : IDisposable
         Assert.Equal(["alpha", "beta", "gamma"], await again.GetRunsAsync());
     }
 
-    async Task<InProcessTestCluster> StartAsync(string serviceId, Action<StreamingOptions> storage)
-    {
-        var builder = new InProcessTestClusterBuilder(1);
-        builder.Options.ServiceId = serviceId;
-        builder.ConfigureSilo((_, silo) => silo.AddStreaming(o =>
-        {
-            o.DataDirectory = data;
-            storage(o);
-        }));
-        var cluster = builder.Build();
-        await cluster.DeployAsync();
-        return cluster;
-    }
+    Task<InProcessTestCluster> StartAsync(string serviceId, Action<StreamingOptions> storage) => StorageCluster.StartAsync(serviceId, data, storage);
 }
