@@ -10,4 +10,8 @@ public sealed class UnreadableStateException : Exception
     public UnreadableStateException() { }
 
     public UnreadableStateException(string message) : base(message) { }
+
+    /// <summary>The one in <paramref name="e"/> or its inner exceptions: Orleans wraps it when an activation fails on it.</summary>
+    public static UnreadableStateException? In(Exception? e) =>
+        e is null ? null : e as UnreadableStateException ?? In(e.InnerException);
 }

@@ -124,12 +124,7 @@ public sealed partial class TrainerGrain(
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>
-    static string Describe(Exception e)
-    {
-        for (var inner = e; inner is not null; inner = inner.InnerException)
-            if (inner is UnreadableStateException unreadable) return unreadable.Message;
-        return e.Message.Split('\n')[0].Trim();
-    }
+    static string Describe(Exception e) => UnreadableStateException.In(e)?.Message ?? e.Message.Split('\n')[0].Trim();
 
     /// <summary>The run's evaluations, or why there are none: an evaluator that cannot start (its stored state
     /// unreadable, say) leaves the rest of the status answerable.</summary>

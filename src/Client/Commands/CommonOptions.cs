@@ -68,7 +68,7 @@ public static class CommonOptions
             Console.Error.WriteLine("error: interrupted (what the silo was asked to do goes on there)");
             return 130;
         }
-        catch (Exception e) when (Unreadable(e) is not null)
+        catch (Exception e) when (UnreadableStateException.In(e) is not null)
         {
             Debug(e);
             Console.Error.WriteLine($"error: {Describe(e)}");
@@ -89,7 +89,7 @@ public static class CommonOptions
     /// <summary>One line for an exception that came back from a grain call.</summary>
     public static string Describe(Exception e) => e switch
     {
-        _ when Unreadable(e) is { } unreadable => $"{unreadable.Message} (details in the silo's log)",
+        _ when UnreadableStateException.In(e) is { } unreadable => $"{unreadable.Message} (details in the silo's log)",
         IngestFailedException or ArgumentException or InvalidOperationException or IOException => OneLine(e.Message),
         TimeoutException => $"the silo did not answer in time ({OneLine(e.Message)})",
         SiloUnavailableException or OrleansMessageRejectionException or ConnectionFailedException
@@ -102,10 +102,6 @@ public static class CommonOptions
         var end = message.IndexOfAny(['\r', '\n']);
         return (end < 0 ? message : message[..end]).Trim();
     }
-
-    /// <summary>A grain that could not start on its stored state comes back wrapped by Orleans.</summary>
-    static UnreadableStateException? Unreadable(Exception? e) =>
-        e is null ? null : e as UnreadableStateException ?? Unreadable(e.InnerException);
 
     static void Debug(Exception e)
     {
