@@ -37,7 +37,7 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
         var corpora = $"{Slice("english", 60)},{Slice("german", 60)}";
         var output = Path.Combine(silo.Data, "compare-out");
         var arguments = $"compare --corpora {corpora} --schedules infinite,repeated-cosine --steps-per-task {StepsPerTask} --seeds 2 " +
-            $"--warmup 1 --cooldown 2 --evaluate-every 2 --out {output}";
+            $"--evaluate-every 2 --out {output}";   // warmup and cooldown derived from the stream
         var first = await Task.Run(() => Executables.Run(Executables.Client, $"{arguments} --gateway {silo.Gateway}", TimeSpan.FromMinutes(5)));
         Assert.True(first.Code == 0, $"compare failed: {first.Err}\n{first.Out}\nsilo log:\n{silo.Log}");
         Assert.Contains("average forgetting", first.Out);
@@ -49,8 +49,12 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
         foreach (var png in Directory.GetFiles(output, "*.png"))
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(png).Take(4));
         var report = File.ReadAllText(Path.Combine(output, "report.md"));
-        foreach (var part in new[] { "## Summary", "| infinite |", "| repeated-cosine |", "## Loss matrices", "![loss-matrices](loss-matrices.png)" })
+        foreach (var part in new[] { "## Summary", "| infinite |", "| repeated-cosine |", "## Loss matrices", "![loss-matrices](loss-matrices.png)",
+            "| warmup | 1 step | derived: 1% of a task of 4 steps, at least 1 |", "| cooldown (infinite) | 1 step | derived: the infinite schedule reaches its constant rate at 60% of the first task (step 2) |",
+            "| max lr | 0.002 | the silo's default |", "Significance of repeated-cosine minus infinite, paired by seed over 2 seeds (mean ± standard error): average final loss " })
             Assert.Contains(part, report);
+        Assert.Contains("Settings derived from the stream: warmup 1 step", first.Out);
+        Assert.Contains("Significance of repeated-cosine minus infinite, paired by seed over 2 seeds", first.Out);
 
         var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json"))).RootElement;
         var name = results.GetProperty("comparison").GetString()!;
@@ -81,6 +85,16 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
             }
             Assert.Contains($"| {schedule} |", report);
         }
+
+        // The significance is the paired difference of the runs' own numbers, seed by seed.
+        var paired = Assert.Single(results.GetProperty("differences").EnumerateArray()).GetProperty("paired").EnumerateArray()
+            .Single(p => p.GetProperty("measure").GetString() == "average final loss");
+        double Loss(string schedule, int seed) => runs.Single(r => r.GetProperty("schedule").GetString() == schedule && r.GetProperty("seed").GetInt64() == seed)
+            .GetProperty("averageLoss").GetDouble();
+        var differences = new[] { 1, 2 }.Select(seed => Loss("repeated-cosine", seed) - Loss("infinite", seed)).ToList();
+        Assert.Equal(differences.Average(), paired.GetProperty("mean").GetDouble(), 12);
+        Assert.Equal(Math.Abs(differences[0] - differences[1]) / 2, paired.GetProperty("standardError").GetDouble(), 12);
+        Assert.Equal(12.706, paired.GetProperty("criticalT").GetDouble());
 
         // Repeated cosine ends every task at its minimum rate; the infinite schedule re-warms nothing.
         var cosine = runs.First(r => r.GetProperty("schedule").GetString() == "repeated-cosine");
@@ -146,6 +160,7 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
     [InlineData("--corpora {0},{1} --steps-per-task lots", "not a whole number")]
     [InlineData("--corpora {0},{1}", "--steps-per-task is required")]
     [InlineData("--corpora {0},{1} --steps-per-task 2 --anneal-fraction 1.5", "--anneal-fraction must be in [0, 1)")]
+    [InlineData("--corpora {0},{1} --steps-per-task 40 --warmup 20 --cooldown 150", "cannot show its shape: give --cooldown at most 14")]
     public void BadArgumentsAreOneLine(string arguments, string expected)
     {
         var english = Slice("english", 5);

@@ -28,7 +28,7 @@ public static class CompareCommand
         var output = new Option<string>("--out") { Description = "Folder for report.md, the PNG figures and results.json", Required = true };
         var name = new Option<string?>("--name") { Description = "Name of the comparison's runs and corpora in the cluster (default: cmp- and a hash of the settings)" };
         var parallel = TextOptions.Create("--parallel", "Runs trained at once (default: the trainer slots of the cluster's silos, see streaming-silo --trainers)", null);
-        var rates = new RateOptions(showDefaults: false);
+        var rates = new RateOptions(showDefaults: false, lengthsDefault: "derived from the stream, see the report's settings");
         var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations for the loss curves (default: a quarter of a task)", null);
         var tokenizer = new Option<string?>("--tokenizer") { Description = "The runs' tokenizer (default: the silo's, byte)" };
         var command = new Command("compare", "Compare learning-rate schedules on a stream of corpora: one run per schedule and seed, compute-matched, with a report")
@@ -72,6 +72,7 @@ public static class CompareCommand
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
             var progress = CommonOptions.ProgressConsole(parse) ?? Silent;
             progress.MarkupLineInterpolated($"comparison [bold]{spec.Name}[/]: {string.Join(", ", spec.Schedules)} on {string.Join(" → ", spec.Corpora.Select(c => c.Label))} (run the same command again to pick it up if interrupted)");
+            foreach (var length in spec.PhaseLengths.Where(l => l.Derived)) progress.MarkupLineInterpolated($"{length.Setting}: {length.StepsText} ({length.Source})");
             var runs = await new ComparisonRunner(silo.Client, spec, progress).RunAsync(slots, cancellation);
             var report = new ComparisonReport(spec, runs, clock.Elapsed.TotalSeconds);
             IReadOnlyList<string> written;
@@ -121,6 +122,8 @@ public static class CompareCommand
                 s.AverageForgetting.Text("+0.000;-0.000;0.000"), s.MaxForgetting.Text("+0.000;-0.000;0.000")]);
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;   // a file or pipe has no width: no reason to wrap at 80
         AnsiConsole.Write(table);
+        var derived = spec.PhaseLengths.Where(l => l.Derived).Select(l => $"{l.Setting} {l.StepsText} ({l.Source})").ToList();
+        if (derived.Count > 0) Console.WriteLine($"Settings derived from the stream: {string.Join("; ", derived)}.");
         foreach (var finding in report.Findings()) Console.WriteLine(finding);
     }
 }

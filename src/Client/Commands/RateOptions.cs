@@ -7,21 +7,22 @@ namespace Streaming.Client.Commands;
 /// <summary>
 /// The options that set a schedule's rates and phase lengths, the same on `schedule`, `run create` and `compare`.
 /// `schedule` plans on its own and shows <see cref="ScheduleConfig"/>'s defaults; the others leave an unset one
-/// to the silo.
+/// to the silo, except `compare`, which derives unset phase lengths from its stream (<paramref name="lengthsDefault"/>).
 /// </summary>
 public sealed class RateOptions
 {
     private readonly Option<string[]> maxLr, constLr, minLr, warmup, cooldown;
 
-    public RateOptions(bool showDefaults)
+    public RateOptions(bool showDefaults, string? lengthsDefault = null)
     {
         string? Default(double value) => showDefaults ? value.ToString("0.##########", CultureInfo.InvariantCulture) : null;
         var silo = showDefaults ? "" : " [default: the silo's]";
         maxLr = TextOptions.Create("--max-lr", "Peak learning rate" + silo, Default(ScheduleConfig.DefaultMaxLr));
         constLr = TextOptions.Create("--const-lr", "Constant learning rate after the cooldown (infinite, constant)" + silo, Default(ScheduleConfig.DefaultConstLr));
         minLr = TextOptions.Create("--min-lr", "Final learning rate of decays and anneal branches" + silo, Default(ScheduleConfig.DefaultMinLr));
-        warmup = TextOptions.Create("--warmup", "Linear warmup steps (repeated-cosine: on every task)" + silo, Default(ScheduleConfig.DefaultWarmupSteps));
-        cooldown = TextOptions.Create("--cooldown", "Infinite: cooldown steps from max to const after the warmup" + silo, Default(ScheduleConfig.DefaultCooldownSteps));
+        var lengths = lengthsDefault is null ? silo : $" [default: {lengthsDefault}]";
+        warmup = TextOptions.Create("--warmup", "Linear warmup steps (repeated-cosine: on every task)" + lengths, Default(ScheduleConfig.DefaultWarmupSteps));
+        cooldown = TextOptions.Create("--cooldown", "Infinite: cooldown steps from max to const after the warmup" + lengths, Default(ScheduleConfig.DefaultCooldownSteps));
     }
 
     public IEnumerable<Option> All => [maxLr, constLr, minLr, warmup, cooldown];

@@ -45,16 +45,64 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         return text.ToString();
     }
 
-    /// <summary>One sentence per schedule against the first one (the reference): forgetting and average loss, in numbers.</summary>
+    /// <summary>Per schedule after the first (the reference): its paired differences from the reference, seed by seed.</summary>
+    public IReadOnlyList<(string Schedule, IReadOnlyList<PairedDifference> Differences)> Differences()
+    {
+        IReadOnlyList<RunOutcome> Of(string kind) => [.. runs.Where(r => r.Run.Schedule == kind).OrderBy(r => r.Run.Seed)];
+        var reference = Of(spec.Schedules[0]);
+        return [.. spec.Schedules.Skip(1).Select(kind => (kind, (IReadOnlyList<PairedDifference>)
+        [
+            PairedDifference.Of("average final loss", [.. Of(kind).Select(r => r.AverageLoss)], [.. reference.Select(r => r.AverageLoss)]),
+            PairedDifference.Of("average forgetting", [.. Of(kind).Select(r => r.AverageForgetting)], [.. reference.Select(r => r.AverageForgetting)]),
+        ]))];
+    }
+
+    /// <summary>
+    /// Per schedule against the first one (the reference): forgetting and average loss in numbers, then whether the
+    /// differences are larger than the spread between seeds (with one seed: that it cannot tell).
+    /// </summary>
     public IReadOnlyList<string> Findings()
     {
         var reference = Summaries[0];
-        return [.. Summaries.Skip(1).Select(s =>
-            $"{reference.Schedule} against {s.Schedule}: average forgetting {F(reference.AverageForgetting.Mean)} vs {F(s.AverageForgetting.Mean)} " +
-            $"({Compare(reference.AverageForgetting.Mean, s.AverageForgetting.Mean, "forgets less", "forgets more")}), " +
-            $"average final loss {reference.AverageLoss.Mean:F3} vs {s.AverageLoss.Mean:F3} " +
-            $"({Compare(reference.AverageLoss.Mean, s.AverageLoss.Mean, "lower", "higher")}).")];
+        var lines = new List<string>();
+        foreach (var (s, (_, differences)) in Summaries.Skip(1).Zip(Differences()))
+        {
+            lines.Add($"{reference.Schedule} against {s.Schedule}: average forgetting {F(reference.AverageForgetting.Mean)} vs {F(s.AverageForgetting.Mean)} " +
+                $"({Compare(reference.AverageForgetting.Mean, s.AverageForgetting.Mean, "forgets less", "forgets more")}), " +
+                $"average final loss {reference.AverageLoss.Mean:F3} vs {s.AverageLoss.Mean:F3} " +
+                $"({Compare(reference.AverageLoss.Mean, s.AverageLoss.Mean, "lower", "higher")}).");
+            lines.Add(spec.Seeds < 2
+                ? $"Significance: one seed per schedule, so this report cannot tell whether {s.Schedule} and {reference.Schedule} differ by more " +
+                  "than the spread between seeds; compare with --seeds 3 or more."
+                : $"Significance of {s.Schedule} minus {reference.Schedule}, paired by seed over {spec.Seeds} seeds (mean ± standard error): " +
+                  string.Join("; ", differences.Select(d => d.Text())) + ".");
+        }
+        return lines;
     }
+
+    /// <summary>The settings every run shares, each with where it came from: given, the silo's default, or derived from the stream.</summary>
+    public string SettingsTable()
+    {
+        var schedule = runs[0].Schedule;
+        string Given(double? value, string option) => value is null ? "the silo's default" : option;
+        var anneal = new ScheduleConfig { AnnealFraction = spec.AnnealFraction }.AnnealStepsFor(spec.StepsPerTask);
+        var text = new StringBuilder();
+        text.AppendLine("| setting | value | from |");
+        text.AppendLine("|---|---|---|");
+        text.AppendLine($"| steps per task | {spec.StepsPerTask:N0} | --steps-per-task |");
+        foreach (var length in spec.PhaseLengths)
+            text.AppendLine($"| {length.Setting}{(length.Setting == "cooldown" ? " (infinite)" : "")} | {length.StepsText} | {length.Source} |");
+        if (spec.Schedules.Any(k => ScheduleKinds.Parse(k)!.Value.HasBranches()))
+            text.AppendLine($"| anneal branch (infinite, wsd) | {anneal:N0} steps | --anneal-fraction {Num(spec.AnnealFraction)} |");
+        text.AppendLine($"| max lr | {Num(schedule.MaxLr)} | {Given(spec.MaxLr, "--max-lr")} |");
+        text.AppendLine($"| const lr | {Num(schedule.ConstLr)} | {Given(spec.ConstLr, "--const-lr")} |");
+        text.AppendLine($"| min lr | {Num(schedule.MinLr)} | {Given(spec.MinLr, "--min-lr")} |");
+        text.AppendLine($"| replay | {Num(spec.Replay)} | --replay |");
+        text.AppendLine($"| evaluate every | {spec.EffectiveEvaluateEvery:N0} steps | {(spec.EvaluateEvery is null ? "derived: a quarter of a task" : "--evaluate-every")} |");
+        return text.ToString();
+    }
+
+    static string Num(double value) => NumberText.Format(value);
 
     static string F(double forgetting) => forgetting.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
 
@@ -84,6 +132,10 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         text.AppendLine("Validation loss in nats per token on each corpus' held-out split (lower is better). Forgetting of a corpus: its loss after " +
             "the last task minus its loss right after its own task; averages and maxima are over the earlier tasks." +
             (spec.Seeds > 1 ? " Mean ± sample standard deviation over seeds." : ""));
+        text.AppendLine();
+        text.AppendLine("## Settings");
+        text.AppendLine();
+        text.Append(SettingsTable());
         text.AppendLine();
         text.AppendLine("## Summary");
         text.AppendLine();
@@ -129,7 +181,18 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         seeds = spec.Seeds,
         evaluateEvery = spec.EffectiveEvaluateEvery,
         wallSeconds,
+        phaseLengths = spec.PhaseLengths,
         summary = Summaries,
+        differences = Differences().Select(d => new
+        {
+            schedule = d.Schedule,
+            reference = spec.Schedules[0],
+            paired = d.Differences.Select(p => new
+            {
+                measure = p.Measure, mean = p.Mean, standardError = p.StandardError, seeds = p.Seeds, t = p.T, criticalT = p.CriticalT,
+                beyondSeedSpread = p.BeyondSeedSpread,
+            }),
+        }),
         runs = runs.Select(r => new
         {
             run = r.Run.Name,

@@ -79,3 +79,40 @@ public sealed record ScheduleSummary(
             Over(r => r.AverageLoss), Over(r => r.AverageForgetting), Over(r => r.MaxForgetting), matrix);
     }
 }
+
+/// <summary>
+/// A schedule against the reference on one measure, paired by seed (runs with the same seed train on the same
+/// batches): the mean difference, its standard error and t = mean / SE. The difference is larger than the spread
+/// between seeds when |t| exceeds Student's two-sided 95% value for seeds - 1 degrees of freedom.
+/// </summary>
+public sealed record PairedDifference(string Measure, double Mean, double StandardError, int Seeds)
+{
+    // Student's t, two-sided 95%, for 1..30 degrees of freedom; beyond that the normal value.
+    static readonly double[] Critical =
+    [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    ];
+
+    public static PairedDifference Of(string measure, IReadOnlyList<double> ours, IReadOnlyList<double> reference)
+    {
+        var differences = ours.Zip(reference, (a, b) => a - b).ToList();
+        var spread = Spread.Of(differences);
+        return new PairedDifference(measure, spread.Mean, spread.Sd / Math.Sqrt(differences.Count), differences.Count);
+    }
+
+    /// <summary>Null for one seed: nothing to measure the spread with.</summary>
+    public double? T => Seeds < 2 ? null : StandardError > 0 ? Mean / StandardError : Mean == 0 ? 0 : double.PositiveInfinity * Math.Sign(Mean);
+
+    public double? CriticalT => Seeds < 2 ? null : Seeds - 1 <= Critical.Length ? Critical[Seeds - 2] : 1.960;
+
+    /// <summary>Null for one seed.</summary>
+    public bool? BeyondSeedSpread => T is double t ? Math.Abs(t) > CriticalT : null;
+
+    /// <summary>"average final loss -0.019 ± 0.010, t = -1.90: within the seed spread (|t| ≤ 4.30)".</summary>
+    public string Text()
+    {
+        var verdict = BeyondSeedSpread == true ? "larger than the seed spread (|t| >" : "within the seed spread (|t| ≤";
+        return string.Create(CultureInfo.InvariantCulture, $"{Measure} {Mean:+0.000;-0.000;0.000} ± {StandardError:F3}, t = {T:F2}: {verdict} {CriticalT:F2})");
+    }
+}

@@ -10,6 +10,13 @@ namespace Streaming.Client.Compare;
 /// <summary>A corpus of the stream: its label in the report (the file or folder name) and its full path.</summary>
 public sealed record StreamCorpus(string Label, string Path);
 
+/// <summary>A phase length the runs train with, and where it came from (given, or derived from the stream and why).</summary>
+public sealed record PhaseLength(string Setting, long Steps, bool Derived, string Source)
+{
+    /// <summary>"1 step", "112 steps".</summary>
+    public string StepsText => Steps == 1 ? "1 step" : $"{Steps:N0} steps";
+}
+
 /// <summary>One run of a comparison: a schedule kind and a seed, named after the comparison.</summary>
 public sealed record ComparisonRun(string Name, string Schedule, long Seed, RunSettings Settings);
 
@@ -41,6 +48,28 @@ public sealed record ComparisonSpec
 
     public int EffectiveEvaluateEvery => EvaluateEvery ?? (int)Math.Max(1, StepsPerTask / 4);
 
+    // The papers' set-up (Ibrahim et al. 2024): warm up for 1% of a task, and the infinite schedule's cooldown ends
+    // (warmup included) at 60% of the first task, so that it trains at its constant rate well before the first release.
+    public const double WarmupFraction = 0.01;
+    public const double ConstantFromFraction = 0.6;
+
+    /// <summary>Warmup steps of every run: given, or 1% of a task (at least one step).</summary>
+    public PhaseLength Warmup => WarmupSteps is long given
+        ? new("warmup", given, false, "--warmup")
+        : new("warmup", Math.Max(1, Round(WarmupFraction * StepsPerTask)), true, $"derived: 1% of a task of {StepsPerTask:N0} steps, at least 1");
+
+    /// <summary>The infinite schedule's cooldown: given, or what makes warmup and cooldown end at 60% of the first task.</summary>
+    public PhaseLength Cooldown => CooldownSteps is long given
+        ? new("cooldown", given, false, "--cooldown")
+        : new("cooldown", Math.Max(0, Round(ConstantFromFraction * StepsPerTask) - Warmup.Steps), true,
+            $"derived: the infinite schedule reaches its constant rate at 60% of the first task (step {Math.Max(Warmup.Steps, Round(ConstantFromFraction * StepsPerTask)):N0})");
+
+    /// <summary>The phase lengths that matter to the compared schedules (the cooldown only to the infinite one).</summary>
+    public IReadOnlyList<PhaseLength> PhaseLengths =>
+        Schedules.Any(k => ScheduleKinds.Parse(k) == ScheduleKind.Infinite) ? [Warmup, Cooldown] : [Warmup];
+
+    static long Round(double steps) => (long)Math.Round(steps, MidpointRounding.AwayFromZero);
+
     /// <summary>
     /// The comparison's name: given, or cmp- and a hash of everything its runs share (the stream, steps, rates, ...)
     /// but not of the schedules and seeds, which name the runs. Running the same command again finds the same runs
@@ -60,7 +89,7 @@ public sealed record ComparisonSpec
         return new RunSettings
         {
             Schedule = kind,
-            MaxLr = MaxLr, ConstLr = ConstLr, MinLr = MinLr, WarmupSteps = WarmupSteps, CooldownSteps = CooldownSteps,
+            MaxLr = MaxLr, ConstLr = ConstLr, MinLr = MinLr, WarmupSteps = Warmup.Steps, CooldownSteps = Cooldown.Steps,
             AnnealFraction = parsed.HasBranches() ? AnnealFraction : null,
             TotalSteps = parsed.IsSingleHorizon() ? StepsPerTask * Corpora.Count : null,
             ReplayFraction = Replay,
@@ -87,6 +116,7 @@ public sealed record ComparisonSpec
         if (!(AnnealFraction >= 0 && AnnealFraction < 1)) throw new UserError($"--anneal-fraction must be in [0, 1), not {AnnealFraction}");
         if (!(Replay >= 0 && Replay < 1)) throw new UserError($"--replay must be a fraction in [0, 1), not {Replay}");
         if (Seeds < 1) throw new UserError($"--seeds must be at least 1, not {Seeds}");
+        foreach (var kind in Schedules) ShowsItsShape(ScheduleKinds.Parse(kind)!.Value);
         if (EvaluateEvery is < 0) throw new UserError($"--evaluate-every must be 0 (off) or more, not {EvaluateEvery}");
         if (GivenName is not null && !CorpusIngestor.IsValidName(GivenName))
             throw new UserError($"--name '{GivenName}': use letters, digits, '.', '_' and '-', starting with a letter or digit");
@@ -95,9 +125,34 @@ public sealed record ComparisonSpec
             throw new UserError($"'{longest}' is not a valid run or corpus name (letters, digits, '.', '_', '-'; at most 100): rename the corpus or shorten --name");
     }
 
+    /// <summary>
+    /// Refuses phase lengths with which a schedule could not take its intended shape within this stream: an infinite
+    /// schedule still cooling down at its first release would be compared at almost its peak rate, a repeated cosine
+    /// that spends most of each task re-warming never decays.
+    /// </summary>
+    void ShowsItsShape(ScheduleKind kind)
+    {
+        var (w, c, t) = (Warmup.Steps, Cooldown.Steps, StepsPerTask);
+        var main = t - (kind.HasBranches() ? new ScheduleConfig { AnnealFraction = AnnealFraction }.AnnealStepsFor(t) : 0);
+        var derive = Warmup.Derived && Cooldown.Derived ? "" : ", or leave --warmup and --cooldown out to derive them from the stream";
+        switch (kind)
+        {
+            case ScheduleKind.Infinite when w + c > main:
+                throw new UserError($"the infinite schedule would reach its constant rate at step {w + c:N0} (--warmup {w} + --cooldown {c}), after the " +
+                    $"{main:N0} main-trajectory steps of its first task, so this comparison cannot show its shape: " +
+                    (w <= main ? $"give --cooldown at most {main - w:N0}" : $"give --warmup and --cooldown that add up to at most {main:N0}") + derive);
+            case ScheduleKind.Wsd when w > main:
+                throw new UserError($"the wsd schedule would still be warming up at its first anneal branch (--warmup {w}, {main:N0} main-trajectory steps " +
+                    $"in a task): give --warmup at most {main:N0}{derive}");
+            case ScheduleKind.RepeatedCosine or ScheduleKind.Constant when 2 * w > t:
+                throw new UserError($"the {kind.Name()} schedule would spend more of each task warming up than after it (--warmup {w} of {t:N0} steps), " +
+                    $"so this comparison cannot show its shape: give --warmup at most {t / 2:N0}{derive}");
+        }
+    }
+
     string Hash()
     {
-        object?[] settings = [StepsPerTask, AnnealFraction, Replay, MaxLr, ConstLr, MinLr, WarmupSteps, CooldownSteps, Tokenizer, EffectiveEvaluateEvery];
+        object?[] settings = [StepsPerTask, AnnealFraction, Replay, MaxLr, ConstLr, MinLr, Warmup.Steps, Cooldown.Steps, Tokenizer, EffectiveEvaluateEvery];
         var shared = string.Join("\n", Corpora.Select(c => c.Path).Concat(settings.Select(s => Convert.ToString(s, CultureInfo.InvariantCulture))));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(shared)))[..8];
     }
