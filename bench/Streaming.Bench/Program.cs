@@ -39,7 +39,7 @@ static class Bench
             Streaming.Bench: tokens/s and MFU of ModelTrainer vs PyTorch (bench/reference.py).
 
               --mode cpu|cuda          cpu: tiny model on the CPU (default); cuda: needs a CUDA libtorch
-              --config tiny|124m|350m  model preset (default tiny on cpu, 124m on cuda)
+              --config tiny|gpt2-small|gpt2-medium  model preset (default tiny on cpu, gpt2-small on cuda)
               --layers/--width/--heads/--context/--vocab N   override the preset
               --batch B --seq T        batch and sequence length (default 8 x context on cpu, 16 x 1024 on cuda)
               --steps N --warmup W     timed steps and untimed warm-up steps (default 20 and 3)
@@ -87,13 +87,10 @@ static class Bench
             }
             if (o.Mode is not ("cpu" or "cuda")) throw new ArgumentException($"--mode must be cpu or cuda, not '{o.Mode}'");
             var gpu = o.Mode == "cuda";
-            var preset = (config ?? (gpu ? "124m" : "tiny")) switch
-            {
-                "tiny" => GptConfig.Tiny,
-                "124m" => GptConfig.Gpt124M,
-                "350m" => GptConfig.Gpt350M,
-                var c => throw new ArgumentException($"--config must be tiny, 124m or 350m, not '{c}'"),
-            };
+            var name = config ?? (gpu ? "gpt2-small" : "tiny");
+            var preset = GptConfig.Presets.TryGetValue(name, out var found)
+                ? found
+                : throw new ArgumentException($"--config must be one of {string.Join(", ", GptConfig.Presets.Keys)}, not '{name}'");
             o.Model = new GptConfig(layers ?? preset.Layers, width ?? preset.Width, heads ?? preset.Heads, context ?? preset.Context, vocab ?? preset.Vocabulary).Validate();
             o.Batch = batch ?? (gpu ? 16 : 8);
             if (o.Seq == 0) o.Seq = o.Model.Context;

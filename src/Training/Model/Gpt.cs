@@ -41,18 +41,26 @@ public sealed class Gpt : Module<Tensor, Tensor>
     {
         var (b, t) = (tokens.shape[0], tokens.shape[1]);
         using var x = Hidden(tokens);
-        using var logits = F.linear(x, wte.weight!);
-        return logits.view(b, t, Config.Vocabulary);
+        using var logits = Logits(x);
+        return logits.view(b, t, Config.Tokens);
     }
 
     /// <summary>Mean next-token cross-entropy of <paramref name="tokens"/> against <paramref name="targets"/>, computed in fp32.</summary>
     public Tensor Loss(Tensor tokens, Tensor targets)
     {
         using var x = Hidden(tokens);
-        using var logits = F.linear(x, wte.weight!);
+        using var logits = Logits(x);
         using var logits32 = logits.dtype == ScalarType.Float32 ? logits.alias() : logits.to(ScalarType.Float32);
         using var flatTargets = targets.reshape(-1);
         return F.cross_entropy(logits32, flatTargets);
+    }
+
+    /// <summary>[B*T, Tokens]: the tied head over the tokenizer's ids (padded embedding rows predict nothing).</summary>
+    Tensor Logits(Tensor hidden)
+    {
+        if (Config.TokenVocabulary is not { } ids) return F.linear(hidden, wte.weight!);
+        using var rows = wte.weight!.narrow(0, 0, ids);
+        return F.linear(hidden, rows);
     }
 
     /// <summary>The final hidden states as a 2-D [B*T, C] tensor.</summary>

@@ -10,20 +10,48 @@ namespace Streaming.Training.Model;
 /// <param name="Width">Residual stream width (embedding size).</param>
 /// <param name="Heads">Attention heads; must divide <paramref name="Width"/>.</param>
 /// <param name="Context">Longest sequence (learned positions are this many).</param>
-/// <param name="Vocabulary">Token ids are 0..Vocabulary-1.</param>
+/// <param name="Vocabulary">Rows of the token embedding (and the tied head): the tokenizer's ids, padded up to a multiple of 64 by <see cref="ForTokenizer"/>.</param>
 public sealed record GptConfig(int Layers, int Width, int Heads, int Context, int Vocabulary)
 {
+    /// <summary>
+    /// The tokenizer's ids (0..TokenVocabulary-1) when <see cref="Vocabulary"/> is padded beyond them (GPT-2's 50257 as 50304,
+    /// for matmul shapes that suit the GPU); null when every row is a token. Padded rows are never a target and never
+    /// predicted: the loss and the logits cover the tokenizer's ids only, so losses match an unpadded model's.
+    /// </summary>
+    public int? TokenVocabulary { get; init; }
+
+    /// <summary>The ids the model predicts: <see cref="TokenVocabulary"/>, or all of <see cref="Vocabulary"/>.</summary>
+    [JsonIgnore] public int Tokens => TokenVocabulary ?? Vocabulary;
+
+    /// <summary>Embedding rows for a tokenizer of <paramref name="ids"/> ids: the next multiple of 64.</summary>
+    public static int PaddedVocabulary(int ids) => checked((ids + 63) / 64 * 64);
+
+    /// <summary>This shape with the vocabulary of a tokenizer of <paramref name="ids"/> ids, padded (see <see cref="TokenVocabulary"/>).</summary>
+    public GptConfig ForTokenizer(int ids)
+    {
+        var rows = PaddedVocabulary(ids);
+        return this with { Vocabulary = rows, TokenVocabulary = rows == ids ? null : ids };
+    }
+
     /// <summary>Dropout on attention output, MLP output and embeddings. 0 for pre-training (exact resume needs it on GPU).</summary>
     public double Dropout { get; init; }
 
     /// <summary>A CPU demo / test size: 4 layers, width 128, 4 heads, context 128, byte vocabulary.</summary>
     public static GptConfig Tiny { get; } = new(4, 128, 4, 128, 256);
 
-    /// <summary>GPT-2 small shape (124M parameters with the padded GPT-2 vocabulary 50304).</summary>
-    public static GptConfig Gpt124M { get; } = new(12, 768, 12, 1024, 50304);
+    /// <summary>GPT-2 small's shape (124M parameters with the padded GPT-2 vocabulary 50304).</summary>
+    public static GptConfig Gpt2Small { get; } = new(12, 768, 12, 1024, 50304) { TokenVocabulary = 50257 };
 
-    /// <summary>GPT-2 medium shape (~350M parameters with vocabulary 50304).</summary>
-    public static GptConfig Gpt350M { get; } = new(24, 1024, 16, 1024, 50304);
+    /// <summary>GPT-2 medium's shape (~355M parameters with vocabulary 50304).</summary>
+    public static GptConfig Gpt2Medium { get; } = new(24, 1024, 16, 1024, 50304) { TokenVocabulary = 50257 };
+
+    /// <summary>The named shapes of <c>--model</c>; a run replaces their vocabulary with its tokenizer's.</summary>
+    public static IReadOnlyDictionary<string, GptConfig> Presets { get; } = new Dictionary<string, GptConfig>
+    {
+        ["tiny"] = Tiny,
+        ["gpt2-small"] = Gpt2Small,
+        ["gpt2-medium"] = Gpt2Medium,
+    };
 
     /// <summary>Width of one attention head.</summary>
     [JsonIgnore] public int HeadSize => Width / Heads;
@@ -38,6 +66,8 @@ public sealed record GptConfig(int Layers, int Width, int Heads, int Context, in
         Require(Width % Heads == 0, $"model width {Width} is not divisible by heads {Heads}");
         Require(Context >= 1, $"model context must be at least 1, not {Context}");
         Require(Vocabulary >= 2, $"model vocabulary must be at least 2, not {Vocabulary}");
+        Require(TokenVocabulary is not { } ids || (ids >= 2 && ids <= Vocabulary),
+            $"model token vocabulary must be in [2, {Vocabulary}], not {TokenVocabulary}");
         Require(Dropout is >= 0 and < 1, $"model dropout must be in [0, 1), not {Dropout}");
         return this;
     }
@@ -65,5 +95,5 @@ public sealed record GptConfig(int Layers, int Width, int Heads, int Context, in
         => 6.0 * (ParameterCount - (long)Context * Width) + 12.0 * Layers * Width * sequenceLength;
 
     /// <summary>A short human-readable shape, e.g. "12x768 h12 ctx1024 v50304".</summary>
-    public override string ToString() => $"{Layers}x{Width} h{Heads} ctx{Context} v{Vocabulary}" + (Dropout > 0 ? $" dropout{Dropout}" : "");
+    public override string ToString() => $"{Layers}x{Width} h{Heads} ctx{Context} v{Vocabulary}" + (TokenVocabulary is { } t ? $"({t})" : "") + (Dropout > 0 ? $" dropout{Dropout}" : "");
 }

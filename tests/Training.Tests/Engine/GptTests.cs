@@ -65,6 +65,6 @@ public class GptTests
         var config = GptConfig.Tiny with { Dropout = 0.1 };
         var json = System.Text.Json.JsonSerializer.Serialize(config);
         Assert.Equal(config, System.Text.Json.JsonSerializer.Deserialize<GptConfig>(json));
-        Assert.Equal(124_475_904, GptConfig.Gpt124M.ParameterCount + 0 - 0); // GPT-2 small with vocab 50304 (tied head)
+        Assert.Equal(124_475_904, GptConfig.Gpt2Small.ParameterCount + 0 - 0); // GPT-2 small with vocab 50304 (tied head)
     }
 }
