@@ -135,7 +135,7 @@ static class Bench
 
     static Result TimeOurs(Options o, Device device, AdamWConfig adamw)
     {
-        using var trainer = new ModelTrainer(o.Model, adamw, new TrainerOptions { MicroBatches = o.MicroBatches }, device);
+        using var trainer = new ModelTrainer(o.Model, adamw, new TrainerOptions { MicroBatchRows = o.Batch / o.MicroBatches }, device);
         using var gen = new Generator(1337);
         using var x = torch.randint(0, o.Model.Vocabulary, [o.Batch, o.Seq], generator: gen, dtype: ScalarType.Int64).to(device);
         using var y = torch.randint(0, o.Model.Vocabulary, [o.Batch, o.Seq], generator: gen, dtype: ScalarType.Int64).to(device);

@@ -20,8 +20,9 @@ public interface ICorpusGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<IngestProgressInfo?> GetIngestProgressAsync();
 
-    /// <summary>Publishes blocks [from, from + count) on the run's stream; blocks past the end are not sent.</summary>
-    Task<int> PublishAsync(string run, long from, int count);
+    /// <summary>Publishes blocks [from, from + count) of <paramref name="blockTokens"/> tokens (the run's batch, plus one) on the
+    /// run's stream; blocks past the end are not sent.</summary>
+    Task<int> PublishAsync(string run, long from, int count, int blockTokens);
 
     Task<CorpusInfo> GetInfoAsync();
 }

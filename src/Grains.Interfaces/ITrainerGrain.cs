@@ -70,7 +70,10 @@ public sealed record RunStatus(
     [property: Id(17)] string Tokenizer,
     [property: Id(18)] string Schedule,
     // Why Evaluations is empty when the run's evaluator cannot answer; null when it answered.
-    [property: Id(19)] string? EvaluationError = null);
+    [property: Id(19)] string? EvaluationError = null,
+    // The model's shape ("12x768 h12 ctx1024 v50304(50257)") and parameter count; null before the run has a model.
+    [property: Id(20)] string? Model = null,
+    [property: Id(21)] long Parameters = 0);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

@@ -1,9 +1,11 @@
 namespace Streaming.Grains;
 
 /// <summary>
-/// How one run trains, where it differs from the silo's defaults: its schedule (kind, rates, lengths, the
-/// paper protocol's anneal fraction, a single-horizon kind's horizon), replay mixing, seed, evaluation cadence, and a cap on the blocks of each task (compute-matched
-/// comparisons train every task for the same number of steps). Null fields keep the silo's value.
+/// How one run trains, where it differs from the silo's defaults: its model (a named shape and/or explicit
+/// dimensions), batch, micro-batch and precision, its schedule (kind, rates, lengths, the paper protocol's anneal
+/// fraction, a single-horizon kind's horizon), replay mixing, seed, evaluation cadence, and a cap on the blocks of
+/// each task (compute-matched comparisons train every task for the same number of steps). Null fields keep the
+/// silo's value.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RunSettings
@@ -26,4 +28,20 @@ public sealed record RunSettings
 
     /// <summary>Main-trajectory steps between evaluations of the live model (0: only task ends and releases).</summary>
     [Id(11)] public int? EvaluateEvery { get; init; }
+
+    /// <summary>A named model shape: tiny, gpt2-small or gpt2-medium (the vocabulary always follows the tokenizer).</summary>
+    [Id(12)] public string? Model { get; init; }
+    [Id(13)] public int? Layers { get; init; }
+    [Id(14)] public int? Width { get; init; }
+    [Id(15)] public int? Heads { get; init; }
+    [Id(16)] public int? Context { get; init; }
+
+    /// <summary>Tokens per optimizer step (a multiple of the context).</summary>
+    [Id(17)] public int? BatchTokens { get; init; }
+
+    /// <summary>Rows per forward/backward pass; the gradients of a step's passes accumulate (null: the whole batch at once).</summary>
+    [Id(18)] public int? MicroBatchRows { get; init; }
+
+    /// <summary>auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16.</summary>
+    [Id(19)] public string? Precision { get; init; }
 }

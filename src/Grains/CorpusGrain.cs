@@ -236,13 +236,13 @@ public sealed class CorpusGrain(
         return (end < 0 ? message : message[..end]).Trim();
     }
 
-    public async Task<int> PublishAsync(string run, long from, int count)
+    public async Task<int> PublishAsync(string run, long from, int count, int blockTokens)
     {
         store ??= BlockStore.Open(options.Value.DataDirectory, Name);
         var stream = this.GetStreamProvider(StreamNames.Provider).GetStream<TokenBlock>(StreamId.Create(StreamNames.BlocksNamespace, run));
-        var end = Math.Min(store.TrainBlockCount, from + count);
+        var end = Math.Min(store.TrainBlockCountOf(blockTokens), from + count);
         for (var sequence = from; sequence < end; sequence++)
-            await stream.OnNextAsync(new TokenBlock(Name, sequence, store.ReadBlock(sequence)));
+            await stream.OnNextAsync(new TokenBlock(Name, sequence, store.ReadBlock(sequence, blockTokens)));
         return (int)Math.Max(0, end - from);
     }
 

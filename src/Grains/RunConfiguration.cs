@@ -1,10 +1,22 @@
+using Streaming.Training.Model;
 using Streaming.Training.Schedules;
 
 namespace Streaming.Grains;
 
-/// <summary>A run's settings merged onto the silo's defaults, and checked.</summary>
-public sealed record RunConfiguration(ScheduleConfig Schedule, double ReplayFraction, long Seed, long? TaskSteps, int EvaluateEvery)
+/// <summary>A run's settings merged onto the silo's defaults, and checked. <see cref="Model"/>'s vocabulary is the silo
+/// default's until the run's tokenizer replaces it (<see cref="GptConfig.ForTokenizer"/>).</summary>
+public sealed record RunConfiguration(
+    ScheduleConfig Schedule, double ReplayFraction, long Seed, long? TaskSteps, int EvaluateEvery,
+    GptConfig Model, int BatchTokens, int? MicroBatchRows, string Precision)
 {
+    public static readonly IReadOnlyList<string> Precisions = ["auto", "fp32", "bf16"];
+
+    /// <summary>Tokens of one block: a batch and the one token that the batch's last row predicts.</summary>
+    public int BlockTokens => BatchTokens + 1;
+
+    /// <summary>Rows of one optimizer step's batch.</summary>
+    public int BatchRows => BatchTokens / Model.Context;
+
     /// <summary>Applies <paramref name="settings"/> (null: none) to the silo's defaults; a bad value throws
     /// <see cref="ArgumentException"/> with one line.</summary>
     public static RunConfiguration From(StreamingOptions defaults, RunSettings? settings)
@@ -40,6 +52,32 @@ public sealed record RunConfiguration(ScheduleConfig Schedule, double ReplayFrac
         if (settings.TaskSteps is < 1) throw new ArgumentException($"task steps must be at least 1, not {settings.TaskSteps}");
         var evaluateEvery = settings.EvaluateEvery ?? defaults.EvaluateEvery;
         if (evaluateEvery < 0) throw new ArgumentException($"evaluate-every must be 0 (off) or more, not {evaluateEvery}");
-        return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery);
+
+        var model = ModelOf(defaults.Model, settings);
+        var batchTokens = settings.BatchTokens ?? Math.Max(model.Context, (defaults.BlockTokens - 1) / model.Context * model.Context);
+        if (batchTokens < model.Context || batchTokens % model.Context != 0)
+            throw new ArgumentException($"batch tokens {batchTokens} must be a positive multiple of the context {model.Context} (whole rows), e.g. {Math.Max(1, batchTokens / model.Context) * model.Context}");
+        var rows = batchTokens / model.Context;
+        if (settings.MicroBatchRows is int micro && (micro < 1 || micro > rows))
+            throw new ArgumentException($"micro-batch {micro} rows must be between 1 and the batch's {rows} rows ({batchTokens} tokens of context {model.Context})");
+        var precision = settings.Precision ?? "auto";
+        if (!Precisions.Contains(precision)) throw new ArgumentException($"precision must be one of {string.Join(", ", Precisions)}, not '{precision}'");
+        return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery, model, batchTokens, settings.MicroBatchRows, precision);
+    }
+
+    /// <summary>The named shape (or the silo's model) with any explicit dimension over it.</summary>
+    static GptConfig ModelOf(GptConfig silo, RunSettings settings)
+    {
+        var shape = silo;
+        if (settings.Model is { } name && !GptConfig.Presets.TryGetValue(name, out shape))
+            throw new ArgumentException($"unknown model '{name}' (one of {string.Join(", ", GptConfig.Presets.Keys)}, or give --layers --width --heads --context)");
+        shape = shape with
+        {
+            Layers = settings.Layers ?? shape.Layers,
+            Width = settings.Width ?? shape.Width,
+            Heads = settings.Heads ?? shape.Heads,
+            Context = settings.Context ?? shape.Context,
+        };
+        return shape.Validate();
     }
 }

@@ -5,7 +5,10 @@ using Orleans.Streams.Core;
 using Streaming.Grains.Telemetry;
 using System.Collections.Concurrent;
 using System.Text.Json;
+using Streaming.Training.Checkpoints;
 using Streaming.Training.Data;
+using Streaming.Training.Engine;
+using Streaming.Training.Model;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Training.Schedules;
@@ -32,6 +35,9 @@ public sealed class RunState
 
     /// <summary>How this run differs from the silo's defaults (`streaming run create`); fixed once it has a corpus.</summary>
     [Id(7)] public RunSettings? Settings { get; set; }
+
+    /// <summary>The model (GptConfig JSON, its vocabulary the tokenizer's), fixed when the first corpus is queued; null before.</summary>
+    [Id(8)] public string? Model { get; set; }
 }
 
 /// <summary>
@@ -93,13 +99,23 @@ public sealed partial class TrainerGrain(
 
     public async Task EnqueueCorpusAsync(CorpusInfo corpus)
     {
+        var configuration = Configuration;
+        // The corpus counts blocks of the silo's size; the run cuts the same tokens into blocks of its own batch.
+        if (configuration.BlockTokens != options.Value.BlockTokens)
+            corpus = corpus with { Blocks = corpus.Tokens / configuration.BlockTokens + (corpus.Tokens % configuration.BlockTokens >= 2 ? 1 : 0) };
         // A run that caps its tasks trains the first TaskSteps blocks of each corpus (all full blocks but the last).
-        if (Configuration.TaskSteps is long cap && corpus.Blocks > cap)
-            corpus = corpus with { Blocks = cap, Tokens = cap * options.Value.BlockTokens };
+        if (configuration.TaskSteps is long cap && corpus.Blocks > cap)
+            corpus = corpus with { Blocks = cap, Tokens = cap * configuration.BlockTokens };
         if (Corpora.FirstOrDefault(c => c.Name == corpus.Name) is { } queued)
         {
             if (queued == corpus) return;   // the same ingest again (e.g. retried by a client)
             throw new ArgumentException($"corpus '{corpus.Name}' is already queued in run '{Run}'");
+        }
+        if (state.State.Model is null)
+        {
+            var model = Model;
+            CheckMemory(model, configuration);
+            state.State.Model = JsonSerializer.Serialize(model);
         }
         Corpora.Add(corpus);
         await state.WriteStateAsync();
@@ -112,6 +128,7 @@ public sealed partial class TrainerGrain(
     public async Task<RunStatus> GetStatusAsync()
     {
         var p = loop?.Progress ?? TrainingProgress.Empty;
+        var model = state.State.Model is null ? null : Model;
         var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
         var (evaluations, evaluationError) = Corpora.Count == 0 ? (EvaluationReport.Empty, null) : await EvaluationsAsync();
         var releaseLoss = evaluations.Releases.ToDictionary(r => r.Snapshot.Path, r => r.Loss);
@@ -120,7 +137,7 @@ public sealed partial class TrainerGrain(
             [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
                 r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
             p.ReplayTokens, state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null,
-            Tokenizer, Configuration.Schedule.Kind, evaluationError);
+            Tokenizer, Configuration.Schedule.Kind, evaluationError, model?.ToString(), model?.ParameterCount ?? 0);
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>
@@ -145,6 +162,30 @@ public sealed partial class TrainerGrain(
 
     RunConfiguration Configuration => RunConfiguration.From(options.Value, state.State.Settings);
 
+    /// <summary>The run's model: as fixed by its first corpus; for a run from before that was kept, its checkpoint's;
+    /// otherwise the configured shape with the tokenizer's vocabulary.</summary>
+    GptConfig Model =>
+        state.State.Model is { } json ? JsonSerializer.Deserialize<GptConfig>(json)!
+        : state.State.Checkpoint is { } checkpoint && Corpora.Count > 0 ? Checkpoint.ReadManifest(checkpoint).Model
+        : Configuration.Model.ForTokenizer(Tokenizers.Create(Tokenizer).VocabularySize);
+
+    /// <summary>Refuses, in one line that says what to change, a run whose training would not fit this silo's device.</summary>
+    void CheckMemory(GptConfig model, RunConfiguration configuration)
+    {
+        var cuda = options.Value.Accelerator == "cuda";
+        var bf16 = configuration.Precision == "bf16" || (configuration.Precision == "auto" && cuda);
+        var rows = configuration.MicroBatchRows ?? configuration.BatchRows;
+        var need = TrainingMemory.Estimate(model, rows, bf16, fusedAttention: cuda);
+        var (have, where) = cuda && GpuMemory.Read().FirstOrDefault() is { Total: > 0 } gpu
+            ? ((double)gpu.Total, "GPU memory")
+            : ((double)GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "memory");
+        if (need.TotalBytes <= 0.9 * have) return;
+        var advice = rows > 1 ? $"a smaller --micro-batch (now {rows} rows), " : "";
+        throw new ArgumentException($"run '{Run}': training {model} ({need.Parameters / 1e6:F1}M parameters) with micro-batches of {rows} x {model.Context} tokens needs about " +
+            $"{TrainingMemory.Text(need.TotalBytes)} (weights, gradients and AdamW moments {TrainingMemory.Text(need.StateBytes)}, activations {TrainingMemory.Text(need.ActivationBytes)}), " +
+            $"more than 90% of this silo's {TrainingMemory.Text(have)} of {where}: use {advice}a shorter --context or a smaller --model");
+    }
+
     public async Task<string> ConfigureAsync(RunSettings settings)
     {
         if (!CorpusIngestor.IsValidName(Run))
@@ -152,6 +193,7 @@ public sealed partial class TrainerGrain(
         if (Corpora.Count > 0 && settings != state.State.Settings)
             throw new InvalidOperationException($"run '{Run}' already has corpora; its settings are fixed (create a new run)");
         var configuration = RunConfiguration.From(options.Value, settings);
+        CheckMemory(configuration.Model.ForTokenizer(Tokenizers.Create(Tokenizer).VocabularySize), configuration);
         state.State.Settings = settings;
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
@@ -166,7 +208,10 @@ public sealed partial class TrainerGrain(
         var anneal = s.AnnealFraction is { } f ? $", anneal fraction {f}" : "";
         var cap = c.TaskSteps is { } t ? $", at most {t} steps per task" : "";
         var horizon = s.TotalSteps is { } h ? $", horizon {h}" : "";
-        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}{horizon}), replay {c.ReplayFraction}, seed {c.Seed}{cap}";
+        var m = c.Model;
+        var micro = c.MicroBatchRows is { } rows && rows < c.BatchRows ? $", micro-batches of {rows} rows" : "";
+        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}{horizon}), replay {c.ReplayFraction}, seed {c.Seed}{cap}; " +
+            $"model {m.Layers} layers, width {m.Width}, {m.Heads} heads, context {m.Context}; batch {c.BatchTokens:N0} tokens ({c.BatchRows} rows{micro}), precision {c.Precision}";
     }
 
     public async Task<string> UseTokenizerAsync(string? requested)
@@ -180,7 +225,7 @@ public sealed partial class TrainerGrain(
                 throw new ArgumentException($"run '{Run}' uses the tokenizer {Tokenizer} (set by its first corpus); all its corpora must, not {requested}");
             return Tokenizer;
         }
-        var chosen = requested ?? options.Value.Tokenizer;
+        var chosen = requested ?? state.State.Tokenizer ?? options.Value.Tokenizer;
         if (state.State.Tokenizer != chosen)
         {
             state.State.Tokenizer = chosen;
@@ -215,7 +260,9 @@ public sealed partial class TrainerGrain(
         data = new StoredCorpora(settings.DataDirectory, settings.ValidationBlocks);
         loop = new TrainingLoop(new TrainingLoopOptions
         {
-            Model = settings.Model with { Vocabulary = Tokenizers.Create(Tokenizer).VocabularySize },
+            Model = Model,
+            MicroBatchRows = Configuration.MicroBatchRows,
+            Precision = Configuration.Precision,
             Torch = settings.Torch,
             Schedule = Configuration.Schedule,
             Seed = Configuration.Seed,
@@ -275,7 +322,7 @@ public sealed partial class TrainerGrain(
         var credits = (int)Math.Min(loop.QueueCapacity - loop.Queued - (nextToRequest - nextToAccept), corpus.Blocks - nextToRequest);
         if (credits > 0)
         {
-            var sent = await GrainFactory.GetGrain<ICorpusGrain>(corpus.Name).PublishAsync(Run, nextToRequest, credits);
+            var sent = await GrainFactory.GetGrain<ICorpusGrain>(corpus.Name).PublishAsync(Run, nextToRequest, credits, Configuration.BlockTokens);
             if (sent > 0 && nextToRequest == nextToAccept) lastArrival = DateTime.UtcNow;
             nextToRequest += sent;
         }

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Streaming.Grains;
+using Streaming.Training.Data;
+using Streaming.Training.Model;
 using Streaming.Training.Schedules;
 
 namespace Streaming.Client.Commands;
@@ -21,11 +23,21 @@ public static class RunCommand
         var taskSteps = TextOptions.Create("--task-steps", "Train at most this many steps (blocks) of each corpus", null);
         var totalSteps = TextOptions.Create("--total-steps", "Single-horizon kinds (cosine, linear, inverse-sqrt, rex): the horizon in steps, warmup included", null);
         var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations of the live model (0: only task ends and releases)", null);
-        var create = new Command("create", "Create a run with its own schedule, replay, seed and steps per task (before its first corpus)")
+        var model = TextOptions.Create("--model", $"Model shape: {string.Join(", ", GptConfig.Presets.Keys)} (the vocabulary follows the tokenizer) [default: the silo's, tiny]", null);
+        var layers = TextOptions.Create("--layers", "Transformer blocks (over --model's)", null);
+        var width = TextOptions.Create("--width", "Embedding width (over --model's)", null);
+        var heads = TextOptions.Create("--heads", "Attention heads, dividing the width (over --model's)", null);
+        var context = TextOptions.Create("--context", "Tokens per row: the longest sequence the model sees (over --model's)", null);
+        var batchTokens = TextOptions.Create("--batch-tokens", "Tokens per optimizer step, a multiple of the context [default: the silo's block, 4096]", null);
+        var microBatch = TextOptions.Create("--micro-batch", "Rows per forward/backward pass; the passes of a step accumulate their gradients [default: the whole batch]", null);
+        var precision = TextOptions.Create("--precision", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16; weights and AdamW moments stay fp32", null);
+        var tokenizer = new Option<string?>("--tokenizer") { Description = $"The run's tokenizer: {string.Join(", ", Tokenizers.Names)} [default: the silo's, byte]" };
+        var create = new Command("create", "Create a run with its own model, batch, precision, tokenizer, schedule, replay, seed and steps per task (before its first corpus)")
         {
             name, kind,
         };
-        foreach (var option in rates.All.Concat([annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery, CommonOptions.Gateway])) create.Options.Add(option);
+        foreach (var option in rates.All.Concat([annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery,
+            model, layers, width, heads, context, batchTokens, microBatch, precision, tokenizer, CommonOptions.Gateway])) create.Options.Add(option);
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -48,6 +60,14 @@ public static class RunCommand
                     TaskSteps = TextOptions.Count(parse, taskSteps),
                     TotalSteps = TextOptions.Count(parse, totalSteps),
                     EvaluateEvery = TextOptions.SmallCount(parse, evaluateEvery),
+                    Model = TextOptions.Text(parse, model),
+                    Layers = TextOptions.SmallCount(parse, layers),
+                    Width = TextOptions.SmallCount(parse, width),
+                    Heads = TextOptions.SmallCount(parse, heads),
+                    Context = TextOptions.SmallCount(parse, context),
+                    BatchTokens = TextOptions.SmallCount(parse, batchTokens),
+                    MicroBatchRows = TextOptions.SmallCount(parse, microBatch),
+                    Precision = TextOptions.Text(parse, precision),
                 };
             }
             catch (ScheduleConfigException e)
@@ -56,7 +76,10 @@ public static class RunCommand
             }
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
             var run = parse.GetValue(name)!;
-            var description = await CommonOptions.Call(() => silo.Client.GetGrain<ITrainerGrain>(run).ConfigureAsync(settings));
+            var trainer = silo.Client.GetGrain<ITrainerGrain>(run);
+            // The tokenizer first: the model's vocabulary (and so its memory) follows it.
+            if (parse.GetValue(tokenizer) is { } chosen) await CommonOptions.Call(() => trainer.UseTokenizerAsync(chosen));
+            var description = await CommonOptions.Call(() => trainer.ConfigureAsync(settings));
             Console.WriteLine($"run {run}: {description}; queue corpora with `streaming ingest --run {run} PATH`");
             return 0;
         }));

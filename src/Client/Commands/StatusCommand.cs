@@ -69,7 +69,8 @@ public static class StatusCommand
         {
             var branch = r.Branch is { } b ? $"; {b.Mode} anneal branch at {b.Steps}/{b.Length}" : "";
             var pending = r.PendingAnnealSteps is { } a && r.Branch is not { Mode: "on-demand" } ? $"; on-demand anneal of {a} steps pending" : "";
-            Console.WriteLine($"{r.Run}: {r.Schedule} schedule, {r.Tokenizer} tokens, on {(r.Device == "" ? "no device yet" : r.Device)} at silo {r.Silo}");
+            var model = r.Model is null ? "no model yet" : $"model {r.Model} ({r.Parameters / 1e6:F2}M parameters)";
+            Console.WriteLine($"{r.Run}: {model}, {r.Schedule} schedule, {r.Tokenizer} tokens, on {(r.Device == "" ? "no device yet" : r.Device)} at silo {r.Silo}");
             Console.WriteLine($"{r.Run}: last checkpoint {r.LastCheckpoint ?? "none yet"}; last release {r.LastRelease ?? "none yet"}{branch}{pending}");
             if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
             if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");

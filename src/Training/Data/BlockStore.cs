@@ -66,7 +66,7 @@ public sealed class BlockStore : IDisposable
     public int[] ReadBlock(long sequence)
     {
         var tokens = new int[BlockLength(sequence)];
-        Read(_train, sequence, tokens);
+        Read(_train, sequence * BlockSize, tokens);
         return tokens;
     }
 
@@ -74,14 +74,32 @@ public sealed class BlockStore : IDisposable
     public int ReadBlock(long sequence, Span<int> destination)
     {
         var length = BlockLength(sequence);
-        Read(_train, sequence, destination[..length]);
+        Read(_train, sequence * BlockSize, destination[..length]);
         return length;
+    }
+
+    /// <summary>Train blocks of <paramref name="blockTokens"/> tokens: a run cuts the stored tokens into its own batch size
+    /// (the stored block size is only the default). A last block of one token predicts nothing and is not counted.</summary>
+    public long TrainBlockCountOf(int blockTokens) =>
+        blockTokens == BlockSize ? TrainBlockCount : TrainTokens / blockTokens + (TrainTokens % blockTokens >= 2 ? 1 : 0);
+
+    /// <summary>Train block <paramref name="sequence"/> when blocks are <paramref name="blockTokens"/> tokens long.</summary>
+    public int[] ReadBlock(long sequence, int blockTokens)
+    {
+        if (blockTokens == BlockSize) return ReadBlock(sequence);
+        var blocks = TrainBlockCountOf(blockTokens);
+        if (sequence < 0 || sequence >= blocks)
+            throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"corpus '{Name}' has blocks 0..{blocks - 1} of {blockTokens} tokens");
+        var offset = sequence * blockTokens;
+        var tokens = new int[(int)Math.Min(blockTokens, TrainTokens - offset)];
+        Read(_train, offset, tokens);
+        return tokens;
     }
 
     public int[] ReadValidationBlock(long sequence)
     {
         var tokens = new int[ValidationBlockLength(sequence)];
-        Read(_validation, sequence, tokens);
+        Read(_validation, sequence * BlockSize, tokens);
         return tokens;
     }
 
@@ -98,11 +116,12 @@ public sealed class BlockStore : IDisposable
         return (int)Math.Min(BlockSize, tokens - sequence * BlockSize);
     }
 
-    private void Read(SafeFileHandle file, long sequence, Span<int> destination)
+    /// <summary>Reads the tokens from token <paramref name="first"/> on into <paramref name="destination"/>.</summary>
+    private void Read(SafeFileHandle file, long first, Span<int> destination)
     {
         var width = Manifest.TokenBytes;
         var bytes = new byte[destination.Length * width];
-        var offset = sequence * BlockSize * width;
+        var offset = first * width;
         var read = 0;
         while (read < bytes.Length)
         {

@@ -9,9 +9,10 @@ namespace Streaming.Training.Engine;
 /// <summary>How a <see cref="ModelTrainer"/> computes.</summary>
 public sealed record TrainerOptions
 {
-    /// <summary>Micro-batches per optimizer step: each step's batch is split into this many equal parts
-    /// whose gradients accumulate (the batch size must be divisible by it).</summary>
-    public int MicroBatches { get; init; } = 1;
+    /// <summary>Rows per forward/backward pass: a step's batch is cut into chunks of this many rows (the last may be
+    /// shorter) whose gradients accumulate, each weighted by its share of the batch's targets, so the update is the
+    /// whole batch's. Null: the whole batch in one pass.</summary>
+    public int? MicroBatchRows { get; init; }
 
     /// <summary>auto (bf16 compute on CUDA, fp32 on CPU), fp32 or bf16. Master weights and moments are always fp32.</summary>
     public string Precision { get; init; } = "auto";
@@ -57,7 +58,7 @@ public sealed class ModelTrainer : IDisposable
     {
         ModelConfig = modelConfig.Validate();
         Options = options ?? new TrainerOptions();
-        if (Options.MicroBatches < 1) throw new ArgumentException($"micro-batches must be at least 1, not {Options.MicroBatches}");
+        if (Options.MicroBatchRows is < 1) throw new ArgumentException($"micro-batch rows must be at least 1, not {Options.MicroBatchRows}");
         Device = device ?? torch.CPU;
         ComputeType = Options.Precision.ToLowerInvariant() switch
         {
@@ -91,18 +92,13 @@ public sealed class ModelTrainer : IDisposable
         using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
         optimizer.ZeroGrad();
-        var micro = Options.MicroBatches;
-        var x = inputs.to(Device);
-        var y = targets.to(Device);
         var total = torch.zeros(Array.Empty<long>(), ScalarType.Float32, Device);
-        var xs = micro == 1 ? [x] : x.chunk(micro, 0);
-        var ys = micro == 1 ? [y] : y.chunk(micro, 0);
-        for (var i = 0; i < micro; i++)
+        foreach (var (x, y, share) in MicroBatches(inputs, targets))
         {
             using var inner = torch.NewDisposeScope();
-            var loss = model.Loss(xs[i], ys[i]);
-            (micro == 1 ? loss : loss / micro).backward();
-            using (torch.no_grad()) total.add_(loss.detach(), alpha: 1.0 / micro);
+            var loss = model.Loss(x, y) * share;
+            loss.backward();
+            using (torch.no_grad()) total.add_(loss.detach());
         }
         optimizer.Step(learningRate);
         return total.MoveToOuterDisposeScope();
@@ -118,13 +114,8 @@ public sealed class ModelTrainer : IDisposable
         model.eval();
         try
         {
-            var micro = Options.MicroBatches;
-            var x = inputs.to(Device);
-            var y = targets.to(Device);
-            var xs = micro == 1 ? [x] : x.chunk(micro, 0);
-            var ys = micro == 1 ? [y] : y.chunk(micro, 0);
             var total = torch.zeros(Array.Empty<long>(), ScalarType.Float32, Device);
-            for (var i = 0; i < micro; i++) total.add_(model.Loss(xs[i], ys[i]), alpha: 1.0 / micro);
+            foreach (var (x, y, share) in MicroBatches(inputs, targets)) total.add_(model.Loss(x, y) * share);
             return total.item<float>();
         }
         finally { model.train(); }
@@ -176,6 +167,28 @@ public sealed class ModelTrainer : IDisposable
         return parts;
     }
 
+    /// <summary>
+    /// The batch on the device in chunks of <see cref="TrainerOptions.MicroBatchRows"/> rows, each with its share of the
+    /// batch's targets (padded ones do not count) as a 0-d device tensor: the shares' weighted sum of the chunks' mean
+    /// losses is the whole batch's mean loss, with no wait for the device.
+    /// </summary>
+    IEnumerable<(Tensor Inputs, Tensor Targets, Tensor Share)> MicroBatches(Tensor inputs, Tensor targets)
+    {
+        var x = inputs.to(Device);
+        var y = targets.to(Device);
+        var rows = Options.MicroBatchRows is int r && r < x.shape[0] ? r : (int)x.shape[0];
+        if (rows == x.shape[0])
+        {
+            yield return (x, y, torch.ones(Array.Empty<long>(), ScalarType.Float32, Device));
+            yield break;
+        }
+        var counted = y.ne(Loop.BlockBatch.IgnoreIndex).sum().to(ScalarType.Float32);
+        var xs = x.split(rows, 0);
+        var ys = y.split(rows, 0);
+        for (var i = 0; i < xs.Length; i++)
+            yield return (xs[i], ys[i], ys[i].ne(Loop.BlockBatch.IgnoreIndex).sum().to(ScalarType.Float32) / counted);
+    }
+
     void CheckThread()
     {
         var current = Environment.CurrentManagedThreadId;
@@ -190,8 +203,6 @@ public sealed class ModelTrainer : IDisposable
             throw new ArgumentException($"inputs and targets must both be [B, T]; got [{string.Join(",", inputs.shape)}] and [{string.Join(",", targets.shape)}]");
         if (inputs.dtype != ScalarType.Int64 || targets.dtype != ScalarType.Int64)
             throw new ArgumentException("inputs and targets must be int64 token ids");
-        if (inputs.shape[0] % Options.MicroBatches != 0)
-            throw new ArgumentException($"batch size {inputs.shape[0]} is not divisible by {Options.MicroBatches} micro-batches");
         if (inputs.shape[1] > ModelConfig.Context)
             throw new ArgumentException($"sequence length {inputs.shape[1]} exceeds the model context {ModelConfig.Context}");
     }

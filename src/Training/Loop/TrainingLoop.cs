@@ -15,6 +15,12 @@ namespace Streaming.Training.Loop;
 public sealed record TrainingLoopOptions
 {
     public required GptConfig Model { get; init; }
+
+    /// <summary>Rows per forward/backward pass within a step (null: the whole batch at once).</summary>
+    public int? MicroBatchRows { get; init; }
+
+    /// <summary>auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16.</summary>
+    public string Precision { get; init; } = "auto";
     public AdamWConfig Optimizer { get; init; } = new();
     public ScheduleConfig Schedule { get; init; } = new();
     public TorchOptions Torch { get; init; } = new();
@@ -131,7 +137,7 @@ public sealed class TrainingLoop : IDisposable
         try
         {
             var device = TorchRuntime.Initialize(options.Torch);
-            using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions { Seed = options.Seed }, device);
+            using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions { Seed = options.Seed, MicroBatchRows = options.MicroBatchRows, Precision = options.Precision }, device);
             var schedule = options.ResumeFrom is { } resume ? Resume(trainer, resume) : new LearningRateSchedule(options.Schedule);
             progress = progress with { Device = trainer.Device.ToString(), PendingAnneal = PendingAnneal() };
             clock.Start();

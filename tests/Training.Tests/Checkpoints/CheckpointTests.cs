@@ -28,7 +28,7 @@ public sealed class CheckpointTests : IDisposable
     public void ResumingMidRunGivesTheUninterruptedLossCurveBitForBit()
     {
         const int total = 12, cut = 5;
-        var options = new TrainerOptions { MicroBatches = 2, Seed = 21 };
+        var options = new TrainerOptions { MicroBatchRows = 1, Seed = 21 };
         var adamw = AdamWConfig.Default;
         double Lr(long step) => 2e-3 * Math.Min(1.0, (step + 1) / 4.0);
 
