@@ -56,12 +56,12 @@ public sealed record RunConfiguration(
         var model = ModelOf(defaults.Model, settings);
         var batchTokens = settings.BatchTokens ?? Math.Max(model.Context, (defaults.BlockTokens - 1) / model.Context * model.Context);
         if (batchTokens < model.Context || batchTokens % model.Context != 0)
-            throw new ArgumentException($"batch tokens {batchTokens} must be a positive multiple of the context {model.Context} (whole rows), e.g. {Math.Max(1, batchTokens / model.Context) * model.Context}");
+            throw new ArgumentException($"--batch-tokens {batchTokens} must be a positive multiple of the context {model.Context} (whole rows), e.g. {Math.Max(1, batchTokens / model.Context) * model.Context}");
         var rows = batchTokens / model.Context;
         if (settings.MicroBatchRows is int micro && (micro < 1 || micro > rows))
-            throw new ArgumentException($"micro-batch {micro} rows must be between 1 and the batch's {rows} rows ({batchTokens} tokens of context {model.Context})");
+            throw new ArgumentException($"--micro-batch {micro} rows must be between 1 and the batch's {rows} rows ({batchTokens} tokens of context {model.Context})");
         var precision = settings.Precision ?? "auto";
-        if (!Precisions.Contains(precision)) throw new ArgumentException($"precision must be one of {string.Join(", ", Precisions)}, not '{precision}'");
+        if (!Precisions.Contains(precision)) throw new ArgumentException($"--precision must be one of {string.Join(", ", Precisions)}, not '{precision}'");
         return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery, model, batchTokens, settings.MicroBatchRows, precision);
     }
 

@@ -85,6 +85,40 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
         Assert.All(report.Main, m => Assert.Null(m.Error));
     }
 
+    [Fact]
+    public async Task ARunTrainsItsOwnModelAndBatchFromTheSharedStoredCorpus()
+    {
+        var trainer = Cluster.Client.GetGrain<ITrainerGrain>("shaped");
+        var batch = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Context = 16, BatchTokens = 40 }));
+        Assert.Contains("--batch-tokens", batch.Message);
+        var micro = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Context = 16, BatchTokens = 64, MicroBatchRows = 9 }));
+        Assert.Contains("--micro-batch", micro.Message);
+        var model = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Model = "gpt5" }));
+        Assert.Contains("gpt5", model.Message);
+        Assert.DoesNotContain('\n', model.Message);
+        // Far beyond this machine's memory: refused before anything is allocated, saying what to change.
+        var huge = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Layers = 96, Width = 12288, Heads = 96 }));
+        Assert.Contains("memory", huge.Message);
+        Assert.DoesNotContain('\n', huge.Message);
+
+        var description = await trainer.ConfigureAsync(new RunSettings
+        {
+            Schedule = "constant", WarmupSteps = 1, TaskSteps = 6, Layers = 2, Width = 64, Heads = 2, Context = 16, BatchTokens = 64, MicroBatchRows = 3,
+        });
+        Assert.Contains("model 2 layers, width 64, 2 heads, context 16", description);
+        Assert.Contains("batch 64 tokens (4 rows, micro-batches of 3 rows)", description);
+
+        // The stored corpus was cut into the silo's 129-token blocks; this run reads it in 65-token blocks.
+        await IngestEnglish("shaped");
+        var status = await WaitUntilTrained(trainer, 6 * 65);
+        Assert.Equal(6, status.Step);
+        Assert.Equal(6 * 65, status.Corpora[0].TokensTrained);
+        var expected = new GptConfig(2, 64, 2, 16, 256);
+        Assert.Equal(expected.ToString(), status.Model);
+        Assert.Equal(expected.ParameterCount, status.Parameters);
+        Assert.All(status.Evaluations, row => Assert.All(row.Loss.Values, loss => Assert.True(double.IsFinite(loss))));
+    }
+
     async Task<IngestResult> IngestEnglish(string run)
     {
         var text = Path.Combine(Data, "english.jsonl");
