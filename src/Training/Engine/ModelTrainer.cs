@@ -141,6 +141,23 @@ public sealed class ModelTrainer : IDisposable
         return Checkpoint.Save(directory, ModelConfig, Step, optimizer.MasterWeights(), state, all, overwrite);
     }
 
+    /// <summary>Starts from pretrained weights in the Hugging Face GPT-2 layout (see <see cref="HuggingFaceGpt2"/>); only before
+    /// the first step. Throws <see cref="CheckpointException"/> with one line for a file that does not fit this model.</summary>
+    public void LoadPretrained(string path)
+    {
+        CheckThread();
+        if (Step > 0) throw new InvalidOperationException($"pretrained weights load before the first step, not at step {Step}");
+        var weights = HuggingFaceGpt2.ReadWeights(path, ModelConfig);
+        try
+        {
+            optimizer.LoadMasterWeights(weights);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+    }
+
     /// <summary>
     /// Restores weights, optimizer state, step and RNG from a checkpoint of the same model shape and returns
     /// its parts (the trainer's own part removed). Throws <see cref="CheckpointException"/> for another model

@@ -111,10 +111,11 @@ public sealed class Gpt : Module<Tensor, Tensor>
         readonly Linear c_attn, attn_proj, c_fc, mlp_proj;
         readonly int heads, width;
         readonly double dropout;
+        readonly bool tanhGelu;
 
         public Block(GptConfig c) : base(nameof(Block))
         {
-            (heads, width, dropout) = (c.Heads, c.Width, c.Dropout);
+            (heads, width, dropout, tanhGelu) = (c.Heads, c.Width, c.Dropout, c.TanhGelu);
             ln_1 = LayerNorm(c.Width);
             c_attn = Linear(c.Width, 3 * c.Width);
             attn_proj = Linear(c.Width, c.Width);
@@ -139,7 +140,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
             var y = F.scaled_dot_product_attention(split[0], split[1], split[2], is_casual: true);
             var merged = y.transpose(1, 2).reshape(b * t, width);                 // [B*T, C]
             var x1 = x + Drop(attn_proj.call(merged));
-            var up = F.gelu(c_fc.call(ln_2.call(x1)));
+            var fc = c_fc.call(ln_2.call(x1));
+            var up = tanhGelu ? F.gelu(fc, TorchSharp.Modules.GELU.Approximate.tanh) : F.gelu(fc);
             var x2 = x1 + Drop(mlp_proj.call(up));
             return x2.MoveToOuterDisposeScope();
         }

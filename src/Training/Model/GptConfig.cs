@@ -33,6 +33,10 @@ public sealed record GptConfig(int Layers, int Width, int Heads, int Context, in
         return this with { Vocabulary = rows, TokenVocabulary = rows == ids ? null : ids };
     }
 
+    /// <summary>GELU by its tanh approximation (GPT-2's "gelu_new"), as a model continued from GPT-2's weights needs; false:
+    /// the exact erf GELU that models trained here from scratch use.</summary>
+    public bool TanhGelu { get; init; }
+
     /// <summary>Dropout on attention output, MLP output and embeddings. 0 for pre-training (exact resume needs it on GPU).</summary>
     public double Dropout { get; init; }
 
@@ -95,5 +99,5 @@ public sealed record GptConfig(int Layers, int Width, int Heads, int Context, in
         => 6.0 * (ParameterCount - (long)Context * Width) + 12.0 * Layers * Width * sequenceLength;
 
     /// <summary>A short human-readable shape, e.g. "12x768 h12 ctx1024 v50304".</summary>
-    public override string ToString() => $"{Layers}x{Width} h{Heads} ctx{Context} v{Vocabulary}" + (TokenVocabulary is { } t ? $"({t})" : "") + (Dropout > 0 ? $" dropout{Dropout}" : "");
+    public override string ToString() => $"{Layers}x{Width} h{Heads} ctx{Context} v{Vocabulary}" + (TokenVocabulary is { } t ? $"({t})" : "") + (TanhGelu ? " gelu-tanh" : "") + (Dropout > 0 ? $" dropout{Dropout}" : "");
 }
