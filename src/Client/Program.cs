@@ -7,6 +7,7 @@ var root = new RootCommand("streaming: the command-line client of the Streaming 
     RunCommand.Create(),
     IngestCommand.Create(),
     AnnealCommand.Create(),
+    ExportCommand.Create(),
     EvalCommand.Create(),
     ScheduleCommand.Create(),
     CompareCommand.Create(),

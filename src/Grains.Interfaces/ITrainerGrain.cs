@@ -27,6 +27,10 @@ public interface ITrainerGrain : IGrainWithStringKey
     /// <summary>Asks for a release now: an anneal branch of <paramref name="steps"/> steps on the next blocks,
     /// forked at the next main step; the main trajectory then trains those blocks itself.</summary>
     Task<AnnealTicket> AnnealAsync(int steps);
+
+    /// <summary>Writes release <paramref name="release"/> (its folder name, or "latest") into <paramref name="directory"/> on the
+    /// silo as model.safetensors + config.json in the Hugging Face GPT-2 layout; returns what was written, in one line.</summary>
+    Task<string> ExportAsync(string release, string directory);
 }
 
 /// <summary>An accepted on-demand anneal: its id in the run and the blocks queued ahead of training when it was asked for.</summary>

@@ -44,4 +44,7 @@ public sealed record RunSettings
 
     /// <summary>auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16.</summary>
     [Id(19)] public string? Precision { get; init; }
+
+    /// <summary>Pretrained weights to start from: a folder (or its model.safetensors) in the Hugging Face GPT-2 layout, on the silo.</summary>
+    [Id(20)] public string? Init { get; init; }
 }

@@ -1,3 +1,4 @@
+using Streaming.Training.Checkpoints;
 using Streaming.Training.Model;
 using Streaming.Training.Schedules;
 
@@ -7,7 +8,7 @@ namespace Streaming.Grains;
 /// default's until the run's tokenizer replaces it (<see cref="GptConfig.ForTokenizer"/>).</summary>
 public sealed record RunConfiguration(
     ScheduleConfig Schedule, double ReplayFraction, long Seed, long? TaskSteps, int EvaluateEvery,
-    GptConfig Model, int BatchTokens, int? MicroBatchRows, string Precision)
+    GptConfig Model, int BatchTokens, int? MicroBatchRows, string Precision, string? Init)
 {
     public static readonly IReadOnlyList<string> Precisions = ["auto", "fp32", "bf16"];
 
@@ -62,7 +63,7 @@ public sealed record RunConfiguration(
             throw new ArgumentException($"--micro-batch {micro} rows must be between 1 and the batch's {rows} rows ({batchTokens} tokens of context {model.Context})");
         var precision = settings.Precision ?? "auto";
         if (!Precisions.Contains(precision)) throw new ArgumentException($"--precision must be one of {string.Join(", ", Precisions)}, not '{precision}'");
-        return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery, model, batchTokens, settings.MicroBatchRows, precision);
+        return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery, model, batchTokens, settings.MicroBatchRows, precision, settings.Init);
     }
 
     /// <summary>The named shape (or the silo's model) with any explicit dimension over it.</summary>
@@ -78,6 +79,28 @@ public sealed record RunConfiguration(
             Heads = settings.Heads ?? shape.Heads,
             Context = settings.Context ?? shape.Context,
         };
+        if (settings.Init is { } init) shape = PretrainedModel(init, settings, shape);
         return shape.Validate();
+    }
+
+    /// <summary>The model of --init's config.json; an explicit shape must be the file's, a context may be shorter.</summary>
+    static GptConfig PretrainedModel(string init, RunSettings settings, GptConfig asked)
+    {
+        GptConfig file;
+        try
+        {
+            file = HuggingFaceGpt2.ReadConfig(init);
+        }
+        catch (CheckpointException e)
+        {
+            throw new ArgumentException($"--init: {e.Message}");
+        }
+        var explicitShape = settings.Model is not null || settings.Layers is not null || settings.Width is not null || settings.Heads is not null;
+        if (explicitShape && (asked.Layers, asked.Width, asked.Heads) != (file.Layers, file.Width, file.Heads))
+            throw new ArgumentException($"--init '{init}' holds {file.Layers} layers, width {file.Width}, {file.Heads} heads, not the {asked.Layers}, {asked.Width}, {asked.Heads} asked for (leave out --model/--layers/--width/--heads to take the file's)");
+        var context = settings.Context ?? file.Context;
+        if (context > file.Context)
+            throw new ArgumentException($"--context {context} is longer than the {file.Context} positions --init '{init}' has");
+        return file with { Context = context };
     }
 }

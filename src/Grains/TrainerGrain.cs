@@ -193,7 +193,11 @@ public sealed partial class TrainerGrain(
         if (Corpora.Count > 0 && settings != state.State.Settings)
             throw new InvalidOperationException($"run '{Run}' already has corpora; its settings are fixed (create a new run)");
         var configuration = RunConfiguration.From(options.Value, settings);
-        CheckMemory(configuration.Model.ForTokenizer(Tokenizers.Create(Tokenizer).VocabularySize), configuration);
+        var ids = Tokenizers.Create(Tokenizer).VocabularySize;
+        if (configuration.Init is { } init && configuration.Model.Tokens != ids)
+            throw new ArgumentException($"--init '{init}' has a vocabulary of {configuration.Model.Tokens} ids, the run's tokenizer {Tokenizer} has {ids}" +
+                (configuration.Model.Tokens == 50257 ? " (use --tokenizer gpt2)" : ""));
+        CheckMemory(configuration.Model.ForTokenizer(ids), configuration);
         state.State.Settings = settings;
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
@@ -234,6 +238,49 @@ public sealed partial class TrainerGrain(
         return chosen;
     }
 
+    public async Task<string> ExportAsync(string release, string directory)
+    {
+        if (!Path.IsPathRooted(directory)) throw new ArgumentException($"--out '{directory}' must be an absolute path on the silo");
+        var releases = loop?.Progress.Releases ?? [];
+        var found = release == "latest" ? releases.LastOrDefault(r => r.Path is not null)
+            : releases.FirstOrDefault(r => r.Path is not null && Path.GetFileName(r.Path) == release);
+        if (found?.Path is not { } path)
+            throw new ArgumentException(releases.Count == 0 ? $"run '{Run}' has no release yet"
+                : $"run '{Run}' has no release '{release}' (its releases: {string.Join(", ", releases.Where(r => r.Path is not null).Select(r => Path.GetFileName(r.Path)))}, or latest)");
+        var extra = new Dictionary<string, System.Text.Json.Nodes.JsonNode?>
+        {
+            ["tokenizer"] = Tokenizer, ["run"] = Run, ["release"] = Path.GetFileName(path), ["task"] = found.Task, ["step"] = found.Step, ["mode"] = found.Mode,
+        };
+        var (run, tokenizer) = (Run, Tokenizer);   // grain state is not for the thread pool
+        // Reading and writing hundreds of megabytes: off the grain's scheduler.
+        return await Task.Run(() =>
+        {
+            try
+            {
+                var (manifest, weights) = Checkpoint.ReadWeights(path);
+                try
+                {
+                    var files = HuggingFaceGpt2.Export(weights, manifest.Model, directory, extra);
+                    var bytes = files.Sum(f => new FileInfo(f).Length);
+                    return $"exported release {Path.GetFileName(path)} of run {run} (step {found.Step:N0}, model {manifest.Model}, tokenizer {tokenizer}) " +
+                        $"to {directory}: {string.Join(", ", files.Select(Path.GetFileName))} ({bytes / 1e6:F1} MB)";
+                }
+                finally
+                {
+                    foreach (var t in weights.Values) t.Dispose();
+                }
+            }
+            catch (CheckpointException e)
+            {
+                throw new ArgumentException($"export: {e.Message}");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"export to '{directory}': {e.Message}");
+            }
+        });
+    }
+
     public async Task<AnnealTicket> AnnealAsync(int steps)
     {
         if (steps < 1) throw new ArgumentException($"--steps must be at least 1, not {steps}");
@@ -270,6 +317,7 @@ public sealed partial class TrainerGrain(
             CheckpointDirectory = Path.Combine(settings.DataDirectory, "runs", Run, "checkpoints"),
             CheckpointEvery = settings.CheckpointEvery,
             ResumeFrom = resumeFrom,
+            InitFrom = Configuration.Init,
             Data = data,
             EvaluateEvery = Configuration.EvaluateEvery,
             AcknowledgesCheckpoints = true,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Streaming.Grains;
+using Streaming.Training.Checkpoints;
 using Streaming.Training.Data;
 using Streaming.Training.Loop;
 using Streaming.Training.Model;
@@ -117,6 +118,43 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
         Assert.Equal(expected.ToString(), status.Model);
         Assert.Equal(expected.ParameterCount, status.Parameters);
         Assert.All(status.Evaluations, row => Assert.All(row.Loss.Values, loss => Assert.True(double.IsFinite(loss))));
+    }
+
+    [Fact]
+    public async Task ARunStartsFromPretrainedWeightsAndItsReleaseIsExported()
+    {
+        var pretrained = Path.Combine(Data, "pretrained");
+        Directory.CreateDirectory(pretrained);
+        Streaming.Training.Tests.Checkpoints.PyTorchReference.Run("init", pretrained, "11", "1", "32", "2", "64", "256");
+        var trainer = Cluster.Client.GetGrain<ITrainerGrain>("continued");
+        var shape = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Init = pretrained, Layers = 2 }));
+        Assert.Contains("holds 1 layers, width 32, 2 heads", shape.Message);
+        var context = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Init = pretrained, Context = 128 }));
+        Assert.Contains("--context 128 is longer than the 64 positions", context.Message);
+        var missing = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ConfigureAsync(new RunSettings { Init = Path.Combine(Data, "nothing") }));
+        Assert.StartsWith("--init: no model.safetensors at", missing.Message);
+
+        var description = await trainer.ConfigureAsync(new RunSettings { Schedule = "constant", WarmupSteps = 1, TaskSteps = 4, Init = pretrained, Context = 32 });
+        Assert.Contains("model 1 layers, width 32, 2 heads, context 32", description);
+        await IngestEnglish("continued");
+        var status = await WaitUntilTrained(trainer, 4 * BlockTokens);
+        Assert.Equal(new GptConfig(1, 32, 2, 32, 256) { TanhGelu = true }.ToString(), status.Model);
+
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ExportAsync("nope", Path.Combine(Data, "out")));
+        Assert.Contains("has no release 'nope'", refused.Message);
+        var exported = Path.Combine(Data, "exported");
+        var line = await trainer.ExportAsync("latest", exported);
+        Assert.Contains("model.safetensors, config.json", line);
+        // The release, read back, is the pretrained model trained 4 steps: same shape and activation, other weights.
+        var config = HuggingFaceGpt2.ReadConfig(exported);
+        Assert.Equal(HuggingFaceGpt2.ReadConfig(pretrained) with { Context = 32 }, config);
+        Assert.Contains("\"tokenizer\": \"byte\"", await File.ReadAllTextAsync(Path.Combine(exported, HuggingFaceGpt2.ConfigFile)));
+        var before = HuggingFaceGpt2.ReadWeights(pretrained, config)["h.0.mlp.c_fc.weight"];
+        var after = HuggingFaceGpt2.ReadWeights(exported, config)["h.0.mlp.c_fc.weight"];
+        var change = (after - before).abs().max().item<float>();
+        Assert.InRange(change, 1e-6f, 0.1f);
+        var again = await Assert.ThrowsAsync<ArgumentException>(() => trainer.ExportAsync("latest", exported));
+        Assert.Contains("already holds a model", again.Message);
     }
 
     async Task<IngestResult> IngestEnglish(string run)

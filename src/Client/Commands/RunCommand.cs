@@ -31,13 +31,14 @@ public static class RunCommand
         var batchTokens = TextOptions.Create("--batch-tokens", "Tokens per optimizer step, a multiple of the context [default: the silo's block, 4096]", null);
         var microBatch = TextOptions.Create("--micro-batch", "Rows per forward/backward pass; the passes of a step accumulate their gradients [default: the whole batch]", null);
         var precision = TextOptions.Create("--precision", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16; weights and AdamW moments stay fp32", null);
+        var init = TextOptions.Create("--init", "Start from pretrained weights: a folder with model.safetensors and config.json in the Hugging Face GPT-2 layout (read by the silo); the shape is the file's", null);
         var tokenizer = new Option<string?>("--tokenizer") { Description = $"The run's tokenizer: {string.Join(", ", Tokenizers.Names)} [default: the silo's, byte]" };
         var create = new Command("create", "Create a run with its own model, batch, precision, tokenizer, schedule, replay, seed and steps per task (before its first corpus)")
         {
             name, kind,
         };
         foreach (var option in rates.All.Concat([annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery,
-            model, layers, width, heads, context, batchTokens, microBatch, precision, tokenizer, CommonOptions.Gateway])) create.Options.Add(option);
+            model, layers, width, heads, context, batchTokens, microBatch, precision, init, tokenizer, CommonOptions.Gateway])) create.Options.Add(option);
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -68,6 +69,7 @@ public static class RunCommand
                     BatchTokens = TextOptions.SmallCount(parse, batchTokens),
                     MicroBatchRows = TextOptions.SmallCount(parse, microBatch),
                     Precision = TextOptions.Text(parse, precision),
+                    Init = TextOptions.Text(parse, init) is { } path ? Path.GetFullPath(path) : null,
                 };
             }
             catch (ScheduleConfigException e)

@@ -43,6 +43,9 @@ public sealed record TrainingLoopOptions
     /// <summary>A checkpoint to resume from: model, optimizer, schedule and cursors exactly as they were.</summary>
     public string? ResumeFrom { get; init; }
 
+    /// <summary>Pretrained weights (Hugging Face GPT-2 layout) for a run that starts without a checkpoint.</summary>
+    public string? InitFrom { get; init; }
+
     /// <summary>Where the main cadence's snapshots for the evaluators go (they delete them). Null: next to the checkpoints.</summary>
     public string? SnapshotDirectory { get; init; }
 
@@ -138,6 +141,7 @@ public sealed class TrainingLoop : IDisposable
         {
             var device = TorchRuntime.Initialize(options.Torch);
             using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions { Seed = options.Seed, MicroBatchRows = options.MicroBatchRows, Precision = options.Precision }, device);
+            if (options.ResumeFrom is null && options.InitFrom is { } init) trainer.LoadPretrained(init);
             var schedule = options.ResumeFrom is { } resume ? Resume(trainer, resume) : new LearningRateSchedule(options.Schedule);
             progress = progress with { Device = trainer.Device.ToString(), PendingAnneal = PendingAnneal() };
             clock.Start();

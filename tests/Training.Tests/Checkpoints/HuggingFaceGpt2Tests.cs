@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Streaming.Training.Checkpoints;
@@ -147,19 +146,5 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
         return double.Parse(Python("loss", model, tokens, context.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>Runs the PyTorch reference; its output's last line.</summary>
-    static string Python(params string[] args)
-    {
-        var script = Path.Combine(RepositoryRoot.Find(), "tests", "interop", "gpt2_hf.py");
-        var start = new ProcessStartInfo("/usr/bin/python3")   // Debian's python3-torch belongs to the system interpreter
-        { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(script);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "the PyTorch reference did not finish in 2 minutes");
-        Assert.True(process.ExitCode == 0, $"python3 {string.Join(' ', args)} failed (test.sh installs python3-torch): {error.Result}");
-        return output.Result.Trim().Split('\n')[^1];
-    }
+    static string Python(params string[] args) => PyTorchReference.Run(args);
 }
