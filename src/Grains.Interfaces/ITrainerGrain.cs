@@ -77,7 +77,9 @@ public sealed record RunStatus(
     [property: Id(19)] string? EvaluationError = null,
     // The model's shape ("12x768 h12 ctx1024 v50304(50257)") and parameter count; null before the run has a model.
     [property: Id(20)] string? Model = null,
-    [property: Id(21)] long Parameters = 0);
+    [property: Id(21)] long Parameters = 0,
+    // Snapshots saved for evaluation that the run's evaluator has not scored yet: how far it lags behind training.
+    [property: Id(22)] int EvaluationsPending = 0);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

@@ -137,7 +137,7 @@ public sealed partial class TrainerGrain(
             [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
                 r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
             p.ReplayTokens, state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null,
-            Tokenizer, Configuration.Schedule.Kind, evaluationError, model?.ToString(), model?.ParameterCount ?? 0);
+            Tokenizer, Configuration.Schedule.Kind, evaluationError, model?.ToString(), model?.ParameterCount ?? 0, evaluations.Pending);
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>
