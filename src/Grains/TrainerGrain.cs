@@ -166,8 +166,15 @@ public sealed partial class TrainerGrain(
     /// otherwise the configured shape with the tokenizer's vocabulary.</summary>
     GptConfig Model =>
         state.State.Model is { } json ? JsonSerializer.Deserialize<GptConfig>(json)!
-        : state.State.Checkpoint is { } checkpoint && Corpora.Count > 0 ? Checkpoint.ReadManifest(checkpoint).Model
+        : state.State.Checkpoint is { } checkpoint && Corpora.Count > 0 && KeptModel(checkpoint) is { } kept ? kept
         : Configuration.Model.ForTokenizer(Tokenizers.Create(Tokenizer).VocabularySize);
+
+    /// <summary>The model of a checkpoint an earlier version kept; null when it cannot be read (resume then reports why).</summary>
+    static GptConfig? KeptModel(string checkpoint)
+    {
+        try { return Checkpoint.ReadManifest(checkpoint).Model; }
+        catch (Exception e) when (e is CheckpointException or IOException) { return null; }
+    }
 
     /// <summary>Refuses, in one line that says what to change, a run whose training would not fit this silo's device.</summary>
     void CheckMemory(GptConfig model, RunConfiguration configuration)

@@ -26,7 +26,7 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         var second = Write("tiktoken/second.txt", "Noch ein Text, der nicht passt."u8.ToArray());
         AssertError(silo.Client($"ingest --run tiktoken-run --tokenizer byte {second}"),
             "run 'tiktoken-run' uses the tokenizer cl100k_base (set by its first corpus); all its corpora must, not byte");
-        AssertError(silo.Client($"ingest --run another-tiktoken-run --tokenizer gpt2 {second}"), "unknown tokenizer 'gpt2'");
+        AssertError(silo.Client($"ingest --run another-tiktoken-run --tokenizer gpt3 {second}"), "unknown tokenizer 'gpt3'");
         silo.AssertGoodCorpusIntact();
     }
 
