@@ -148,10 +148,8 @@ public static class Checkpoint
     /// </summary>
     public static LoadedCheckpoint Load(string directory, GptConfig expectedModel, Device? device = null)
     {
-        var manifest = ReadManifest(directory);
-        if (manifest.Model != expectedModel)
-            throw new CheckpointException($"checkpoint '{directory}' holds a model {manifest.Model}, not the configured {expectedModel}; refusing to load it");
-        Verify(directory);
+        RequireModel(directory, expectedModel);
+        var manifest = Verify(directory);
         device ??= torch.CPU;
         Dictionary<string, Tensor>? model = null;
         try
@@ -168,6 +166,14 @@ public static class Checkpoint
             foreach (var t in model?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
             throw new CheckpointException($"cannot read checkpoint '{directory}': {e.Message}", e);
         }
+    }
+
+    /// <summary>Refuses, before reading any tensor, a checkpoint written for another model shape.</summary>
+    static void RequireModel(string directory, GptConfig expected)
+    {
+        var found = ReadManifest(directory).Model;
+        if (found != expected)
+            throw new CheckpointException($"checkpoint '{directory}' holds a model {found}, not the configured {expected}; refusing to load it");
     }
 
     /// <summary>Verifies a checkpoint and reads only its weights (fp32, on the CPU), not the optimizer's state; the caller
@@ -188,9 +194,7 @@ public static class Checkpoint
     /// <summary>Loads only the weights of a checkpoint into <paramref name="model"/> (e.g. for an evaluator); returns the manifest.</summary>
     public static CheckpointManifest LoadWeights(string directory, Gpt model)
     {
-        var found = ReadManifest(directory).Model;
-        if (found != model.Config)
-            throw new CheckpointException($"checkpoint '{directory}' holds a model {found}, not the configured {model.Config}; refusing to load it");
+        RequireModel(directory, model.Config);
         var (manifest, weights) = ReadWeights(directory);
         try
         {

@@ -77,9 +77,7 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
     [Fact]
     public void WeightsWrittenByPyTorchStartARunWithPyTorchsLoss()
     {
-        var pretrained = Path.Combine(root, "pretrained");
-        Directory.CreateDirectory(pretrained);
-        Python("init", pretrained, "7", "2", "64", "4", "32", "250");
+        var pretrained = WrittenByPyTorch(seed: 7);
         var config = HuggingFaceGpt2.ReadConfig(pretrained);
         Assert.Equal(Small with { TanhGelu = true }, config);
 
@@ -101,9 +99,7 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
     [Fact]
     public void AFileThatDoesNotFitIsRefusedInOneLine()
     {
-        var pretrained = Path.Combine(root, "pretrained");
-        Directory.CreateDirectory(pretrained);
-        Python("init", pretrained, "3", "2", "64", "4", "32", "250");
+        var pretrained = WrittenByPyTorch(seed: 3);
         var config = HuggingFaceGpt2.ReadConfig(pretrained);
 
         string Refusal(GptConfig model, string? path = null) =>
@@ -127,6 +123,15 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
         File.WriteAllText(Path.Combine(damaged, HuggingFaceGpt2.ConfigFile), "{ not json");
         Assert.Contains("is not readable JSON", Assert.Throws<CheckpointException>(() => HuggingFaceGpt2.ReadConfig(damaged)).Message);
         foreach (var message in new[] { Refusal(config with { Layers = 1 }), Refusal(config, damaged) }) Assert.DoesNotContain('\n', message);
+    }
+
+    /// <summary>A folder of random GPT-2 weights of <see cref="Small"/>'s shape (tanh GELU) written by the PyTorch reference.</summary>
+    string WrittenByPyTorch(int seed)
+    {
+        var folder = Path.Combine(root, "pretrained");
+        Directory.CreateDirectory(folder);
+        Python("init", folder, seed.ToString(CultureInfo.InvariantCulture), "2", "64", "4", "32", "250");
+        return folder;
     }
 
     /// <summary>Rows of 33 random ids below 250: inputs are the first 32, targets the last 32.</summary>
