@@ -115,7 +115,7 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         }
         // Measure once training has settled, so that only the ingest moves the peak.
         await silo.WaitUntilTrained();
-        var before = silo.PeakMemory();
+        var before = silo.ResetPeakMemory();
         var (code, stdout, stderr) = Ingest(txt);
         var growth = silo.PeakMemory() - before;
         output.WriteLine($"silo peak memory {before >> 20} MiB before, +{growth >> 20} MiB reading the 100 MiB line");
