@@ -10,7 +10,7 @@ decay on tensors with >= 2 dims, global-norm clipping with torch.nn.utils.clip_g
 Precision:
   fp32      fp32 weights, fp32 compute (the CPU comparison).
   autocast  fp32 master weights and moments, torch.autocast(bfloat16) forward (same policy as ours).
-  bf16      pure bf16 weights, gradients and moments (what design.md's first table measured).
+  bf16      pure bf16 weights, gradients and moments (the prototype's first measurement, bench/RESULTS.md).
 Prints one JSON line: tokens_per_second, step_ms, peak_flops (the same large matmul as the .NET side), ...
 """
 import argparse, json, math, time

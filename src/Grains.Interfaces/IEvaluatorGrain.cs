@@ -34,7 +34,7 @@ public sealed record EvaluatedSnapshot(
 
 /// <summary>
 /// A run's evaluations: the loss matrix (row: after task i, column: corpus j), forgetting per corpus
-/// (design.md: loss now minus loss right after its task, on the matrix rows), every release, the main
+/// (docs/evaluation.md: loss now minus loss right after its task, on the matrix rows), every release, the main
 /// trajectory's curve, and how many snapshots wait.
 /// </summary>
 [GenerateSerializer, Immutable]
@@ -43,7 +43,11 @@ public sealed record EvaluationReport(
     [property: Id(1)] IReadOnlyDictionary<string, double> Forgetting,
     [property: Id(2)] IReadOnlyList<EvaluatedSnapshot> Releases,
     [property: Id(3)] IReadOnlyList<EvaluatedSnapshot> Main,
-    [property: Id(4)] int Pending)
+    [property: Id(4)] int Pending,
+    // Snapshots that could not be evaluated (each has its error; the silo log has the whole exception).
+    [property: Id(5)] int Failed = 0,
+    // Why the evaluator stopped evaluating altogether (its thread failed); null while it works.
+    [property: Id(6)] string? Error = null)
 {
     public static readonly EvaluationReport Empty = new([], new Dictionary<string, double>(), [], [], 0);
 }

@@ -50,7 +50,7 @@ public sealed record ReleaseInfo(
     [property: Id(3)] string Mode,
     [property: Id(4)] IReadOnlyDictionary<string, double> Loss);
 
-/// <summary>What `streaming status` shows of a run; the JSON names are a contract (see design.md).</summary>
+/// <summary>What `streaming status` shows of a run; the JSON names are a contract (docs/architecture.md, "Contracts").</summary>
 [GenerateSerializer, Immutable]
 public sealed record RunStatus(
     [property: Id(0)] string Run,
@@ -98,5 +98,12 @@ public sealed record TaskLosses(
 [GenerateSerializer, Immutable]
 public sealed record CorpusProgress(
     [property: Id(0)] string Name,
+    // Trained by the main trajectory: what the model carries forward.
     [property: Id(1)] long TokensTrained,
-    [property: Id(2)] long TokensTotal);
+    [property: Id(2)] long TokensTotal,
+    // Trained only by an anneal branch (a task's last blocks under the paper protocol): its release saw them, the main trajectory did not.
+    [property: Id(3)] long TokensAnnealOnly = 0)
+{
+    /// <summary>Tokens read from the corpus so far: trained by the main trajectory or by an anneal branch only.</summary>
+    public long TokensRead => TokensTrained + TokensAnnealOnly;
+}

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Loop;
@@ -22,9 +21,12 @@ public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IG
 
     TaskCompletionSource? stopped;
 
-    /// <summary>Work is left until the persisted checkpoint's cursors cover every block of every corpus
+    /// <summary>Work is left until the recorded checkpoint's cursors cover every block of every corpus
     /// (a checkpoint is always written at the end of a task).</summary>
-    bool HasUnfinishedWork => Corpora.Any(c => state.State.NextSequence.GetValueOrDefault(c.Name) < c.Blocks);
+    bool HasUnfinishedWork => Corpora.Any(c => cursors.GetValueOrDefault(c.Name) < c.Blocks);
+
+    /// <summary>This run's checkpoints; opened once per activation (which clears what an interrupted save left behind).</summary>
+    CheckpointStore Checkpoints => checkpoints ??= new CheckpointStore(Path.Combine(options.Value.DataDirectory, "runs", Run, "checkpoints"), ownerAcknowledges: true);
 
     void ILifecycleParticipant<IGrainLifecycle>.Participate(IGrainLifecycle lifecycle) =>
         // The Activate stage starts after the state is read (SetupState) and before OnActivateAsync starts the loop;
@@ -35,6 +37,7 @@ public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IG
     {
         await AfterPreviousActivationAsync();
         await RepairDanglingCheckpointAsync();
+        cursors = ReadCursors();
         await KeepAliveAsync();
     }
 
@@ -63,44 +66,35 @@ public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IG
     }
 
     /// <summary>
-    /// The state can point at a checkpoint that is gone: the loop keeps only its newest two, and it may write two
-    /// before the pump persists one (small CheckpointEvery, a busy grain, or the queued blocks it trains while being
-    /// disposed), so a crash at that moment leaves the pointer dangling. Then the newest complete checkpoint in the
-    /// same folder is the run's latest state: it carries its own cursors, so resuming from it stays exactly once.
+    /// The state can point at a checkpoint that is gone: the store keeps only the newest two until the grain acknowledges
+    /// one, and the loop may write two before the pump records one (small CheckpointEvery, a busy grain, or the queued
+    /// blocks it trains while being disposed), so a crash at that moment leaves the pointer dangling. Then the newest
+    /// checkpoint of the run that verifies is its latest state: it carries its own cursors, so resuming stays exactly once.
     /// </summary>
     async Task RepairDanglingCheckpointAsync()
     {
         if (state.State.Checkpoint is not { } pointer || Directory.Exists(pointer)) return;
-        var folder = Path.GetDirectoryName(pointer);
-        // Folders step-N (N = steps executed, growing); half-written ones are named .tmp-, replaced ones .old-.
-        var newest = folder is null || !Directory.Exists(folder) ? null : Directory.GetDirectories(folder, "step-*")
-            .Select(d => (Path: d, Number: long.TryParse(Path.GetFileName(d)["step-".Length..], out var n) ? n : -1))
-            .Where(d => d.Number >= 0 && File.Exists(Path.Combine(d.Path, Checkpoint.ManifestFile)))
-            .MaxBy(d => d.Number).Path;
-        if (newest is null) return;   // nothing to resume from: the loop reports the missing checkpoint as the run's failure
-        Dictionary<string, long> cursors;
-        try
-        {
-            cursors = ReadCursors(newest);
-        }
-        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            logger.LogWarning(e, "run {Run}: checkpoint {Missing} is gone and {Newest} has no readable cursors", Run, pointer, newest);
-            return;
-        }
-        logger.LogWarning("run {Run}: checkpoint {Missing} is gone; resuming from {Newest}, the newest in its folder", Run, pointer, newest);
+        // Nothing to resume from: the loop reports the missing checkpoint as the run's failure.
+        if (Checkpoints.Newest(verify: true) is not { } newest) return;
+        logger.LogWarning("run {Run}: checkpoint {Missing} is gone; resuming from {Newest}, the newest that verifies", Run, pointer, newest);
         state.State.Checkpoint = newest;
-        state.State.NextSequence = cursors;
         await state.WriteStateAsync();
     }
 
-    /// <summary>The cursors (next block per corpus) that the training loop saved in a checkpoint's part "loop".</summary>
-    static Dictionary<string, long> ReadCursors(string checkpoint)
+    /// <summary>The cursors (next block per corpus) of the recorded checkpoint; none before the first, or when it cannot be
+    /// read (the loop then reports why, as the run's failure).</summary>
+    IReadOnlyDictionary<string, long> ReadCursors()
     {
-        var path = Path.Combine(checkpoint, Checkpoint.PartsFolder, "loop.json");
-        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
-        var property = JsonNamingPolicy.CamelCase.ConvertName(nameof(LoopCheckpoint.NextSequence));
-        return document.RootElement.GetProperty(property).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        if (state.State.Checkpoint is not { } checkpoint) return new Dictionary<string, long>();
+        try
+        {
+            return LoopState.ReadFrom(checkpoint).NextSequence;
+        }
+        catch (CheckpointException e)
+        {
+            logger.LogWarning(e, "run {Run}: the cursors of checkpoint {Checkpoint} cannot be read", Run, checkpoint);
+            return new Dictionary<string, long>();
+        }
     }
 
     /// <summary>Runs after OnDeactivateAsync: a waiting activation of this run in this process may go on.</summary>

@@ -15,13 +15,17 @@ using Streaming.Training.Schedules;
 
 namespace Streaming.Grains;
 
-/// <summary>What a run keeps in grain state: its corpora in arrival order and its last checkpoint with the cursors in it.</summary>
+/// <summary>What a run keeps in grain state: only what the grain alone knows. Its corpora in arrival order, its settings,
+/// tokenizer and model, the anneals asked for, and which checkpoint to resume from; how far that checkpoint has trained
+/// (cursors, counts, schedule) is in the checkpoint itself.</summary>
 [GenerateSerializer]
 public sealed class RunState
 {
     [Id(0)] public List<CorpusInfo> Corpora { get; set; } = [];
+
+    /// <summary>The checkpoint the run resumes from: the newest one the grain has recorded (acknowledged to the store).</summary>
     [Id(1)] public string? Checkpoint { get; set; }
-    [Id(2)] public Dictionary<string, long> NextSequence { get; set; } = [];
+    // Ids 2 (the checkpoint's cursors) and 6 (its schedule state) were copies of what the checkpoint holds; earlier versions wrote them.
 
     /// <summary>On-demand anneals asked for so far; the last one is pending until its release exists.</summary>
     [Id(3)] public long AnnealsRequested { get; set; }
@@ -29,9 +33,6 @@ public sealed class RunState
 
     /// <summary>The tokenizer of the run's corpora (fixed by the first); null until one is ingested.</summary>
     [Id(5)] public string? Tokenizer { get; set; }
-
-    /// <summary>The schedule's state (JSON) in the checkpoint above: the phase, task and step counters of the run.</summary>
-    [Id(6)] public string? Schedule { get; set; }
 
     /// <summary>How this run differs from the silo's defaults (`streaming run create`); fixed once it has a corpus.</summary>
     [Id(7)] public RunSettings? Settings { get; set; }
@@ -61,6 +62,9 @@ public sealed partial class TrainerGrain(
     static readonly TimeSpan RedeliveryTimeout = TimeSpan.FromSeconds(10);
 
     TrainingLoop? loop;
+    CheckpointStore? checkpoints;
+    // How far the recorded checkpoint has read each corpus: read from it, never stored apart (the failover's "work left").
+    IReadOnlyDictionary<string, long> cursors = new Dictionary<string, long>();
     StoredCorpora? data;
     IDisposable? metered;
     IDisposable? meteredBacklog;
@@ -80,9 +84,9 @@ public sealed partial class TrainerGrain(
         {
             logger.LogInformation("run {Run}: resuming from {Checkpoint}", Run, state.State.Checkpoint ?? "the start");
             StartLoop(state.State.Checkpoint);
-            current = Corpora.FindIndex(c => state.State.NextSequence.GetValueOrDefault(c.Name) < c.Blocks);
+            current = Corpora.FindIndex(c => cursors.GetValueOrDefault(c.Name) < c.Blocks);
             if (current < 0) current = Corpora.Count;
-            else nextToRequest = nextToAccept = state.State.NextSequence.GetValueOrDefault(Corpora[current].Name);
+            else nextToRequest = nextToAccept = cursors.GetValueOrDefault(Corpora[current].Name);
         }
         this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions(PumpPeriod, PumpPeriod) { KeepAlive = true });
         return base.OnActivateAsync(cancellationToken);
@@ -129,15 +133,36 @@ public sealed partial class TrainerGrain(
     {
         var p = loop?.Progress ?? TrainingProgress.Empty;
         var model = state.State.Model is null ? null : Model;
-        var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.TokensTrained.GetValueOrDefault(c.Name), c.Tokens)).ToList();
-        var (evaluations, evaluationError) = Corpora.Count == 0 ? (EvaluationReport.Empty, null) : await EvaluationsAsync();
+        var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.State.TokensTrained.GetValueOrDefault(c.Name), c.Tokens,
+            p.State.TokensAnnealOnly.GetValueOrDefault(c.Name))).ToList();
+        var (evaluations, evaluatorError) = Corpora.Count == 0 ? (EvaluationReport.Empty, null) : await EvaluationsAsync();
+        var evaluationError = evaluatorError ?? (evaluations.Error is { } stopped ? $"the evaluator stopped: {stopped}" : null);
         var releaseLoss = evaluations.Releases.ToDictionary(r => r.Snapshot.Path, r => r.Loss);
-        return new RunStatus(Run, p.Error is null ? p.Phase : $"failed: {p.Error}", p.Step, p.LearningRate, p.Loss,
-            p.TokensPerSecond, state.State.Checkpoint, p.LastRelease, progress, p.Device, p.FirstLoss, evaluations.Matrix, HostingSilo,
-            [.. p.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
+        return new RunStatus(
+            Run: Run,
+            Phase: p.Error is null ? p.Phase : $"failed: {p.Error}",
+            Step: p.Step,
+            Lr: p.LearningRate,
+            Loss: p.Loss,
+            TokensPerSecond: p.TokensPerSecond,
+            LastCheckpoint: state.State.Checkpoint,
+            LastRelease: p.LastRelease,
+            Corpora: progress,
+            Device: p.Device,
+            FirstLoss: p.FirstLoss,
+            Evaluations: evaluations.Matrix,
+            Silo: HostingSilo,
+            Releases: [.. p.State.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
                 r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
-            p.ReplayTokens, state.State.PendingAnnealSteps, p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null,
-            Tokenizer, Configuration.Schedule.Kind, evaluationError, model?.ToString(), model?.ParameterCount ?? 0, evaluations.Pending);
+            ReplayTokens: p.State.ReplayTokens,
+            PendingAnnealSteps: state.State.PendingAnnealSteps,
+            Branch: p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null,
+            Tokenizer: Tokenizer,
+            Schedule: Configuration.Schedule.Kind,
+            EvaluationError: evaluationError,
+            Model: model?.ToString(),
+            Parameters: model?.ParameterCount ?? 0,
+            EvaluationsPending: evaluations.Pending);
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>
@@ -248,7 +273,7 @@ public sealed partial class TrainerGrain(
     public async Task<string> ExportAsync(string release, string directory)
     {
         if (!Path.IsPathRooted(directory)) throw new ArgumentException($"--out '{directory}' must be an absolute path on the silo");
-        var releases = loop?.Progress.Releases ?? [];
+        var releases = loop?.Progress.State.Releases ?? [];
         var found = release == "latest" ? releases.LastOrDefault(r => r.Path is not null)
             : releases.FirstOrDefault(r => r.Path is not null && Path.GetFileName(r.Path) == release);
         if (found?.Path is not { } path)
@@ -298,7 +323,7 @@ public sealed partial class TrainerGrain(
         if (state.State.PendingAnnealSteps is { } pending)
             throw new InvalidOperationException($"run '{Run}' already has an on-demand anneal of {pending} steps pending; wait for its release");
         // The branch trains on the next blocks: there must be enough of them, or it would wait for data that may never come.
-        var ahead = Corpora.Sum(c => c.Blocks) - loop.Progress.NextSequence.Values.Sum();
+        var ahead = Corpora.Sum(c => c.Blocks) - loop.Progress.State.NextSequence.Values.Sum();
         if (ahead < steps)
             throw new InvalidOperationException($"only {ahead} blocks of run '{Run}' are left to train, fewer than {steps}: ingest more text or ask for fewer steps");
         state.State.AnnealsRequested++;
@@ -321,16 +346,16 @@ public sealed partial class TrainerGrain(
             Schedule = Configuration.Schedule,
             Seed = Configuration.Seed,
             QueueCapacity = settings.Window,
-            CheckpointDirectory = Path.Combine(settings.DataDirectory, "runs", Run, "checkpoints"),
+            Checkpoints = Checkpoints,
             CheckpointEvery = settings.CheckpointEvery,
             ResumeFrom = resumeFrom,
             InitFrom = Configuration.Init,
             Data = data,
             EvaluateEvery = Configuration.EvaluateEvery,
-            AcknowledgesCheckpoints = true,
             OnSnapshot = toEvaluate.Enqueue,
             ReplayFraction = Configuration.ReplayFraction,
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
+            Logger = logger,
         });
         var started = loop;
         metered = metrics.Track(Run, () => started.Progress);
@@ -347,16 +372,16 @@ public sealed partial class TrainerGrain(
             await GrainFactory.GetGrain<IEvaluatorGrain>(Run).EvaluateAsync(snapshots);
         }
         var progress = loop.Progress;
-        Interlocked.Exchange(ref tokensToTrain, Corpora.Sum(c => Math.Max(0, c.Tokens - progress.TokensTrained.GetValueOrDefault(c.Name))));
+        Interlocked.Exchange(ref tokensToTrain, Corpora.Sum(c => Math.Max(0,
+            c.Tokens - progress.State.TokensTrained.GetValueOrDefault(c.Name) - progress.State.TokensAnnealOnly.GetValueOrDefault(c.Name))));
         var changed = false;
         if (progress.LastCheckpoint is { } saved && saved.Path != state.State.Checkpoint)
         {
             state.State.Checkpoint = saved.Path;
-            state.State.NextSequence = new(saved.NextSequence);
-            state.State.Schedule = saved.Schedule ?? state.State.Schedule;
+            cursors = saved.State.NextSequence;
             changed = true;
         }
-        if (state.State.PendingAnnealSteps is not null && progress.AnnealsDone >= state.State.AnnealsRequested)
+        if (state.State.PendingAnnealSteps is not null && progress.State.AnnealsDone >= state.State.AnnealsRequested)
         {
             state.State.PendingAnnealSteps = null;
             changed = true;
@@ -364,9 +389,10 @@ public sealed partial class TrainerGrain(
         if (changed)
         {
             await state.WriteStateAsync();
-            if (state.State.Checkpoint is { } persisted) loop.AcknowledgeCheckpoint(persisted);
+            if (state.State.Checkpoint is { } persisted) Checkpoints.Acknowledge(persisted);
         }
-        if (current >= Corpora.Count) return;
+        // A loop that has stopped (e.g. its checkpoint is gone) takes no blocks: asking for them would only fail again and again.
+        if (current >= Corpora.Count || progress.Error is not null) return;
         var corpus = Corpora[current];
         if (nextToRequest > nextToAccept && DateTime.UtcNow - lastArrival > RedeliveryTimeout)
         {

@@ -56,7 +56,7 @@ public static class Demo
                     status = await trainer.GetStatusAsync();
                     foreach (var c in status.Corpora)
                     {
-                        bars[c.Name].Value = c.TokensTrained;
+                        bars[c.Name].Value = c.TokensRead;
                         bars[c.Name].Description = $"{c.Name,-10} step {status.Step,6}  loss {status.Loss,6:F3}  lr {status.Lr:G3}  {status.TokensPerSecond,7:N0} tok/s";
                     }
                     if (status.Phase.StartsWith("failed") || status.EvaluationError is not null || Finished(status)) break;
@@ -79,7 +79,7 @@ public static class Demo
     }
 
     static bool Finished(RunStatus status) =>
-        status.Corpora.All(c => c.TokensTrained >= c.TokensTotal) && status.Evaluations.Count >= status.Corpora.Count;
+        status.Corpora.All(c => c.TokensRead >= c.TokensTotal) && status.Evaluations.Count >= status.Corpora.Count;
 
     /// <summary>Validation loss (nats per token) on each corpus after each task: rows are tasks, columns corpora.</summary>
     static Table LossTable(RunStatus status)
@@ -89,7 +89,7 @@ public static class Demo
         foreach (var c in status.Corpora) table.AddColumn(c.Name);
         foreach (var row in status.Evaluations)
             table.AddRow([row.AfterTask, .. status.Corpora.Select(c => row.Loss.TryGetValue(c.Name, out var l) ? $"{l:F3}" : "")]);
-        // Forgetting (design.md): a corpus' loss now minus right after its own task; higher is worse.
+        // Forgetting (docs/evaluation.md): a corpus' loss now minus right after its own task; higher is worse.
         var forgetting = LossMatrix.Forgetting(status.Evaluations);
         table.AddRow(["forgetting", .. status.Corpora.Select(c => forgetting.TryGetValue(c.Name, out var f) ? $"{f:+0.000;-0.000;0.000}" : "")]);
         return table;

@@ -36,7 +36,7 @@ public static class SiloHost
                 // One silo keeps reminders in memory; a cluster keeps them where every silo can take them over.
                 o.Reminders = settings.Cluster == "redis" ? "redis" : "memory";
             }));
-        // design.md's metrics contract, Orleans' own meter and the .NET runtime's, in Prometheus text on /metrics.
+        // The metrics contract (docs/observability.md), Orleans' own meter and the .NET runtime's, in Prometheus text on /metrics.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(StreamingMetrics.MeterName, "Microsoft.Orleans", "System.Runtime")
             .AddPrometheusExporter());

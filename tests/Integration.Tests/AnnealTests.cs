@@ -39,7 +39,7 @@ public sealed class AnnealTests() : OneSiloCluster("anneal")
         var twice = await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.AnnealAsync(4));
         Assert.Contains("already has an on-demand anneal", twice.Message);
 
-        var status = await WaitFor(trainer, s => s.Corpora[0].TokensTrained == corpus.Tokens && s.Evaluations.Count == 1 && s.PendingAnnealSteps is null);
+        var status = await WaitFor(trainer, s => s.Corpora[0].TokensRead == corpus.Tokens && s.Evaluations.Count == 1 && s.PendingAnnealSteps is null);
         // The on-demand release, then the task's end (this run has no paper-protocol branches) as the task's release.
         Assert.Equal([ReleaseMode.OnDemand, ReleaseMode.TaskEnd], status.Releases.Select(r => r.Mode));
         var release = status.Releases[0];

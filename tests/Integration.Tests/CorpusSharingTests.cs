@@ -57,7 +57,7 @@ public sealed class CorpusSharingTests() : OneSiloCluster("corpus-sharing")
             Assert.Equal("byte", status.Tokenizer);
             var trained = Assert.Single(status.Corpora);
             Assert.Equal(first.Tokens, trained.TokensTotal);
-            Assert.Equal(first.Tokens, trained.TokensTrained);
+            Assert.Equal(first.Tokens, trained.TokensRead);
         }
     }
 
@@ -68,7 +68,7 @@ public sealed class CorpusSharingTests() : OneSiloCluster("corpus-sharing")
         {
             var status = await trainer.GetStatusAsync();
             Assert.DoesNotContain("failed", status.Phase);
-            if (status.Corpora.All(c => c.TokensTrained == c.TokensTotal)) return status;
+            if (status.Corpora.All(c => c.TokensRead == c.TokensTotal)) return status;
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"run {status.Run} stuck at step {status.Step}");
             await Task.Delay(200);
         }

@@ -30,9 +30,9 @@ public sealed class CrashRecoveryTests : IDisposable
         Assert.True(before.GetProperty("step").GetInt64() < 30, "training finished before the kill; the test proves nothing");
 
         StartSilo();
-        var after = await Executables.WaitForRun(gateway, "crash", r => Corpus(r).GetProperty("tokensTrained").GetInt64() >= Corpus(r).GetProperty("tokensTotal").GetInt64()
+        var after = await Executables.WaitForRun(gateway, "crash", r => Corpus(r).GetProperty("tokensRead").GetInt64() >= Corpus(r).GetProperty("tokensTotal").GetInt64()
             && r.GetProperty("phase").GetString() != "idle");
-        var trained = Corpus(after).GetProperty("tokensTrained").GetInt64();
+        var trained = Corpus(after).GetProperty("tokensRead").GetInt64();
         var total = Corpus(after).GetProperty("tokensTotal").GetInt64();
         Assert.Equal(BlockStore.Open(data, "english").TrainTokens, total);
         Assert.Equal(total, trained);

@@ -123,7 +123,7 @@ public partial class DeployManifestTests
     public void ContainerPortsAndProbesMatchTheSilo(string folder)
     {
         var help = SiloHelp.Value;
-        // The contract (design.md): HTTP 8080, silo 11111, gateway 30000 unless a flag says otherwise.
+        // The contract (docs/architecture.md): HTTP 8080, silo 11111, gateway 30000 unless a flag says otherwise.
         Assert.Equal((8080, 11111, 30000), (help.Default("--http-port"), help.Default("--silo-port"), help.Default("--gateway-port")));
         foreach (var silo in Manifests.Of(folder).Silos)
         {

@@ -52,11 +52,11 @@ public sealed class FailoverTests : IAsyncLifetime
 
         // No call to the trainer until it lives on the survivor: what brings it back is the cluster, not the test.
         await WaitForActivationAsync(cluster, trainer, survivor.SiloAddress, TimeSpan.FromMinutes(1));
-        var after = await WaitForAsync(trainer, s => s.Corpora.Single().TokensTrained >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
+        var after = await WaitForAsync(trainer, s => s.Corpora.Single().TokensRead >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
 
         Assert.Equal(survivor.SiloAddress.ToString(), after.Silo);
         Assert.Equal(BlockStore.Open(data, "english").TrainTokens, info.Tokens);
-        Assert.Equal(info.Tokens, after.Corpora.Single().TokensTrained);
+        Assert.Equal(info.Tokens, after.Corpora.Single().TokensRead);
         Assert.Equal(info.Blocks, after.Step);
 
         // With all work done, the next tick removes the keep-alive reminder.
@@ -90,8 +90,8 @@ public sealed class FailoverTests : IAsyncLifetime
         // The silo's start wakes every known run (RunResumer).
         var second = await StartClusterAsync(silos: 1);
         var after = await WaitForAsync(second.Client.GetGrain<ITrainerGrain>("failover"),
-            s => s.Corpora.Single().TokensTrained >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
-        Assert.Equal(info.Tokens, after.Corpora.Single().TokensTrained);
+            s => s.Corpora.Single().TokensRead >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
+        Assert.Equal(info.Tokens, after.Corpora.Single().TokensRead);
         Assert.Equal(info.Blocks, after.Step);
     }
 
@@ -119,7 +119,7 @@ public sealed class FailoverTests : IAsyncLifetime
             await silos[victim].WaitForExitAsync();
             var lastBefore = Newest(checkpoints);
             var total = Corpus(before).GetProperty("tokensTotal").GetInt64();
-            Assert.True(Corpus(before).GetProperty("tokensTrained").GetInt64() < total, "training finished before the kill; the test proves nothing");
+            Assert.True(Corpus(before).GetProperty("tokensRead").GetInt64() < total, "training finished before the kill; the test proves nothing");
 
             // Nobody calls the trainer: only the cluster (its reminder) can bring it back.
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
@@ -130,10 +130,10 @@ public sealed class FailoverTests : IAsyncLifetime
             }
 
             var survivor = 1 - victim;
-            var after = await StatusAsync(ports[survivor].Gateway, r => Corpus(r).GetProperty("tokensTrained").GetInt64() >= total && r.GetProperty("phase").GetString() != "idle");
+            var after = await StatusAsync(ports[survivor].Gateway, r => Corpus(r).GetProperty("tokensRead").GetInt64() >= total && r.GetProperty("phase").GetString() != "idle");
             Assert.Contains($":{ports[survivor].Silo}:", after.GetProperty("silo").GetString());
             Assert.Equal(BlockStore.Open(data, "english").TrainTokens, total);
-            Assert.Equal(total, Corpus(after).GetProperty("tokensTrained").GetInt64());
+            Assert.Equal(total, Corpus(after).GetProperty("tokensRead").GetInt64());
         }
         finally
         {

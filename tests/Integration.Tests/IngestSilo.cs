@@ -75,7 +75,7 @@ public sealed partial class IngestSilo : IAsyncLifetime
         Assert.DoesNotContain("failed", run.GetProperty("phase").GetString());
         var good = run.GetProperty("corpora").EnumerateArray().Single(c => c.GetProperty("name").GetString() == GoodName);
         Assert.Equal(GoodTokens, good.GetProperty("tokensTotal").GetInt64());
-        var trained = good.GetProperty("tokensTrained").GetInt64();
+        var trained = good.GetProperty("tokensRead").GetInt64();
         Assert.InRange(trained, lastTrained, GoodTokens);
         lastTrained = trained;
     }
@@ -105,7 +105,7 @@ public sealed partial class IngestSilo : IAsyncLifetime
     static bool Trained(JsonElement run)
     {
         var corpora = run.GetProperty("corpora");
-        return corpora.EnumerateArray().All(c => c.GetProperty("tokensTrained").GetInt64() == c.GetProperty("tokensTotal").GetInt64())
+        return corpora.EnumerateArray().All(c => c.GetProperty("tokensRead").GetInt64() == c.GetProperty("tokensTotal").GetInt64())
             && run.GetProperty("evaluations").GetArrayLength() >= corpora.GetArrayLength();
     }
 

@@ -60,12 +60,12 @@ public sealed class PlacementTests : IAsyncLifetime
         var gpu = await cluster.StartAdditionalSiloAsync();
         Assert.Equal("Silo_2", gpu.Name);
         var moved = await WaitForAsync(trainer, s => s.Silo == gpu.SiloAddress.ToString());
-        Assert.True(moved.Corpora.Single().TokensTrained < info.Tokens, "training finished before the move; the test proves nothing");
+        Assert.True(moved.Corpora.Single().TokensRead < info.Tokens, "training finished before the move; the test proves nothing");
         Assert.NotEqual(gpu.SiloAddress.ToString(), before.Silo);
 
-        var after = await WaitForAsync(trainer, s => s.Corpora.Single().TokensTrained >= info.Tokens && s.Phase != "idle");
+        var after = await WaitForAsync(trainer, s => s.Corpora.Single().TokensRead >= info.Tokens && s.Phase != "idle");
         Assert.Equal(gpu.SiloAddress.ToString(), after.Silo);
-        Assert.Equal(info.Tokens, after.Corpora.Single().TokensTrained);
+        Assert.Equal(info.Tokens, after.Corpora.Single().TokensRead);
         Assert.Equal(info.Blocks, after.Step);
     }
 

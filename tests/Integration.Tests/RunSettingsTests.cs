@@ -41,7 +41,7 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
 
         Assert.Equal("repeated-cosine", status.Schedule);
         Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTotal);
-        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensTrained);
+        Assert.Equal(10 * BlockTokens, status.Corpora[0].TokensRead);
         Assert.Equal(10, status.Step);
         var row = Assert.Single(status.Evaluations);
         Assert.Equal("english", row.AfterTask);
@@ -113,7 +113,7 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
         await IngestEnglish("shaped");
         var status = await WaitUntilTrained(trainer, 6 * 65);
         Assert.Equal(6, status.Step);
-        Assert.Equal(6 * 65, status.Corpora[0].TokensTrained);
+        Assert.Equal(6 * 65, status.Corpora[0].TokensRead);
         var expected = new GptConfig(2, 64, 2, 16, 256);
         Assert.Equal(expected.ToString(), status.Model);
         Assert.Equal(expected.ParameterCount, status.Parameters);
@@ -175,7 +175,7 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
             status = await trainer.GetStatusAsync();
             Assert.DoesNotContain("failed", status.Phase);
         }
-        while ((status.Corpora[0].TokensTrained < tokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
+        while ((status.Corpora[0].TokensRead < tokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
         return status;
     }
 }

@@ -79,7 +79,7 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
             Assert.DoesNotContain("failed", (string?)status["phase"]);
             var corpora = status["corpora"]!.AsArray();
             var eval = JsonNode.Parse(Eval(run))!;
-            if (corpora.All(c => (long)c!["tokensTrained"]! == (long)c["tokensTotal"]!)
+            if (corpora.All(c => (long)c!["tokensRead"]! == (long)c["tokensTotal"]!)
                 && status["evaluations"]!.AsArray().Count >= corpora.Count
                 && status["pendingAnnealSteps"] is null && status["branch"] is null
                 && (int)eval["pending"]! == 0
@@ -97,7 +97,7 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
         return eval.Out;
     }
 
-    /// <summary>The run's lines of /metrics in design.md's contract (all but the moving tokens/s), sorted.</summary>
+    /// <summary>The run's lines of /metrics in the metrics contract (docs/observability.md) (all but the moving tokens/s), sorted.</summary>
     public async Task<string> MetricsAsync(string run)
     {
         var text = await http.GetStringAsync($"http://127.0.0.1:{HttpPort}/metrics");

@@ -34,9 +34,9 @@ public sealed class SliceTests() : OneSiloCluster("slice")
             status = await trainer.GetStatusAsync();
             Assert.DoesNotContain("failed", status.Phase);
         }
-        while ((status.Corpora.Single().TokensTrained < corpus.Tokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
+        while ((status.Corpora.Single().TokensRead < corpus.Tokens || status.Evaluations.Count == 0) && DateTime.UtcNow < deadline);
 
-        Assert.Equal(corpus.Tokens, status.Corpora.Single().TokensTrained);
+        Assert.Equal(corpus.Tokens, status.Corpora.Single().TokensRead);
         Assert.Equal(corpus.Blocks, status.Step);
         Assert.True(status.Loss < status.FirstLoss - 1.0, $"loss fell only from {status.FirstLoss} to {status.Loss}");
         var evaluation = Assert.Single(status.Evaluations);

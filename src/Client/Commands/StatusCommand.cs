@@ -63,7 +63,8 @@ public static class StatusCommand
         foreach (var r in runs)
             foreach (var (c, i) in r.Corpora.Select((c, i) => (c, i)))
                 table.AddRow(i == 0 ? r.Run : "", i == 0 ? r.Phase : "", i == 0 ? $"{r.Step:N0}" : "", i == 0 ? $"{r.Lr:G4}" : "",
-                    i == 0 ? $"{r.Loss:F4}" : "", i == 0 ? $"{r.TokensPerSecond:N0}" : "", c.Name, $"{c.TokensTrained:N0} / {c.TokensTotal:N0}");
+                    i == 0 ? $"{r.Loss:F4}" : "", i == 0 ? $"{r.TokensPerSecond:N0}" : "", c.Name,
+                    $"{c.TokensTrained:N0} / {c.TokensTotal:N0}" + (c.TokensAnnealOnly > 0 ? $" (+{c.TokensAnnealOnly:N0} anneal-only)" : ""));
         AnsiConsole.Write(table);
         foreach (var r in runs)
         {

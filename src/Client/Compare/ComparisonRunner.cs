@@ -120,10 +120,10 @@ public sealed class ComparisonRunner(IClusterClient client, ComparisonSpec spec,
         if (report.Releases.FirstOrDefault(r => r.Error is not null) is { } broken)
             throw new UserError($"run {run.Name}: the release {broken.Snapshot.Path} could not be evaluated: {broken.Error}");
         var total = status.Corpora.Sum(c => c.TokensTotal);
-        var trained = status.Corpora.Sum(c => c.TokensTrained);
+        var trained = status.Corpora.Sum(c => c.TokensRead);
         bar.MaxValue = Math.Max(1, total);
         bar.Value = trained;
-        var task = status.Corpora.FirstOrDefault(c => c.TokensTrained < c.TokensTotal)?.Name ?? status.Corpora.LastOrDefault()?.Name ?? "";
+        var task = status.Corpora.FirstOrDefault(c => c.TokensRead < c.TokensTotal)?.Name ?? status.Corpora.LastOrDefault()?.Name ?? "";
         var trainedAll = status.Corpora.Count == spec.Corpora.Count && trained == total;
         var evaluated = report.Matrix.Count == spec.Corpora.Count && report.Pending == 0;
         var loss = double.IsFinite(status.Loss) ? $"{status.Loss:F3}" : "-";

@@ -73,13 +73,16 @@ public sealed class EvaluatorGrain(
     {
         if (worker is null) return;
         var results = worker.TakeResults();
-        if (results.Count == 0) return;
+        if (results.Count == 0)
+        {
+            if (worker.Failure != report.Error) report = Report();
+            return;
+        }
         foreach (var result in results)
         {
             var snapshot = state.State.Pending.FirstOrDefault(p => p.Path == result.Snapshot.Path) ?? FromSnapshot(result.Snapshot);
             state.State.Pending.Remove(snapshot);
             state.State.Done.Add(new EvaluatedSnapshot(snapshot, result.Loss, result.Error));
-            if (result.Error is not null) logger.LogWarning("run {Run}: cannot evaluate {Path}: {Error}", Run, snapshot.Path, result.Error);
         }
         await state.WriteStateAsync();
         // Only after the results are safe: a temporary snapshot is gone once evaluated.
@@ -93,7 +96,7 @@ public sealed class EvaluatorGrain(
         if (worker is not null) return worker;
         var settings = options.Value;
         data = new StoredCorpora(settings.DataDirectory, settings.ValidationBlocks);
-        return worker = new EvaluationWorker(new(), settings.Torch, data);
+        return worker = new EvaluationWorker(new(), settings.Torch, data, logger);
     }
 
     EvaluationReport Report()
@@ -104,7 +107,8 @@ public sealed class EvaluatorGrain(
             .Select(d => new TaskLosses(d.Snapshot.Task, d.Snapshot.Step, d.Loss)).ToList();
         var releases = done.Where(d => SnapshotKind.IsRelease(d.Snapshot.Kind)).OrderBy(d => d.Snapshot.Step).ToList();
         var main = done.Where(d => d.Snapshot.Kind == SnapshotKind.Main).OrderBy(d => d.Snapshot.Step).ToList();
-        return new EvaluationReport(matrix, LossMatrix.Forgetting(matrix), releases, main, state.State.Pending.Count);
+        return new EvaluationReport(matrix, LossMatrix.Forgetting(matrix), releases, main, state.State.Pending.Count,
+            done.Count(d => d.Error is not null), worker?.Failure);
     }
 
     static Snapshot ToSnapshot(SnapshotRef s) => new(s.Path, s.Kind, s.Task, s.Step, s.Corpora);

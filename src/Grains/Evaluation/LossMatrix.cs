@@ -1,6 +1,6 @@
 namespace Streaming.Grains;
 
-/// <summary>Forgetting from the loss matrix, as design.md defines it.</summary>
+/// <summary>Forgetting from the loss matrix, as docs/evaluation.md defines it.</summary>
 public static class LossMatrix
 {
     /// <summary>For each corpus: its loss in the newest row minus its loss in the row of its own task (0 for the newest task).</summary>

@@ -8,7 +8,7 @@ using Streaming.Training.Schedules;
 namespace Streaming.Grains.Telemetry;
 
 /// <summary>
-/// The metrics contract of design.md for the trainers and evaluators active in this silo. Instruments are
+/// The metrics contract (docs/observability.md) for the trainers and evaluators active in this silo. Instruments are
 /// observable: they read each one's latest snapshot when scraped, so training never waits on telemetry.
 /// Names are the Prometheus names (the exporter adds "_total" to counters).
 /// </summary>
@@ -31,8 +31,10 @@ public sealed class StreamingMetrics : IDisposable
             description: "1 for the schedule phase being trained, 0 for the others");
         meter.CreateObservableCounter("streaming_optimizer_steps", () => Each<long>(p => [Measure(p.StepsExecuted)]),
             description: "Optimizer steps executed, main trajectory and anneal branches");
-        meter.CreateObservableCounter("streaming_tokens_trained", () => Each<long>(p => [.. p.TokensTrained.Select(c => Measure(c.Value, ("corpus", c.Key)))]),
-            description: "Tokens of each corpus trained (each exactly once)");
+        meter.CreateObservableCounter("streaming_tokens_trained", () => Each<long>(p => [.. p.State.TokensTrained.Select(c => Measure(c.Value, ("corpus", c.Key)))]),
+            description: "Tokens of each corpus trained by the main trajectory (each once; a task's anneal-only tokens are counted apart)");
+        meter.CreateObservableCounter("streaming_tokens_anneal_only", () => Each<long>(p => [.. p.State.TokensAnnealOnly.Select(c => Measure(c.Value, ("corpus", c.Key)))]),
+            description: "Tokens of each corpus trained only by a paper-protocol anneal branch (its release saw them; the main trajectory goes on from the fork without them)");
         meter.CreateObservableGauge("streaming_train_loss", () => Each<double>(p => double.IsNaN(p.Loss) ? [] : [Measure(p.Loss)]),
             description: "Training loss of the last step (nats per token)");
         meter.CreateObservableGauge("streaming_eval_loss", EvalLoss,
@@ -61,6 +63,9 @@ public sealed class StreamingMetrics : IDisposable
         meter.CreateObservableGauge("streaming_eval_pending_snapshots",
             () => evaluators.Select(e => new Measurement<int>(e.Value().Pending, new KeyValuePair<string, object?>("run", e.Key))),
             description: "Snapshots (releases, task ends, main-trajectory checks) waiting for the run's evaluator");
+        meter.CreateObservableGauge("streaming_eval_failed_snapshots",
+            () => evaluators.Select(e => new Measurement<int>(e.Value().Failed + (e.Value().Error is null ? 0 : 1), new KeyValuePair<string, object?>("run", e.Key))),
+            description: "Snapshots the run's evaluator could not evaluate, plus 1 when it stopped altogether (the silo log has each error whole)");
         meter.CreateObservableGauge("streaming_data_free_bytes", () => DataVolume(d => d.AvailableFreeSpace),
             description: "Bytes free to this silo on the volume that holds its data folder (corpora, checkpoints, releases)");
         meter.CreateObservableGauge("streaming_data_size_bytes", () => DataVolume(d => d.TotalSize),
@@ -83,12 +88,12 @@ public sealed class StreamingMetrics : IDisposable
     }
 
     static IEnumerable<(int, KeyValuePair<string, object?>[])> CurrentTask(TrainingProgress p) =>
-        p.Tasks.Count == 0 ? [] : [Measure(1, ("task", (p.Tasks.Count - 1).ToString(CultureInfo.InvariantCulture)), ("corpus", p.Tasks[^1]))];
+        p.State.Tasks.Count == 0 ? [] : [Measure(1, ("task", (p.State.Tasks.Count - 1).ToString(CultureInfo.InvariantCulture)), ("corpus", p.State.Tasks[^1]))];
 
     /// <summary>Every mode from 0, so that the first release of a mode is a change of a series, not a new one.</summary>
     static IEnumerable<(long, KeyValuePair<string, object?>[])> ReleasesByMode(TrainingProgress p) =>
         new[] { ReleaseMode.PaperProtocol, ReleaseMode.OnDemand, ReleaseMode.TaskEnd }
-            .Select(mode => Measure((long)p.Releases.Count(r => r.Mode == mode), ("mode", mode)));
+            .Select(mode => Measure((long)p.State.Releases.Count(r => r.Mode == mode), ("mode", mode)));
 
     IEnumerable<Measurement<double>> LossMatrixCells()
     {

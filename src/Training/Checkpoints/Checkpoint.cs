@@ -168,6 +168,22 @@ public static class Checkpoint
         }
     }
 
+    /// <summary>One part of a checkpoint, checked against the manifest's hash, without reading any tensor
+    /// (e.g. the training loop's state, whose cursors say how far the checkpoint has trained).</summary>
+    public static T ReadPart<T>(string directory, string name)
+    {
+        var manifest = ReadManifest(directory);
+        var file = $"{PartsFolder}/{name}.json";
+        if (!manifest.Files.TryGetValue(file, out var expected))
+            throw new CheckpointException($"checkpoint '{directory}' has no part '{name}'");
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(Path.Combine(directory, PartsFolder, name + ".json")); }
+        catch (IOException e) { throw new CheckpointException($"checkpoint '{directory}': {file} is unreadable ({e.Message})", e); }
+        if (bytes.Length != expected.Bytes || !string.Equals(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), expected.Sha256, StringComparison.OrdinalIgnoreCase))
+            throw new CheckpointException($"checkpoint '{directory}': {file} does not match its manifest (truncated or corrupt)");
+        return new CheckpointParts().SetJson(name, bytes).Get<T>(name);
+    }
+
     /// <summary>Refuses, before reading any tensor, a checkpoint written for another model shape.</summary>
     static void RequireModel(string directory, GptConfig expected)
     {
@@ -212,12 +228,14 @@ public static class Checkpoint
         }
     }
 
-    /// <summary>Deletes DIR.tmp-* folders left in <paramref name="parent"/> by interrupted saves; returns how many.</summary>
+    /// <summary>Deletes the DIR.tmp-* (half-written) folders that interrupted saves left in <paramref name="parent"/>, and the
+    /// DIR.old-* (replaced) ones whose DIR is in place; returns how many.</summary>
     public static int RemoveTemporaries(string parent)
     {
         if (!Directory.Exists(parent)) return 0;
         var removed = 0;
-        foreach (var folder in Directory.EnumerateDirectories(parent, "*.tmp-*"))
+        var replaced = Directory.EnumerateDirectories(parent, "*.old-*").Where(old => Directory.Exists(old[..old.LastIndexOf(".old-", StringComparison.Ordinal)]));
+        foreach (var folder in Directory.EnumerateDirectories(parent, "*.tmp-*").Concat(replaced).ToList())
             if (TryDelete(folder)) removed++;
         return removed;
     }

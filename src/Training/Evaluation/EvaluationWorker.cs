@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Engine;
 using Streaming.Training.Loop;
 using Streaming.Training.Native;
 using Streaming.Training.Optim;
+using Streaming.Training.Threading;
 
 namespace Streaming.Training.Evaluation;
 
@@ -22,14 +25,18 @@ public sealed class EvaluationWorker : IDisposable
     readonly ConcurrentQueue<SnapshotEvaluation> results = new();
     readonly Thread thread;
     readonly CancellationTokenSource stopping = new();
+    readonly ILogger logger;
     volatile int pending;
+    volatile string? failure;
 
-    public EvaluationWorker(AdamWConfig optimizer, TorchOptions torch, ICorpusData data)
+    public EvaluationWorker(AdamWConfig optimizer, TorchOptions torch, ICorpusData data, ILogger? logger = null)
     {
-        (this.optimizer, this.torch, this.data) = (optimizer, torch, data);
-        thread = new Thread(Run) { IsBackground = true, Name = "evaluator" };
-        thread.Start();
+        (this.optimizer, this.torch, this.data, this.logger) = (optimizer, torch, data, logger ?? NullLogger.Instance);
+        thread = WorkerThread.Start("evaluator", Run, this.logger, e => failure = WorkerThread.OneLine(e));
     }
+
+    /// <summary>Why the worker stopped taking snapshots (its thread failed outside any one evaluation); null while it works.</summary>
+    public string? Failure => failure;
 
     /// <summary>Snapshots queued or being evaluated.</summary>
     public int Pending => pending;
@@ -67,9 +74,11 @@ public sealed class EvaluationWorker : IDisposable
                     trainer.Load(snapshot.Path);
                     results.Enqueue(new SnapshotEvaluation(snapshot, ValidationLoss.Of(trainer, snapshot.Corpora, data)));
                 }
-                catch (Exception e) when (e is CheckpointException or IOException or TorchLoadException or ArgumentException)
+                catch (Exception e)
                 {
-                    results.Enqueue(new SnapshotEvaluation(snapshot, new Dictionary<string, double>(), e.Message));
+                    // One snapshot that cannot be evaluated (deleted, corrupt, a model that does not fit) fails alone.
+                    logger.LogError(e, "cannot evaluate {Snapshot}: {Error}", snapshot.Path, e.Message);
+                    results.Enqueue(new SnapshotEvaluation(snapshot, new Dictionary<string, double>(), WorkerThread.OneLine(e)));
                 }
                 finally
                 {

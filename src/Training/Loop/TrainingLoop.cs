@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Engine;
 using Streaming.Training.Evaluation;
@@ -7,6 +9,7 @@ using Streaming.Training.Model;
 using Streaming.Training.Native;
 using Streaming.Training.Optim;
 using Streaming.Training.Schedules;
+using Streaming.Training.Threading;
 using static TorchSharp.torch;
 
 namespace Streaming.Training.Loop;
@@ -27,15 +30,11 @@ public sealed record TrainingLoopOptions
     public int QueueCapacity { get; init; } = 8;
     public long Seed { get; init; } = 1;
 
-    /// <summary>Where checkpoints go (one folder each, the newest two kept). Null: no checkpoints.</summary>
-    public string? CheckpointDirectory { get; init; }
+    /// <summary>Where checkpoints go, and which of them are kept. Null: no checkpoints.</summary>
+    public CheckpointStore? Checkpoints { get; init; }
 
     /// <summary>Where releases (annealed branches, and task ends without a branch) go, one folder each. Null: next to the checkpoints.</summary>
     public string? ReleaseDirectory { get; init; }
-
-    /// <summary>Whether the owner calls <see cref="TrainingLoop.AcknowledgeCheckpoint"/> once it has persisted a checkpoint's
-    /// report; then no checkpoint from the acknowledged one on is deleted before a newer one is acknowledged.</summary>
-    public bool AcknowledgesCheckpoints { get; init; }
 
     /// <summary>Steps between checkpoints; one is also written at the end of every task and at every anneal fork.</summary>
     public int CheckpointEvery { get; init; } = 50;
@@ -63,6 +62,9 @@ public sealed record TrainingLoopOptions
 
     /// <summary>An on-demand anneal asked for before this loop started (e.g. before a crash); ignored if already released.</summary>
     public AnnealRequest? PendingAnneal { get; init; }
+
+    /// <summary>Where the training thread logs an error that stops it, whole (status and streaming_run_failed show that it did).</summary>
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 }
 
 /// <summary>
@@ -76,29 +78,25 @@ public sealed record TrainingLoopOptions
 /// </summary>
 public sealed class TrainingLoop : IDisposable
 {
-    const string SchedulePart = "schedule", LoopPart = "loop";
+    const string SchedulePart = "schedule";
 
     readonly TrainingLoopOptions options;
     readonly Channel<TrainingBlock> queue;
     readonly CancellationTokenSource stopping = new();
     readonly Thread thread;
     readonly ReplaySampler? replay;
-    readonly Dictionary<string, long> tokensTrained = [];
-    readonly Dictionary<string, long> nextSequence = [];
-    readonly List<string> tasks = [];
-    readonly List<ReleaseReport> releases = [];
-    readonly List<Snapshot> taskSnapshots = [];   // loss-matrix rows and releases: kept in checkpoints, sent again after a resume
-    readonly Queue<string> checkpoints = new();
-    volatile string? acknowledged;
     readonly Stopwatch clock = new();
     readonly object requestLock = new();
+    LoopState state = LoopState.Empty;             // the training thread's; published with every progress
     AnnealRequest? pendingAnneal;
-    string? fork;                                  // the checkpoint the open branch returns to
+    ForkPoint? fork;                                  // where the open branch returns to
     AnnealRequest? onDemand;                       // the open branch, when it is an on-demand one
     readonly List<TrainingBlock> branchBlocks = [];  // an on-demand branch's blocks: the main trajectory trains them after it
     readonly Queue<TrainingBlock> retrain = new();
     volatile TrainingProgress progress = TrainingProgress.Empty;
-    long annealsDone, replayTokens;
+
+    /// <summary>The main trajectory's state an anneal branch returns to: a checkpoint, or a temporary save when the loop keeps none.</summary>
+    sealed record ForkPoint(string Path, bool Temporary);
 
     public TrainingLoop(TrainingLoopOptions options)
     {
@@ -108,8 +106,7 @@ public sealed class TrainingLoop : IDisposable
             throw new ArgumentException($"replay fraction must be in [0, 1), not {options.ReplayFraction}");
         if (options.ReplayFraction > 0 && options.Data is { } data) replay = new ReplaySampler(options.ReplayFraction, options.Seed, data);
         queue = Channel.CreateBounded<TrainingBlock>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true });
-        thread = new Thread(Run) { IsBackground = true, Name = "trainer" };
-        thread.Start();
+        thread = WorkerThread.Start("trainer", Run, options.Logger, e => progress = progress with { Phase = "failed", Error = WorkerThread.OneLine(e) });
     }
 
     public int QueueCapacity => options.QueueCapacity;
@@ -159,10 +156,6 @@ public sealed class TrainingLoop : IDisposable
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
         }
-        catch (Exception e)
-        {
-            progress = progress with { Phase = "failed", Error = e.Message };
-        }
     }
 
     /// <summary>One block is one optimizer step: on the main trajectory, or in the open anneal branch.</summary>
@@ -170,12 +163,11 @@ public sealed class TrainingLoop : IDisposable
     {
         if (!schedule.InBranch)
         {
-            if (tasks.Count == 0 || tasks[^1] != block.Corpus)
+            if (state.Tasks.Count == 0 || state.Tasks[^1] != block.Corpus)
             {
                 // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
                 schedule.TaskStarted(block.TaskSteps);
-                tasks.Add(block.Corpus);
-                progress = progress with { Tasks = [.. tasks] };
+                Publish(state with { Tasks = state.Tasks.Add(block.Corpus) });
             }
             if (schedule.AnnealDue) Fork(trainer, schedule, null);
             else if (PendingAnneal() is { } request && schedule.Config.ParsedKind.HasBranches() && !schedule.TaskComplete)
@@ -184,14 +176,14 @@ public sealed class TrainingLoop : IDisposable
         // An on-demand branch only borrows its blocks: they are trained again on the main trajectory after it.
         var borrowed = onDemand is not null;
         if (borrowed) branchBlocks.Add(block);
-        Train(trainer, schedule, block, counted: !borrowed);
+        Train(trainer, schedule, block, borrowed);
         var taskEnded = !borrowed && block.Sequence == block.TaskSteps - 1;
         // A paper-protocol branch ends on its task's last block: its release is the task's row of the loss matrix.
         var taskReleased = taskEnded && schedule.InBranch && onDemand is null;
         if (schedule.InBranch && schedule.BranchSteps >= schedule.BranchLength) Release(trainer, schedule);
         // A task without that branch ends on the main trajectory: the model at its end is its release instead.
         if (taskEnded && !taskReleased)
-            KeepRelease(trainer, schedule, TaskReleaseName(schedule), tasks[^1], ReleaseMode.TaskEnd, SnapshotKind.TaskEnd);
+            KeepRelease(trainer, schedule, TaskReleaseName(schedule), state.Tasks[^1], ReleaseMode.TaskEnd, SnapshotKind.TaskEnd);
         else if (!schedule.InBranch && options.EvaluateEvery > 0 && schedule.MainSteps % options.EvaluateEvery == 0 && onDemand is null)
             SnapshotMain(trainer, schedule);
         // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch.
@@ -204,24 +196,23 @@ public sealed class TrainingLoop : IDisposable
     {
         lock (requestLock)
         {
-            if (pendingAnneal is { } r && r.Id <= annealsDone) pendingAnneal = null;   // released before a restart
+            if (pendingAnneal is { } r && r.Id <= state.AnnealsDone) pendingAnneal = null;   // released before a restart
             return pendingAnneal;
         }
     }
 
-    void Train(ModelTrainer trainer, LearningRateSchedule schedule, TrainingBlock block, bool counted)
+    /// <summary>One optimizer step on the block (and replayed rows). A block an on-demand branch only borrows is read
+    /// again later and not counted now; one a paper-protocol branch trains is read for good but counted apart.</summary>
+    void Train(ModelTrainer trainer, LearningRateSchedule schedule, TrainingBlock block, bool borrowed)
     {
         var started = clock.Elapsed;
         var learningRate = schedule.LearningRate;
         var phase = schedule.PhaseName;
+        var annealOnly = schedule.InBranch;
         var rows = new List<int[]> { block.Tokens };
-        if (replay is not null)
-        {
-            var replayed = replay.Draw(schedule.StepsExecuted, [.. tasks.Distinct().Where(t => t != block.Corpus)],
-                BlockBatch.Rows(block.Tokens.Length, options.Model.Context), options.Model.Context);
-            rows.AddRange(replayed);
-            replayTokens += replayed.Sum(r => r.Length);
-        }
+        var replayed = replay?.Draw(schedule.StepsExecuted, [.. state.Tasks.Distinct().Where(t => t != block.Corpus)],
+            BlockBatch.Rows(block.Tokens.Length, options.Model.Context), options.Model.Context) ?? [];
+        rows.AddRange(replayed);
         float loss;
         using (NewDisposeScope())
         {
@@ -230,22 +221,29 @@ public sealed class TrainingLoop : IDisposable
         }
         schedule.StepTaken();
         var rate = block.Tokens.Length / Math.Max(1e-9, (clock.Elapsed - started).TotalSeconds);
-        if (counted)
+        var next = state with
         {
-            tokensTrained[block.Corpus] = tokensTrained.GetValueOrDefault(block.Corpus) + block.Tokens.Length;
-            nextSequence[block.Corpus] = block.Sequence + 1;
-        }
+            ReplayTokens = state.ReplayTokens + replayed.Sum(r => r.Length),
+            FirstLoss = state.FirstLoss ?? loss,
+            LastLoss = float.IsFinite(loss) ? loss : null,
+        };
+        if (!borrowed) next = next.Read(block, annealOnly);
         var p = progress;
-        progress = p with
+        Publish(next, p with
         {
-            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, Loss = loss, FirstLoss = double.IsNaN(p.FirstLoss) ? loss : p.FirstLoss, LearningRate = learningRate,
+            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, LearningRate = learningRate,
             NonFiniteLoss = !float.IsFinite(loss),
             Phase = phase,
             Branch = schedule.InBranch ? new BranchProgress(BranchMode, schedule.BranchSteps, schedule.BranchLength) : null,
             TokensPerSecond = p.TokensPerSecond == 0 ? rate : 0.9 * p.TokensPerSecond + 0.1 * rate,
-            TokensTrained = new Dictionary<string, long>(tokensTrained), NextSequence = new Dictionary<string, long>(nextSequence),
-            ReplayTokens = replayTokens,
-        };
+        });
+    }
+
+    /// <summary>Replaces the loop's state and publishes it (with <paramref name="live"/>, or the live values as they are).</summary>
+    void Publish(LoopState next, TrainingProgress? live = null)
+    {
+        state = next;
+        progress = (live ?? progress) with { State = next };
     }
 
     /// <summary>
@@ -255,7 +253,8 @@ public sealed class TrainingLoop : IDisposable
     /// </summary>
     void Fork(ModelTrainer trainer, LearningRateSchedule schedule, AnnealRequest? request)
     {
-        fork = Checkpoint(trainer, schedule) ?? SaveTo(Path.Combine(Path.GetTempPath(), $"streaming-fork-{Guid.NewGuid():N}"), trainer, schedule);
+        fork = Checkpoint(trainer, schedule) is { } checkpoint ? new ForkPoint(checkpoint, Temporary: false)
+            : new ForkPoint(SaveTo(Path.Combine(Path.GetTempPath(), $"streaming-fork-{Guid.NewGuid():N}"), trainer, schedule), Temporary: true);
         if (request is null) schedule.RequestAnneal((int)schedule.PlannedAnnealSteps!.Value, AnnealMode.PaperProtocol);
         else schedule.RequestAnneal(request.Steps, AnnealMode.OnDemand);
         onDemand = request;
@@ -266,17 +265,17 @@ public sealed class TrainingLoop : IDisposable
     /// are trained again by the main trajectory.</summary>
     void Release(ModelTrainer trainer, LearningRateSchedule schedule)
     {
-        if (onDemand is null) KeepRelease(trainer, schedule, TaskReleaseName(schedule), tasks[^1], BranchMode, SnapshotKind.TaskRelease);
+        if (onDemand is null) KeepRelease(trainer, schedule, TaskReleaseName(schedule), state.Tasks[^1], BranchMode, SnapshotKind.TaskRelease);
         else
             KeepRelease(trainer, schedule, $"on-demand-{onDemand.Id}-step-{schedule.StepsExecuted:D8}", branchBlocks[^1].Corpus, BranchMode,
                 SnapshotKind.OnDemandRelease);
         schedule.AnnealFinished();
-        trainer.Load(fork!);
-        if (fork!.Contains("streaming-fork-")) Directory.Delete(fork, recursive: true);
+        trainer.Load(fork!.Path);
+        if (fork.Temporary) Directory.Delete(fork.Path, recursive: true);
         fork = null;
         if (onDemand is not null)
         {
-            annealsDone = onDemand.Id;
+            Publish(state with { AnnealsDone = onDemand.Id });
             PendingAnneal();
             foreach (var block in branchBlocks) retrain.Enqueue(block);
             branchBlocks.Clear();
@@ -285,48 +284,32 @@ public sealed class TrainingLoop : IDisposable
         // Back on the main trajectory: report its rate and phase, not the branch's last.
         progress = progress with
         {
-            Step = trainer.Step, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName, Branch = null,
-            AnnealsDone = annealsDone, PendingAnneal = PendingAnneal(),
+            Step = trainer.Step, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName, Branch = null, PendingAnneal = PendingAnneal(),
         };
     }
 
     /// <summary>The folder name of a task's release (its paper-protocol branch or its end): the task and the step.</summary>
-    string TaskReleaseName(LearningRateSchedule schedule) => $"{tasks[^1]}-step-{schedule.StepsExecuted:D8}";
+    string TaskReleaseName(LearningRateSchedule schedule) => $"{state.Tasks[^1]}-step-{schedule.StepsExecuted:D8}";
 
     /// <summary>Keeps the model as it is now as a release: saved under the releases folder (not saved when there is
     /// none), listed with the run's releases (progress and checkpoints) and sent to the evaluators as <paramref name="kind"/>.</summary>
     void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, string mode, string kind)
     {
-        var folder = options.ReleaseDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "releases") : null);
+        var folder = options.ReleaseDirectory ?? (options.Checkpoints is { } c ? Path.Combine(c.Directory, "..", "releases") : null);
         var path = folder is null ? null : SaveTo(Path.Combine(folder, name), trainer, schedule);
-        releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, mode));
-        progress = progress with { Releases = [.. releases] };
-        if (path is not null) Emit(new Snapshot(path, kind, task, schedule.StepsExecuted, [.. tasks.Distinct()]));
+        Publish(state with { Releases = state.Releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, mode)) });
+        if (path is not null) Emit(new Snapshot(path, kind, task, schedule.StepsExecuted, [.. state.Tasks.Distinct()]));
     }
 
-    /// <summary>Writes a checkpoint (atomically), reports it, and deletes older ones that nobody may resume from.</summary>
+    /// <summary>Writes a checkpoint (atomically; the store deletes the older ones nobody may resume from) and reports it.</summary>
     string? Checkpoint(ModelTrainer trainer, LearningRateSchedule schedule)
     {
-        if (options.CheckpointDirectory is null) return null;
-        var path = Path.GetFullPath(Path.Combine(options.CheckpointDirectory, $"step-{schedule.StepsExecuted:D8}"));
-        if (checkpoints.Count > 0 && checkpoints.Last() == path) return path;   // nothing happened since (e.g. a fork right after a periodic one)
-        SaveTo(path, trainer, schedule);
-        checkpoints.Enqueue(path);
-        // The owner may still point at an older one until it has persisted a newer report: keep the newest two, and
-        // when the owner acknowledges what it persisted (AcknowledgeCheckpoint), everything from that one on.
-        var acknowledged = this.acknowledged;
-        while (checkpoints.Count > 2 && (acknowledged is null ? !options.AcknowledgesCheckpoints : checkpoints.Peek() != acknowledged))
-            Directory.Delete(checkpoints.Dequeue(), recursive: true);
+        if (options.Checkpoints is not { } store) return null;
+        var path = store.Save(schedule.StepsExecuted, folder => SaveTo(folder, trainer, schedule));
         // Reported after the clean-up, so whoever sees this checkpoint sees the folder as it stays.
-        progress = progress with
-        {
-            LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence), schedule.Save().ToJson()),
-        };
+        progress = progress with { LastCheckpoint = new CheckpointReport(path, trainer.Step, state) };
         return path;
     }
-
-    /// <summary>The owner has durably recorded <paramref name="path"/> as the checkpoint to resume from: older ones may go.</summary>
-    public void AcknowledgeCheckpoint(string path) => acknowledged = path;
 
     string SaveTo(string path, ModelTrainer trainer, LearningRateSchedule schedule)
     {
@@ -334,9 +317,7 @@ public sealed class TrainingLoop : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var parts = new CheckpointParts()
             .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
-            .Set(LoopPart, new LoopCheckpoint([.. tasks], new(tokensTrained), new(nextSequence), [.. taskSnapshots],
-                double.IsNaN(progress.FirstLoss) ? null : progress.FirstLoss, [.. releases], annealsDone, replayTokens,
-                double.IsNaN(progress.Loss) ? null : progress.Loss));
+            .Set(LoopState.PartName, state);
         trainer.Save(path, parts, overwrite: true);
         return path;
     }
@@ -346,44 +327,29 @@ public sealed class TrainingLoop : IDisposable
         var parts = trainer.Load(path);
         var schedule = LearningRateSchedule.Restore(options.Schedule,
             ScheduleState.FromJson(System.Text.Encoding.UTF8.GetString(parts.GetJson(SchedulePart).Span)));
-        var saved = parts.Get<LoopCheckpoint>(LoopPart);
-        tasks.AddRange(saved.Tasks);
-        foreach (var (corpus, tokens) in saved.TokensTrained) tokensTrained[corpus] = tokens;
-        foreach (var (corpus, next) in saved.NextSequence) nextSequence[corpus] = next;
-        taskSnapshots.AddRange(saved.TaskSnapshots);
-        releases.AddRange(saved.Releases ?? []);
-        annealsDone = saved.AnnealsDone;
-        replayTokens = saved.ReplayTokens;
-        checkpoints.Enqueue(path);
+        var saved = parts.Get<LoopState>(LoopState.PartName);
         // The evaluators may not have received these before the restart; they ignore any they already have.
-        foreach (var snapshot in taskSnapshots) options.OnSnapshot?.Invoke(snapshot);
-        progress = new TrainingProgress
+        foreach (var snapshot in saved.TaskSnapshots) options.OnSnapshot?.Invoke(snapshot);
+        Publish(saved, new TrainingProgress
         {
-            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, FirstLoss = saved.FirstLoss ?? double.NaN, Loss = saved.LastLoss ?? double.NaN, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
-            TokensTrained = new Dictionary<string, long>(tokensTrained), NextSequence = new Dictionary<string, long>(nextSequence),
-            ReplayTokens = replayTokens, TaskSnapshots = [.. taskSnapshots], Releases = [.. releases], AnnealsDone = annealsDone,
-            Tasks = [.. tasks],
-            LastCheckpoint = new CheckpointReport(path, trainer.Step, new Dictionary<string, long>(nextSequence)),
-        };
+            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
+            LastCheckpoint = new CheckpointReport(path, trainer.Step, saved),
+        });
         return schedule;
     }
 
     /// <summary>Saves the live main trajectory at the evaluation cadence for the evaluators (they delete it once evaluated).</summary>
     void SnapshotMain(ModelTrainer trainer, LearningRateSchedule schedule)
     {
-        var folder = options.SnapshotDirectory ?? (options.CheckpointDirectory is { } c ? Path.Combine(c, "..", "snapshots") : null);
+        var folder = options.SnapshotDirectory ?? (options.Checkpoints is { } c ? Path.Combine(c.Directory, "..", "snapshots") : null);
         if (folder is null || options.OnSnapshot is null) return;
         var path = SaveTo(Path.Combine(folder, $"{SnapshotKind.Main}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
-        Emit(new Snapshot(path, SnapshotKind.Main, tasks[^1], schedule.StepsExecuted, [.. tasks.Distinct()]));
+        Emit(new Snapshot(path, SnapshotKind.Main, state.Tasks[^1], schedule.StepsExecuted, [.. state.Tasks.Distinct()]));
     }
 
     void Emit(Snapshot snapshot)
     {
-        if (SnapshotKind.IsRelease(snapshot.Kind))
-        {
-            taskSnapshots.Add(snapshot);
-            progress = progress with { TaskSnapshots = [.. taskSnapshots] };
-        }
+        if (SnapshotKind.IsRelease(snapshot.Kind)) Publish(state with { TaskSnapshots = state.TaskSnapshots.Add(snapshot) });
         options.OnSnapshot?.Invoke(snapshot);
     }
 

@@ -12,7 +12,7 @@ namespace Streaming.Training.Optim;
 /// <param name="MaxGradNorm">Clip the global gradient L2 norm to this; 0 or less disables clipping.</param>
 public sealed record AdamWConfig(double Beta1 = 0.9, double Beta2 = 0.95, double Epsilon = 1e-8, double WeightDecay = 0.1, double MaxGradNorm = 1.0)
 {
-    /// <summary>The literature defaults of design.md: betas (0.9, 0.95), decay 0.1, clip 1.0.</summary>
+    /// <summary>The usual GPT pre-training defaults: betas (0.9, 0.95), weight decay 0.1, gradient clipping at norm 1.0.</summary>
     public static AdamWConfig Default { get; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> with a one-line reason when a value is out of range.</summary>

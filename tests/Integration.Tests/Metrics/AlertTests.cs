@@ -90,7 +90,7 @@ public sealed partial class AlertTests : IDisposable
         Assert.True(create.Code == 0, create.Err);
         var ingest = Executables.Run(Executables.Client, $"ingest --run diverged --gateway {gateway} {corpus}");
         Assert.True(ingest.Code == 0, ingest.Err);
-        await Executables.WaitForRun(gateway, "diverged", r => r.GetProperty("corpora")[0].GetProperty("tokensTrained").GetInt64()
+        await Executables.WaitForRun(gateway, "diverged", r => r.GetProperty("corpora")[0].GetProperty("tokensRead").GetInt64()
             == r.GetProperty("corpora")[0].GetProperty("tokensTotal").GetInt64());
 
         await using var prometheus = await PrometheusServer.StartAsync($"127.0.0.1:{httpPort}", RuleFile);

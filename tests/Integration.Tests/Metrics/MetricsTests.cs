@@ -15,7 +15,7 @@ public sealed partial class MetricsTests : IDisposable
 {
     static readonly string[] Contract =
     [
-        "streaming_learning_rate", "streaming_schedule_phase", "streaming_optimizer_steps_total", "streaming_tokens_trained_total",
+        "streaming_learning_rate", "streaming_schedule_phase", "streaming_optimizer_steps_total", "streaming_tokens_trained_total", "streaming_tokens_anneal_only_total",
         "streaming_train_loss", "streaming_eval_loss", "streaming_forgetting", "streaming_tokens_per_second",
     ];
 
@@ -38,7 +38,7 @@ public sealed partial class MetricsTests : IDisposable
         var ingest = Executables.Run(Executables.Client, $"ingest --run metrics --gateway {gateway} {corpus}");
         Assert.True(ingest.Code == 0, ingest.Err);
         // Finished: the rate stays put from here on, so the scrape and the status call must agree.
-        var status = await Executables.WaitForRun(gateway, "metrics", r => r.GetProperty("corpora")[0].GetProperty("tokensTrained").GetInt64()
+        var status = await Executables.WaitForRun(gateway, "metrics", r => r.GetProperty("corpora")[0].GetProperty("tokensRead").GetInt64()
             == r.GetProperty("corpora")[0].GetProperty("tokensTotal").GetInt64() && r.GetProperty("evaluations").GetArrayLength() == 1);
 
         using var http = new HttpClient();
@@ -58,8 +58,13 @@ public sealed partial class MetricsTests : IDisposable
         Assert.Equal(lr, sample.Single().Value, lr * 1e-12);
         var phase = await prometheus.QueryAsync("streaming_schedule_phase{run=\"metrics\"} == 1");
         Assert.Equal(status.GetProperty("phase").GetString(), phase.Single().Labels["phase"]);
+        // Every token once: trained by the main trajectory, or (a task's last blocks, paper protocol) by its anneal branch only.
         var tokens = await prometheus.QueryAsync("streaming_tokens_trained_total{run=\"metrics\",corpus=\"english\"}");
-        Assert.Equal(BlockStore.Open(data, "english").TrainTokens, (long)tokens.Single().Value);
+        var annealOnly = await prometheus.QueryAsync("streaming_tokens_anneal_only_total{run=\"metrics\",corpus=\"english\"}");
+        var english = status.GetProperty("corpora")[0];
+        Assert.Equal(english.GetProperty("tokensTrained").GetInt64(), (long)tokens.Single().Value);
+        Assert.Equal(english.GetProperty("tokensAnnealOnly").GetInt64(), (long)annealOnly.Single().Value);
+        Assert.Equal(BlockStore.Open(data, "english").TrainTokens, (long)tokens.Single().Value + (long)annealOnly.Single().Value);
 
         // The same evaluations through `streaming eval`: one loss-matrix row, no forgetting for the only task, figures.
         var plots = Path.Combine(data, "plots");

@@ -32,11 +32,9 @@ static class GrainStateSamples
     {
         Corpora = [new CorpusInfo("english", "/data/in/english.jsonl", 214, 876_544), new CorpusInfo("german", "/data/in/german.jsonl", 194, 791_584)],
         Checkpoint = "/data/runs/demo/checkpoints/step-00000450",
-        NextSequence = new() { ["english"] = 214, ["german"] = 87 },
         AnnealsRequested = 2,
         PendingAnnealSteps = 29,
         Tokenizer = "cl100k_base",
-        Schedule = """{"version":1,"config":{"kind":"infinite","maxLr":0.002},"mainSteps":420,"branch":null}""",
         Settings = new RunSettings
         {
             Schedule = "infinite", MaxLr = 3e-4, ConstLr = 1.65e-4, MinLr = 3e-5, WarmupSteps = 20, CooldownSteps = 150, AnnealFraction = 0.15,

@@ -9,12 +9,12 @@ namespace Streaming.Training.Tests.Engine;
 public sealed class TorchCollection;
 
 /// <summary>
-/// Byte-level batches of real English text (the GPL-3 licence Debian ships) drawn by a seeded
+/// Byte-level batches of real English text (the GPL-2 licence text the repository ships with a sample corpus) drawn by a seeded
 /// SplitMix64 sampler whose whole state is one number, so it can be checkpointed.
 /// </summary>
 public sealed class TextBatches
 {
-    public const string Source = "/usr/share/common-licenses/GPL-3";
+    public static readonly string Source = Path.Combine(Streaming.Training.Data.SampleCorpora.Folder(), "german", "GPL-2");
     static readonly Lazy<byte[]> Text = new(() => File.ReadAllBytes(Source));
 
     readonly int from, to;

@@ -1,4 +1,6 @@
 using System.Text;
+using Streaming.Training.Checkpoints;
+using Streaming.Training.Data;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Training.Model;
@@ -19,7 +21,7 @@ public sealed class TrainingLoopTests : IDisposable
     [Fact]
     public void PaperProtocolAnnealsEachTaskAndReturnsToTheFork()
     {
-        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var text = Text();
         var blocks = new Dictionary<string, List<int[]>>
         {
             ["a"] = Blocks(text, 0),
@@ -31,7 +33,7 @@ public sealed class TrainingLoopTests : IDisposable
             Torch = new TorchOptions { Device = "cpu" },
             Schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4, AnnealFraction = 0.25 },
             QueueCapacity = 2 * BlocksPerTask,
-            CheckpointDirectory = Path.Combine(folder, "checkpoints"),
+            Checkpoints = new CheckpointStore(Path.Combine(folder, "checkpoints")),
             CheckpointEvery = 3,
             OnSnapshot = snapshots.Enqueue,
         });
@@ -39,13 +41,18 @@ public sealed class TrainingLoopTests : IDisposable
             for (var i = 0; i < list.Count; i++)
                 Assert.True(loop.TryEnqueue(new TrainingBlock(corpus, i, list[i], BlocksPerTask)));
 
-        var progress = WaitUntil(loop, p => p.TaskSnapshots.Count == 2 && p.LastCheckpoint?.NextSequence.GetValueOrDefault("b") == BlocksPerTask);
+        var progress = WaitUntil(loop, p => p.State.TaskSnapshots.Count == 2 && p.LastCheckpoint?.State.NextSequence.GetValueOrDefault("b") == BlocksPerTask);
 
         Assert.True(progress.Error is null, progress.Error);
         // Each task: T - A = 6 main steps, then a branch of A = 2 steps whose weights are a release, then back to the fork.
         Assert.Equal(2 * (BlocksPerTask - 2), progress.Step);
-        Assert.Equal(blocks["a"].Sum(b => b.Length), progress.TokensTrained["a"]);
-        Assert.Equal(blocks["b"].Sum(b => b.Length), progress.TokensTrained["b"]);
+        // The main trajectory trained the first T - A blocks of each task; the last A only fed the branch, counted apart.
+        foreach (var corpus in blocks.Keys)
+        {
+            Assert.Equal(blocks[corpus].SkipLast(2).Sum(b => b.Length), progress.State.TokensTrained[corpus]);
+            Assert.Equal(blocks[corpus].TakeLast(2).Sum(b => b.Length), progress.State.TokensAnnealOnly[corpus]);
+            Assert.Equal(BlocksPerTask, progress.State.NextSequence[corpus]);
+        }
         Assert.Equal(2, Directory.GetDirectories(Path.Combine(folder, "releases")).Length);
         Assert.EndsWith("b-step-00000016", progress.LastRelease);
         // Each release is its task's row of the loss matrix, to be evaluated on the corpora seen so far.
@@ -58,7 +65,7 @@ public sealed class TrainingLoopTests : IDisposable
     [Fact]
     public void OnDemandAnnealReleasesAndLeavesTheMainTrajectoryAsIfNothingHappened()
     {
-        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var text = Text();
         var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
         var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
 
@@ -69,7 +76,7 @@ public sealed class TrainingLoopTests : IDisposable
             WaitUntil(loop, p => p.Step == 3);
             if (anneal) loop.RequestAnneal(new AnnealRequest(1, 2));
             for (var i = 3; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
-            return WaitUntil(loop, p => p.TaskSnapshots.Any(s => s.Kind == SnapshotKind.TaskEnd));
+            return WaitUntil(loop, p => p.State.TaskSnapshots.Any(s => s.Kind == SnapshotKind.TaskEnd));
         }
 
         var plain = Train(anneal: false);
@@ -77,36 +84,36 @@ public sealed class TrainingLoopTests : IDisposable
 
         Assert.True(annealed.Error is null, annealed.Error);
         // The on-demand release, then the task's end (no paper-protocol branch here) as the task's release.
-        Assert.Equal([ReleaseMode.OnDemand, ReleaseMode.TaskEnd], annealed.Releases.Select(r => r.Mode));
-        var release = annealed.Releases[0];
+        Assert.Equal([ReleaseMode.OnDemand, ReleaseMode.TaskEnd], annealed.State.Releases.Select(r => r.Mode));
+        var release = annealed.State.Releases[0];
         Assert.Equal(3 + 2, release.Step);   // forked after 3 main steps, then 2 branch steps
         Assert.True(Directory.Exists(release.Path), release.Path);
-        Assert.Equal(1, annealed.AnnealsDone);
+        Assert.Equal(1, annealed.State.AnnealsDone);
         Assert.Null(annealed.PendingAnneal);
         // The branch borrowed blocks 3 and 4; the main trajectory trained them itself after it, bit for bit as without the branch.
         Assert.Equal(BlocksPerTask, annealed.Step);
-        Assert.Equal(blocks["a"].Sum(b => b.Length), annealed.TokensTrained["a"]);
+        Assert.Equal(blocks["a"].Sum(b => b.Length), annealed.State.TokensTrained["a"]);
         Assert.Equal(plain.Loss, annealed.Loss);
-        Assert.Equal([SnapshotKind.OnDemandRelease, SnapshotKind.TaskEnd], annealed.TaskSnapshots.Select(s => s.Kind));
-        Assert.Equal(release.Path, annealed.TaskSnapshots[0].Path);
+        Assert.Equal([SnapshotKind.OnDemandRelease, SnapshotKind.TaskEnd], annealed.State.TaskSnapshots.Select(s => s.Kind));
+        Assert.Equal(release.Path, annealed.State.TaskSnapshots[0].Path);
         // Evaluated beside training (the evaluator's own thread and model): same weights, same losses.
         using var worker = new EvaluationWorker(new(), new TorchOptions { Device = "cpu" }, new InMemoryCorpora(blocks));
-        worker.Enqueue(plain.TaskSnapshots.Single());
-        worker.Enqueue(annealed.TaskSnapshots[1]);
-        worker.Enqueue(annealed.TaskSnapshots[0]);
+        worker.Enqueue(plain.State.TaskSnapshots.Single());
+        worker.Enqueue(annealed.State.TaskSnapshots[1]);
+        worker.Enqueue(annealed.State.TaskSnapshots[0]);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
         while (worker.Pending > 0 && DateTime.UtcNow < deadline) Thread.Sleep(50);
         var results = worker.TakeResults();
         Assert.All(results, r => Assert.Null(r.Error));
         Assert.Equal(results[0].Loss["a"], results[1].Loss["a"]);
         Assert.NotEqual(results[0].Loss["a"], results[2].Loss["a"]);   // the release is annealed: other weights
-        Assert.Equal(ReleaseMode.TaskEnd, Assert.Single(plain.Releases).Mode);
+        Assert.Equal(ReleaseMode.TaskEnd, Assert.Single(plain.State.Releases).Mode);
     }
 
     [Fact]
     public void AnOnDemandAnnealAlreadyReleasedIsNotRepeatedAfterAResume()
     {
-        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var text = Text();
         var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
         var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
         var options = Options(blocks, schedule, folder) with { PendingAnneal = new AnnealRequest(1, 2), CheckpointEvery = 1 };
@@ -116,23 +123,23 @@ public sealed class TrainingLoopTests : IDisposable
             for (var i = 0; i < 4; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
             var first = WaitUntil(loop, p => p.Step == 4 && p.LastCheckpoint?.Step == 4);
             Assert.True(first.Error is null, first.Error);
-            Assert.Single(first.Releases);
+            Assert.Single(first.State.Releases);
             checkpoint = first.LastCheckpoint!.Path;
         }
         // The grain still held the request when the silo died: the resumed loop sees it was released and ignores it.
         using var resumed = new TrainingLoop(options with { ResumeFrom = checkpoint });
         for (var i = 4; i < BlocksPerTask; i++) Assert.True(resumed.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
-        var after = WaitUntil(resumed, p => p.TaskSnapshots.Any(s => s.Kind == SnapshotKind.TaskEnd));
+        var after = WaitUntil(resumed, p => p.State.TaskSnapshots.Any(s => s.Kind == SnapshotKind.TaskEnd));
         Assert.True(after.Error is null, after.Error);
-        Assert.Equal([ReleaseMode.OnDemand, ReleaseMode.TaskEnd], after.Releases.Select(r => r.Mode));
+        Assert.Equal([ReleaseMode.OnDemand, ReleaseMode.TaskEnd], after.State.Releases.Select(r => r.Mode));
         Assert.Null(after.PendingAnneal);
-        Assert.Equal(blocks["a"].Sum(b => b.Length), after.TokensTrained["a"]);
+        Assert.Equal(blocks["a"].Sum(b => b.Length), after.State.TokensTrained["a"]);
     }
 
     [Fact]
     public void ATaskEndWithoutABranchIsTheTasksReleaseAndSurvivesAResume()
     {
-        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var text = Text();
         var blocks = new Dictionary<string, List<int[]>>
         {
             ["a"] = Blocks(text, 0),
@@ -146,36 +153,36 @@ public sealed class TrainingLoopTests : IDisposable
             foreach (var (corpus, list) in blocks)
                 for (var i = 0; i < list.Count; i++)
                     Assert.True(loop.TryEnqueue(new TrainingBlock(corpus, i, list[i], BlocksPerTask)));
-            progress = WaitUntil(loop, p => p.Releases.Count == 2 && p.LastCheckpoint?.Step == 2 * BlocksPerTask);
+            progress = WaitUntil(loop, p => p.State.Releases.Count == 2 && p.LastCheckpoint?.Step == 2 * BlocksPerTask);
         }
 
         Assert.True(progress.Error is null, progress.Error);
-        Assert.Equal(["a", "b"], progress.Tasks);
+        Assert.Equal(["a", "b"], progress.State.Tasks);
         Assert.False(progress.NonFiniteLoss);
         // Kept like a paper-protocol release: under releases/, named by task and step, listed, and its task's loss-matrix row.
         var releases = Path.Combine(folder, "releases");
         Assert.Equal([("a", 8L, ReleaseMode.TaskEnd, Path.Combine(releases, "a-step-00000008")), ("b", 16L, ReleaseMode.TaskEnd, Path.Combine(releases, "b-step-00000016"))],
-            progress.Releases.Select(r => (r.Task, r.Step, r.Mode, r.Path)));
-        Assert.All(progress.Releases, r => Assert.True(Directory.Exists(r.Path), r.Path));
-        Assert.Equal(progress.Releases[^1].Path, progress.LastRelease);
-        Assert.Equal(progress.Releases.Select(r => (r.Path, SnapshotKind.TaskEnd, r.Task)), snapshots.Select(s => ((string?)s.Path, s.Kind, s.Task)));
-        Assert.Equal(snapshots, progress.TaskSnapshots);
+            progress.State.Releases.Select(r => (r.Task, r.Step, r.Mode, r.Path)));
+        Assert.All(progress.State.Releases, r => Assert.True(Directory.Exists(r.Path), r.Path));
+        Assert.Equal(progress.State.Releases[^1].Path, progress.LastRelease);
+        Assert.Equal(progress.State.Releases.Select(r => (r.Path, SnapshotKind.TaskEnd, r.Task)), snapshots.Select(s => ((string?)s.Path, s.Kind, s.Task)));
+        Assert.Equal(snapshots, progress.State.TaskSnapshots);
         Assert.False(Directory.Exists(Path.Combine(folder, "snapshots")), "nothing temporary was saved");
 
         // The last checkpoint lists them, so a resumed run still reports them (and sends them to the evaluators again).
         snapshots.Clear();
         using var resumed = new TrainingLoop(options with { ResumeFrom = progress.LastCheckpoint!.Path });
-        var after = WaitUntil(resumed, p => p.Releases.Count == 2);
+        var after = WaitUntil(resumed, p => p.State.Releases.Count == 2);
         Assert.True(after.Error is null, after.Error);
-        Assert.Equal(progress.Releases, after.Releases);
-        Assert.Equal(progress.Tasks, after.Tasks);
-        Assert.Equal(progress.TaskSnapshots.Select(s => (s.Path, s.Kind, s.Step)), snapshots.Select(s => (s.Path, s.Kind, s.Step)));
+        Assert.Equal(progress.State.Releases, after.State.Releases);
+        Assert.Equal(progress.State.Tasks, after.State.Tasks);
+        Assert.Equal(progress.State.TaskSnapshots.Select(s => (s.Path, s.Kind, s.Step)), snapshots.Select(s => (s.Path, s.Kind, s.Step)));
     }
 
     [Fact]
     public void ALossThatOverflowsIsReportedAsNonFiniteAndTrainingGoesOn()
     {
-        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var text = Text();
         var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
         // A rate of 1e30 overflows the weights within the first steps.
         var schedule = new ScheduleConfig { MaxLr = 1e30, ConstLr = 1e29, MinLr = 1e28, WarmupSteps = 2, CooldownSteps = 2 };
@@ -192,7 +199,7 @@ public sealed class TrainingLoopTests : IDisposable
     [Fact]
     public void ReplayMixesEarlierCorporaIntoLaterTasksOnly()
     {
-        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var text = Text();
         var blocks = new Dictionary<string, List<int[]>>
         {
             ["a"] = Blocks(text, 0),
@@ -201,26 +208,27 @@ public sealed class TrainingLoopTests : IDisposable
         var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
         using var loop = new TrainingLoop(Options(blocks, schedule, folder) with { ReplayFraction = 0.25 });
         for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
-        var afterA = WaitUntil(loop, p => p.TokensTrained.GetValueOrDefault("a") == blocks["a"].Sum(b => b.Length));
-        Assert.Equal(0, afterA.ReplayTokens);   // nothing earlier to replay during the first task
+        var afterA = WaitUntil(loop, p => p.State.TokensTrained.GetValueOrDefault("a") == blocks["a"].Sum(b => b.Length));
+        Assert.Equal(0, afterA.State.ReplayTokens);   // nothing earlier to replay during the first task
         for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("b", i, blocks["b"][i], BlocksPerTask)));
-        var afterB = WaitUntil(loop, p => p.TokensTrained.GetValueOrDefault("b") == blocks["b"].Sum(b => b.Length));
+        var afterB = WaitUntil(loop, p => p.State.TokensTrained.GetValueOrDefault("b") == blocks["b"].Sum(b => b.Length));
 
         Assert.True(afterB.Error is null, afterB.Error);
         // Blocks of 2 rows get round(0.25 * 2 / 0.75) = 1 replay row of at most context + 1 tokens from "a" per step.
-        Assert.InRange(afterB.ReplayTokens, BlocksPerTask * 2, BlocksPerTask * (Context + 1));
-        Assert.Equal(blocks["b"].Sum(b => b.Length), afterB.TokensTrained["b"]);
+        Assert.InRange(afterB.State.ReplayTokens, BlocksPerTask * 2, BlocksPerTask * (Context + 1));
+        Assert.Equal(blocks["b"].Sum(b => b.Length), afterB.State.TokensTrained["b"]);
         Assert.Equal(2 * BlocksPerTask, afterB.Step);
     }
 
     [Fact]
     public void ACheckpointTheOwnerMayResumeFromIsNeverDeleted()
     {
-        var text = File.ReadAllBytes("/usr/share/common-licenses/GPL-3");
+        var text = Text();
         var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
         var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
-        using var loop = new TrainingLoop(Options(blocks, schedule, folder) with { CheckpointEvery = 1, AcknowledgesCheckpoints = true });
         var directory = Path.Combine(folder, "checkpoints");
+        var store = new CheckpointStore(directory, ownerAcknowledges: true);
+        using var loop = new TrainingLoop(Options(blocks, schedule, folder) with { CheckpointEvery = 1, Checkpoints = store });
         string[] Saved() => [.. Directory.GetDirectories(directory).Select(Path.GetFileName).Order()!];
 
         for (var i = 0; i < 4; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
@@ -228,12 +236,12 @@ public sealed class TrainingLoopTests : IDisposable
         // Nothing acknowledged yet: the owner may still point at any of them.
         Assert.Equal(["step-00000001", "step-00000002", "step-00000003", "step-00000004"], Saved());
 
-        loop.AcknowledgeCheckpoint(Path.Combine(directory, "step-00000002"));
+        store.Acknowledge(Path.Combine(directory, "step-00000002"));
         for (var i = 4; i < 6; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
         WaitUntil(loop, p => p.LastCheckpoint?.Step == 6);
         Assert.Equal(["step-00000002", "step-00000003", "step-00000004", "step-00000005", "step-00000006"], Saved());
 
-        loop.AcknowledgeCheckpoint(Path.Combine(directory, "step-00000006"));
+        store.Acknowledge(Path.Combine(directory, "step-00000006"));
         Assert.True(loop.TryEnqueue(new TrainingBlock("a", 6, blocks["a"][6], BlocksPerTask)));
         WaitUntil(loop, p => p.LastCheckpoint?.Step == 7);
         Assert.Equal(["step-00000006", "step-00000007"], Saved());
@@ -245,7 +253,7 @@ public sealed class TrainingLoopTests : IDisposable
         Torch = new TorchOptions { Device = "cpu" },
         Schedule = schedule,
         QueueCapacity = 2 * BlocksPerTask,
-        CheckpointDirectory = Path.Combine(root, "checkpoints"),
+        Checkpoints = new CheckpointStore(Path.Combine(root, "checkpoints")),
         CheckpointEvery = 4,
         Data = new InMemoryCorpora(blocks),
         OnSnapshot = _ => { },
@@ -254,12 +262,20 @@ public sealed class TrainingLoopTests : IDisposable
     static List<int[]> Blocks(byte[] text, int offset) =>
         [.. Enumerable.Range(0, BlocksPerTask).Select(i => text.Skip(offset + i * BlockTokens).Take(BlockTokens).Select(b => (int)b).ToArray())];
 
+    /// <summary>The progress once <paramref name="done"/> holds or the loop has failed; a timeout after a minute is a failure.</summary>
     static TrainingProgress WaitUntil(TrainingLoop loop, Func<TrainingProgress, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (!done(loop.Progress) && loop.Progress.Error is null && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        while (!done(loop.Progress) && loop.Progress.Error is null)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the loop did not get there in a minute: {loop.Progress}");
+            Thread.Sleep(50);
+        }
         return loop.Progress;
     }
+
+    /// <summary>Real text from the repository's sample corpora, as bytes.</summary>
+    static byte[] Text() => File.ReadAllBytes(SampleCorpora.File("english"));
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 }
