@@ -2,7 +2,7 @@ using System.CommandLine;
 using Streaming.Grains;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Commands;
 

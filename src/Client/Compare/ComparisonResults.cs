@@ -1,6 +1,6 @@
 using System.Globalization;
 using Streaming.Training.Model;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Compare;
 
@@ -11,7 +11,7 @@ public sealed record EvaluatedModel(string Task, long Step, string Kind, string?
 /// What one run of a comparison gave: its effective schedule, its loss matrix (row i: the release after task i,
 /// on every corpus seen so far), the main trajectory's curve, its releases, the tokens it trained, how fast, and the model
 /// (read from a release's manifest; null when the client cannot read the silo's data folder).
-/// Forgetting of corpus j: loss on j after the last task minus loss on j right after task j (design.md).
+/// Forgetting of corpus j: loss on j after the last task minus loss on j right after task j.
 /// </summary>
 public sealed record RunOutcome(
     ComparisonRun Run,

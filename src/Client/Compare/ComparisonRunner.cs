@@ -6,7 +6,7 @@ using Streaming.Client.Commands;
 using Streaming.Grains;
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Model;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Compare;
 

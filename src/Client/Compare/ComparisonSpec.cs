@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Streaming.Grains;
 using Streaming.Training.Data;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Compare;
 

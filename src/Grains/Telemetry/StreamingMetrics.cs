@@ -3,12 +3,12 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Streaming.Training.Loop;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Grains.Telemetry;
 
 /// <summary>
-/// The metrics contract of design.md for the trainers and evaluators active in this silo. Instruments are
+/// The metrics the service promises (names, labels, units) for the trainers and evaluators active in this silo. Instruments are
 /// observable: they read each one's latest snapshot when scraped, so training never waits on telemetry.
 /// Names are the Prometheus names (the exporter adds "_total" to counters).
 /// </summary>

@@ -6,7 +6,7 @@ using Streaming.Training.Evaluation;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
 using Streaming.Training.Optim;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 using static TorchSharp.torch;
 
 namespace Streaming.Training.Loop;
