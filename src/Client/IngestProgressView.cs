@@ -1,6 +1,5 @@
 using Spectre.Console;
 using Streaming.Grains;
-using Streaming.Training.Data;
 
 namespace Streaming.Client;
 
@@ -17,8 +16,8 @@ public sealed class IngestProgressView
     IngestProgressView(ProgressContext context, string corpus)
     {
         this.corpus = Markup.Escape(corpus);
-        scan = context.AddTask(Describe(IngestProgress.ScanPhase, 0, 0, 0), maxValue: 1);
-        tokenize = context.AddTask(Describe(IngestProgress.TokenizePhase, 0, 0, 0), autoStart: false, maxValue: 1);
+        scan = context.AddTask(Describe(IngestProgressInfo.ScanPhase, 0, 0, 0), maxValue: 1);
+        tokenize = context.AddTask(Describe(IngestProgressInfo.TokenizePhase, 0, 0, 0), autoStart: false, maxValue: 1);
     }
 
     /// <summary>Runs <paramref name="ingest"/>, feeding its progress reports to the bars on <paramref name="console"/>.</summary>
@@ -40,7 +39,7 @@ public sealed class IngestProgressView
 
     void Update(IngestProgressInfo p)
     {
-        var task = p.Phase == IngestProgress.TokenizePhase ? tokenize : scan;
+        var task = p.Phase == IngestProgressInfo.TokenizePhase ? tokenize : scan;
         if (task == tokenize && !tokenize.IsStarted)
         {
             Complete(scan);
@@ -56,12 +55,12 @@ public sealed class IngestProgressView
         // A small source is done before the first poll: the bars still end with its real size.
         scan.MaxValue = tokenize.MaxValue = Math.Max(1, result.SourceBytes);
         Complete(scan);
-        scan.Description = Describe(IngestProgress.ScanPhase, result.Documents, 0, result.Skipped.Documents);
+        scan.Description = Describe(IngestProgressInfo.ScanPhase, result.Documents, 0, result.Skipped.Documents);
         if (!tokenize.IsStarted) tokenize.StartTask();
         // Queued before: the stored blocks were kept, nothing was tokenized.
         tokenize.Description = result.AlreadyQueued
             ? $"{corpus} [grey]already stored[/]"
-            : Describe(IngestProgress.TokenizePhase, result.Documents, result.Tokens + result.ValidationTokens, result.Skipped.Documents);
+            : Describe(IngestProgressInfo.TokenizePhase, result.Documents, result.Tokens + result.ValidationTokens, result.Skipped.Documents);
         Complete(tokenize);
     }
 
@@ -72,6 +71,6 @@ public sealed class IngestProgressView
     }
 
     string Describe(string phase, long documents, long tokens, long skipped) =>
-        $"{corpus} {phase}: {documents:N0} docs" + (phase == IngestProgress.TokenizePhase ? $", {tokens:N0} tokens" : "")
+        $"{corpus} {phase}: {documents:N0} docs" + (phase == IngestProgressInfo.TokenizePhase ? $", {tokens:N0} tokens" : "")
         + (skipped > 0 ? $", [yellow]{skipped:N0} skipped[/]" : "");
 }

@@ -92,8 +92,9 @@ public sealed record IngestSkips(
 }
 
 /// <summary>
-/// A snapshot of an ingest in progress. Phase "scan" reads and hashes the source, "tokenize" reads it again
-/// and writes blocks; each runs <see cref="BytesRead"/> from 0 to <see cref="TotalBytes"/>.
+/// A snapshot of an ingest in progress. Phase <see cref="ScanPhase"/> reads and hashes the source,
+/// <see cref="TokenizePhase"/> reads it again and writes blocks; each runs <see cref="BytesRead"/> from 0 to
+/// <see cref="TotalBytes"/>. The silo passes on the training library's phase names; a test keeps them equal.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record IngestProgressInfo(
@@ -103,7 +104,11 @@ public sealed record IngestProgressInfo(
     [property: Id(3)] long TotalBytes,
     [property: Id(4)] long Documents,
     [property: Id(5)] long Tokens,
-    [property: Id(6)] long SkippedDocuments);
+    [property: Id(6)] long SkippedDocuments)
+{
+    public const string ScanPhase = "scan";
+    public const string TokenizePhase = "tokenize";
+}
 
 /// <summary>
 /// An ingest that failed or was refused: bad input, a name already taken, an unreadable path. The message

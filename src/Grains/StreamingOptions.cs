@@ -1,6 +1,6 @@
 using Streaming.Training.Model;
 using Streaming.Training.Native;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Grains;
 

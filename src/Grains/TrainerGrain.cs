@@ -11,7 +11,7 @@ using Streaming.Training.Engine;
 using Streaming.Training.Model;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Grains;
 

@@ -67,6 +67,13 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
             var status = await Executables.WaitForRun(silo.Gateway, run.GetProperty("run").GetString()!, _ => true);
             Assert.All(status.GetProperty("corpora").EnumerateArray(), c =>
                 Assert.Equal(c.GetProperty("tokensTotal").GetInt64(), c.GetProperty("tokensRead").GetInt64()));
+            // The model as the silo reports it: its shape and parameter count, in results.json and the report.
+            var model = status.GetProperty("model").GetString()!;
+            Assert.Equal(model, run.GetProperty("model").GetString());
+            Assert.Equal(status.GetProperty("parameters").GetInt64(), run.GetProperty("parameters").GetInt64());
+            Assert.True(run.GetProperty("parameters").GetInt64() > 0);
+            Assert.Contains($" into a GPT {model} (", report);
+            Assert.Contains("M parameters).", report);
             AssertMatrixIsTheStoredReleases(name, run);
         }
 

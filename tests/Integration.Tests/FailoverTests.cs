@@ -9,7 +9,7 @@ using Streaming.Integration.Tests.Persistence;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Integration.Tests;
 

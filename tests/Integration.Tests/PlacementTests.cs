@@ -8,7 +8,7 @@ using Streaming.Grains.Placement;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Integration.Tests;
 

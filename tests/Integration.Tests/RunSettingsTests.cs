@@ -4,7 +4,7 @@ using Streaming.Training.Checkpoints;
 using Streaming.Training.Data;
 using Streaming.Training.Loop;
 using Streaming.Training.Model;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Integration.Tests;
 

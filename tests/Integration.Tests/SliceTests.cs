@@ -1,7 +1,7 @@
 using Streaming.Grains;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Integration.Tests;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
 using Streaming.Client.Compare;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Commands;
 

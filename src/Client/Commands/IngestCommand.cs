@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
 using Streaming.Grains;
-using Streaming.Training.Data;
 
 namespace Streaming.Client.Commands;
 
@@ -17,7 +16,7 @@ public static class IngestCommand
         var name = new Option<string?>("--name") { Description = "The corpus name (default: the file or folder name)" };
         var tokenizer = new Option<string?>("--tokenizer")
         {
-            Description = $"The run's tokenizer, fixed by its first corpus: {string.Join(", ", Tokenizers.Names)} (default: the silo's, byte)",
+            Description = $"The run's tokenizer, fixed by its first corpus: {string.Join(", ", SiloNames.Tokenizers)} (default: the silo's, byte)",
         };
         var path = new Argument<string>("path") { Description = "A corpus file or folder (.txt, .jsonl, .parquet), readable by the silo" };
         var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, CommonOptions.Progress, path, CommonOptions.Gateway };

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Commands;
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using Streaming.Grains;
-using Streaming.Training.Data;
-using Streaming.Training.Model;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Commands;
 
@@ -23,7 +21,7 @@ public static class RunCommand
         var taskSteps = TextOptions.Create("--task-steps", "Train at most this many steps (blocks) of each corpus", null);
         var totalSteps = TextOptions.Create("--total-steps", "Single-horizon kinds (cosine, linear, inverse-sqrt, rex): the horizon in steps, warmup included", null);
         var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations of the live model (0: only task ends and releases)", null);
-        var model = TextOptions.Create("--model", $"Model shape: {string.Join(", ", GptConfig.Presets.Keys)} (the vocabulary follows the tokenizer) [default: the silo's, tiny]", null);
+        var model = TextOptions.Create("--model", $"Model shape: {string.Join(", ", SiloNames.ModelPresets)} (the vocabulary follows the tokenizer) [default: the silo's, tiny]", null);
         var layers = TextOptions.Create("--layers", "Transformer blocks (over --model's)", null);
         var width = TextOptions.Create("--width", "Embedding width (over --model's)", null);
         var heads = TextOptions.Create("--heads", "Attention heads, dividing the width (over --model's)", null);
@@ -32,7 +30,7 @@ public static class RunCommand
         var microBatch = TextOptions.Create("--micro-batch", "Rows per forward/backward pass; the passes of a step accumulate their gradients [default: the whole batch]", null);
         var precision = TextOptions.Create("--precision", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16; weights and AdamW moments stay fp32", null);
         var init = TextOptions.Create("--init", "Start from pretrained weights: a folder with model.safetensors and config.json in the Hugging Face GPT-2 layout (read by the silo); the shape is the file's", null);
-        var tokenizer = new Option<string?>("--tokenizer") { Description = $"The run's tokenizer: {string.Join(", ", Tokenizers.Names)} [default: the silo's, byte]" };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = $"The run's tokenizer: {string.Join(", ", SiloNames.Tokenizers)} [default: the silo's, byte]" };
         var create = new Command("create", "Create a run with its own model, batch, precision, tokenizer, schedule, replay, seed and steps per task (before its first corpus)")
         {
             name, kind,

@@ -1,5 +1,5 @@
 using ScottPlot;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Compare;
 

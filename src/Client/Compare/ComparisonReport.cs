@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Compare;
 
@@ -126,7 +126,7 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
             "A schedule without branches is evaluated at the end of each task.");
         text.AppendLine();
         text.AppendLine($"Each run trained {first.TokensTrained:N0} tokens" + (first.Model is { } m
-            ? $" into a GPT of {m.Layers} layers, width {m.Width}, {m.Heads} heads, context {m.Context}, vocabulary {m.Vocabulary} ({m.ParameterCount / 1e6:F2}M parameters)."
+            ? $" into a GPT {m} ({first.Parameters / 1e6:F2}M parameters)."
             : "."));
         text.AppendLine();
         text.AppendLine("Validation loss in nats per token on each corpus' held-out split (lower is better). Forgetting of a corpus: its loss after " +
@@ -211,6 +211,7 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
                 .Select(row => new { step = row.Step, task = row.Task, phase = row.Phase.Name(), lr = row.LearningRate }),
             tokensTrained = r.TokensTrained,
             model = r.Model,
+            parameters = r.Parameters,
             tokensPerSecond = r.TokensPerSecond,
             device = r.Device,
             seconds = r.Seconds,

@@ -1,6 +1,5 @@
 using System.Globalization;
-using Streaming.Training.Model;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Compare;
 
@@ -10,8 +9,9 @@ public sealed record EvaluatedModel(string Task, long Step, string Kind, string?
 /// <summary>
 /// What one run of a comparison gave: its effective schedule, its loss matrix (row i: the release after task i,
 /// on every corpus seen so far), the main trajectory's curve, its releases, the tokens it trained, how fast, and the model
-/// (read from a release's manifest; null when the client cannot read the silo's data folder).
-/// Forgetting of corpus j: loss on j after the last task minus loss on j right after task j (design.md).
+/// as the silo reports it (RunStatus.Model: its shape in one line, and RunStatus.Parameters; null and 0
+/// before the run has a model).
+/// Forgetting of corpus j: loss on j after the last task minus loss on j right after task j.
 /// </summary>
 public sealed record RunOutcome(
     ComparisonRun Run,
@@ -22,7 +22,8 @@ public sealed record RunOutcome(
     long TokensTrained,
     double TokensPerSecond,
     string Device,
-    GptConfig? Model,
+    string? Model,
+    long Parameters,
     double? Seconds)
 {
     public IReadOnlyDictionary<string, double> FinalLoss => Matrix[^1].Loss;

@@ -4,9 +4,7 @@ using System.Text.Json;
 using Spectre.Console;
 using Streaming.Client.Commands;
 using Streaming.Grains;
-using Streaming.Training.Checkpoints;
-using Streaming.Training.Model;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Compare;
 
@@ -133,19 +131,6 @@ public sealed class ComparisonRunner(IClusterClient client, ComparisonSpec spec,
         return trainedAll && evaluated;
     }
 
-    /// <summary>The model config in a release's manifest, when this machine can read the silo's data folder.</summary>
-    static GptConfig? ReadModel(string? release)
-    {
-        try
-        {
-            return release is null ? null : Checkpoint.ReadManifest(release).Model;
-        }
-        catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
     string Unprefixed(string corpus) => corpus.StartsWith(spec.Name + ".") ? corpus[(spec.Name.Length + 1)..] : corpus;
 
     RunOutcome Outcome(ComparisonRun run, ScheduleConfig schedule, RunStatus status, EvaluationReport report, double? seconds)
@@ -158,6 +143,6 @@ public sealed class ComparisonRunner(IClusterClient client, ComparisonSpec spec,
         // A matrix row is the release after its task (the paper-protocol branch, or the task's end without one).
         var matrix = report.Matrix.Select(row => releases.Single(r => r.Step == row.Step && r.Task == Unprefixed(row.AfterTask))).ToList();
         return new RunOutcome(run, schedule, matrix, [.. report.Main.Where(m => m.Error is null).Select(Model)], releases,
-            status.Corpora.Sum(c => c.TokensTrained), status.TokensPerSecond, status.Device, ReadModel(releases[0].Path), seconds);
+            status.Corpora.Sum(c => c.TokensTrained), status.TokensPerSecond, status.Device, status.Model, status.Parameters, seconds);
     }
 }

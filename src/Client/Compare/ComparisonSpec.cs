@@ -2,8 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Streaming.Grains;
-using Streaming.Training.Data;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Client.Compare;
 
@@ -118,10 +117,10 @@ public sealed record ComparisonSpec
         if (Seeds < 1) throw new UserError($"--seeds must be at least 1, not {Seeds}");
         foreach (var kind in Schedules) ShowsItsShape(ScheduleKinds.Parse(kind)!.Value);
         if (EvaluateEvery is < 0) throw new UserError($"--evaluate-every must be 0 (off) or more, not {EvaluateEvery}");
-        if (GivenName is not null && !CorpusIngestor.IsValidName(GivenName))
+        if (GivenName is not null && !NameRule.IsValid(GivenName))
             throw new UserError($"--name '{GivenName}': use letters, digits, '.', '_' and '-', starting with a letter or digit");
         var longest = Runs().Select(r => r.Name).Concat(Corpora.Select(CorpusName)).MaxBy(n => n.Length)!;
-        if (!CorpusIngestor.IsValidName(longest))
+        if (!NameRule.IsValid(longest))
             throw new UserError($"'{longest}' is not a valid run or corpus name (letters, digits, '.', '_', '-'; at most 100): rename the corpus or shorten --name");
     }
 

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Streaming.Training.Loop;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Grains.Telemetry;
 

@@ -172,6 +172,9 @@ public static partial class CorpusIngestor
     /// <summary>1-100 letters, digits, '.', '_' or '-', starting with a letter or digit: safe as a folder name.</summary>
     public static bool IsValidName(string name) => CorpusName().IsMatch(name);
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    /// <summary>The regular expression of <see cref="IsValidName"/>.</summary>
+    public const string NamePattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$";
+
+    [GeneratedRegex(NamePattern)]
     internal static partial Regex CorpusName();
 }

@@ -8,7 +8,7 @@ using Streaming.Training.Evaluation;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
 using Streaming.Training.Optim;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 using Streaming.Training.Threading;
 using static TorchSharp.torch;
 

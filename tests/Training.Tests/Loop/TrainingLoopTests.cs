@@ -5,7 +5,7 @@ using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Training.Tests.Loop;
 

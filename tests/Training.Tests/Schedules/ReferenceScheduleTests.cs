@@ -1,9 +1,9 @@
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Training.Tests.Schedules;
 
 /// <summary>
-/// An independent computation: the rows of a plan written down directly from design.md, task by task
+/// An independent computation: the rows of a plan written down directly from the schedule formulas, task by task
 /// with global counters and the formulas inlined (no state machine, no Shapes), compared with the
 /// planner for many random configs to 1e-12 relative.
 /// </summary>

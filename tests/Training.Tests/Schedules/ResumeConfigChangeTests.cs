@@ -1,4 +1,4 @@
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Training.Tests.Schedules;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Training.Tests.Schedules;
 

@@ -1,8 +1,8 @@
-using Streaming.Training.Schedules;
+using Streaming.Schedules;
 
 namespace Streaming.Training.Tests.Schedules;
 
-/// <summary>Each shape against values computed by hand from the table in design.md.</summary>
+/// <summary>Each shape against values computed by hand from the shape formulas.</summary>
 public class ShapesTests
 {
     private const double A = 3e-4, B = 1e-4;

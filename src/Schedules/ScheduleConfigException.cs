@@ -1,4 +1,4 @@
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>
 /// A schedule config that breaks a rule, or a saved state that cannot resume under a changed config.

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>
 /// The rules for resuming a saved schedule state under a config that may have changed

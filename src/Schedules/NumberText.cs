@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>How schedule messages print numbers: small rates in the e-notation people type (1.65e-4).</summary>
 public static class NumberText

@@ -1,4 +1,4 @@
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>
 /// The learning-rate schedule as a state machine that the trainer drives with events. Queries describe

@@ -1,4 +1,4 @@
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>
 /// The main trajectory's rate as a pure function of its position. For every kind except

@@ -1,4 +1,4 @@
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>The curve of one phase: how the rate moves from a start value a to an end value b.</summary>
 public enum Shape
@@ -12,7 +12,7 @@ public enum Shape
 }
 
 /// <summary>
-/// The pure formulas of design.md. A phase of length L executes local steps j = 0..L-1 with progress
+/// The pure shape formulas behind every schedule. A phase of length L executes local steps j = 0..L-1 with progress
 /// p = (j+1)/L, so its last step (p = 1) sits exactly on the end value b.
 /// </summary>
 public static class Shapes

@@ -1,4 +1,4 @@
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>The phase of the step about to be taken. Names (see <see cref="SchedulePhaseNames"/>) are a
 /// contract: CSV rows, metrics labels and status output use exactly these six.</summary>

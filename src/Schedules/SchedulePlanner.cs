@@ -1,4 +1,4 @@
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>One executed optimizer step of a planned schedule (a CSV row of `streaming schedule`).</summary>
 /// <param name="Step">Counts every executed step from 0, main and branch alike.</param>

@@ -1,6 +1,6 @@
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
-/// <summary>The schedules of design.md. The config carries the kebab-case name (see <see cref="ScheduleKinds"/>).</summary>
+/// <summary>The learning-rate schedules the service offers. The config carries the kebab-case name (see <see cref="ScheduleKinds"/>).</summary>
 public enum ScheduleKind
 {
     Infinite,

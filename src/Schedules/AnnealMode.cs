@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
-/// <summary>How an anneal branch relates to the task it forks from (design.md, "Anneal branches").</summary>
+/// <summary>How an anneal branch relates to the task it forks from.</summary>
 [JsonConverter(typeof(KebabCaseEnumConverter<AnnealMode>))]
 public enum AnnealMode
 {

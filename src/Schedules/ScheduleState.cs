@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Streaming.Training.Schedules;
+namespace Streaming.Schedules;
 
 /// <summary>
 /// Everything a <see cref="LearningRateSchedule"/> needs to continue bit-identically: counters, the

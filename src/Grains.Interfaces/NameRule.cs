@@ -1,0 +1,19 @@
+using System.Text.RegularExpressions;
+
+namespace Streaming.Grains;
+
+/// <summary>
+/// The run and corpus names a silo accepts (they become folder names), so that a client can refuse a bad name
+/// before it calls. The silo checks every name itself with the training library's rule; a test keeps
+/// <see cref="Pattern"/> equal to that rule's.
+/// </summary>
+public static partial class NameRule
+{
+    /// <summary>1-100 letters, digits, '.', '_' or '-', starting with a letter or digit.</summary>
+    public const string Pattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$";
+
+    public static bool IsValid(string name) => Regex().IsMatch(name);
+
+    [GeneratedRegex(Pattern)]
+    private static partial Regex Regex();
+}
