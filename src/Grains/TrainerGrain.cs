@@ -360,7 +360,7 @@ public sealed partial class TrainerGrain(
             if (state.State.Checkpoint is { } persisted) loop.AcknowledgeCheckpoint(persisted);
         }
         if (feed?.NextRequest() is not { } request) return;
-        var sent = await GrainFactory.GetGrain<ICorpusGrain>(request.Corpus).PublishAsync(Run, request.From, request.Count, Configuration.BlockTokens);
+        var sent = await GrainFactory.GetGrain<ICorpusBlocksGrain>(request.Corpus).PublishAsync(Run, request.From, request.Count, Configuration.BlockTokens);
         feed.Requested(request, sent);
     }
 
