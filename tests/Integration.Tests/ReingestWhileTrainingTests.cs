@@ -9,8 +9,9 @@ namespace Streaming.Integration.Tests;
 /// <summary>
 /// Ingests that touch a run while it trains: the same source again, the training corpus attached to another run, and
 /// another stored corpus attached to the run. Each returns in seconds and training keeps stepping meanwhile. (When the
-/// corpus grain called the trainer during an ingest while the trainer's pump waited on the corpus grain for blocks,
-/// each stalled until Orleans' 30 s response timeout, and training stopped with it.)
+/// trainer's pump asked the corpus grain itself for blocks, it waited behind the corpus' ingest, which waited on the
+/// trainer: the re-ingest took 30-31 s, Orleans' response timeout, sometimes failing with it, and training made no
+/// step for 30 s; the attach to another run stalled whenever the pump asked for blocks while it read the source.)
 /// </summary>
 public sealed class ReingestWhileTrainingTests(ITestOutputHelper output) : OneSiloCluster("reingest")
 {
@@ -68,9 +69,9 @@ public sealed class ReingestWhileTrainingTests(ITestOutputHelper output) : OneSi
         foreach (var (what, outcome, took, gap) in new[] { reingest, attachElsewhere, attachHere })
         {
             Assert.DoesNotContain("failed", outcome);
-            // Before: each call took about 30 s (a response timeout) and training stood still for most of it.
+            // Before: 30 s (the re-ingest) against bounds of half that, so a loaded machine does not fail it.
             Assert.True(took < TimeSpan.FromSeconds(15), $"{what} took {took.TotalSeconds:F1} s");
-            Assert.True(gap < TimeSpan.FromSeconds(8), $"training made no step for {gap.TotalSeconds:F1} s during the {what}");
+            Assert.True(gap < TimeSpan.FromSeconds(15), $"training made no step for {gap.TotalSeconds:F1} s during the {what}");
         }
         Assert.Contains((await trainer.GetStatusAsync()).Corpora, c => c.Name == "other");
 
