@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using Orleans.Concurrency;
 using Orleans.Streams;
 using Streaming.Training.Data;
 
@@ -9,10 +8,8 @@ namespace Streaming.Grains;
 /// Reads a corpus' stored blocks and publishes them on a run's stream. A stored corpus never changes: an ingest of
 /// the same source again finds it and leaves it as it is, another source under the name is refused, and only a first
 /// ingest that could not be queued anywhere deletes it (no run can be asking then). So reading needs no coordination
-/// with the corpus grain, and any number of these may read at once: a stateless worker, on the silo of the trainer
-/// that asks (every silo sees the same data folder).
+/// with the corpus grain, which may meanwhile be busy with an ingest for a long time: serving blocks never waits for it.
 /// </summary>
-[StatelessWorker]
 public sealed class CorpusBlocksGrain(IOptions<StreamingOptions> options) : Grain, ICorpusBlocksGrain
 {
     BlockStore? store;
