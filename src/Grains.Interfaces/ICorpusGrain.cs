@@ -2,7 +2,7 @@ using Orleans.Concurrency;
 
 namespace Streaming.Grains;
 
-/// <summary>One corpus (keyed by its name): ingests text into blocks and publishes them to a run on request.</summary>
+/// <summary>One corpus (keyed by its name): ingests text into blocks and queues it on runs; <see cref="ICorpusBlocksGrain"/> serves the blocks.</summary>
 public interface ICorpusGrain : IGrainWithStringKey
 {
     /// <summary>
@@ -19,10 +19,6 @@ public interface ICorpusGrain : IGrainWithStringKey
     /// <summary>How far the ingest in progress has got; null when none is running. Answers during an ingest.</summary>
     [AlwaysInterleave]
     Task<IngestProgressInfo?> GetIngestProgressAsync();
-
-    /// <summary>Publishes blocks [from, from + count) of <paramref name="blockTokens"/> tokens (the run's batch, plus one) on the
-    /// run's stream; blocks past the end are not sent.</summary>
-    Task<int> PublishAsync(string run, long from, int count, int blockTokens);
 
     Task<CorpusInfo> GetInfoAsync();
 }

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
 using Streaming.Training.Data;
 
 namespace Streaming.Grains;
@@ -19,7 +18,8 @@ public sealed class CorpusState
 /// <summary>
 /// One corpus. Ingest tokenizes the source into a durable block store under the data folder (off the
 /// grain scheduler: it is CPU-bound) and queues the corpus on a run; the store is the durable log, so
-/// any block can be published again whenever a trainer asks. One corpus can feed several runs (runs that
+/// any block can be published again whenever a trainer asks (<see cref="CorpusBlocksGrain"/>, not this grain: calls go
+/// one way, from here to the trainer during an ingest, from the trainer to the blocks for training). One corpus can feed several runs (runs that
 /// compare schedules or seeds on the same data): ingesting its source on another run attaches the stored
 /// blocks to that run, tokenized once, with the tokenizer they were stored with.
 /// Every failure leaves the grain as it was and reaches the caller as one <see cref="IngestFailedException"/>
@@ -30,7 +30,6 @@ public sealed class CorpusGrain(
     ILogger<CorpusGrain> logger,
     [PersistentState("corpus", StreamNames.Storage)] IPersistentState<CorpusState> state) : Grain, ICorpusGrain
 {
-    BlockStore? store;
     volatile IngestProgressInfo? progress;   // written by the ingest thread, read by interleaved polls
 
     string Name => this.GetPrimaryKeyString();
@@ -236,25 +235,9 @@ public sealed class CorpusGrain(
         return (end < 0 ? message : message[..end]).Trim();
     }
 
-    public async Task<int> PublishAsync(string run, long from, int count, int blockTokens)
-    {
-        store ??= BlockStore.Open(options.Value.DataDirectory, Name);
-        var stream = this.GetStreamProvider(StreamNames.Provider).GetStream<TokenBlock>(StreamId.Create(StreamNames.BlocksNamespace, run));
-        var end = Math.Min(store.TrainBlockCountOf(blockTokens), from + count);
-        for (var sequence = from; sequence < end; sequence++)
-            await stream.OnNextAsync(new TokenBlock(Name, sequence, store.ReadBlock(sequence, blockTokens)));
-        return (int)Math.Max(0, end - from);
-    }
-
     public Task<CorpusInfo> GetInfoAsync() => Task.FromResult(Info());
 
     CorpusInfo Info() => new(Name, state.State.Source ?? "", state.State.Blocks, state.State.Tokens);
-
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        store?.Dispose();
-        return base.OnDeactivateAsync(reason, cancellationToken);
-    }
 
     /// <summary>Hands each report on at once, on the reporting thread (Progress&lt;T&gt; would post them, maybe out of order).</summary>
     sealed class LatestProgress(Action<IngestProgress> report) : IProgress<IngestProgress>

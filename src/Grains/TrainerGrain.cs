@@ -42,10 +42,8 @@ public sealed class RunState
 }
 
 /// <summary>
-/// One run. Corpora are trained in arrival order. Flow control is by credits: the grain asks the current
-/// corpus for as many blocks as the training queue has room for, so memory stays bounded however slow
-/// training is. Blocks arrive on the run's stream and are checked against the expected sequence number;
-/// a duplicate is dropped, a gap makes the grain ask again from the first missing block.
+/// One run. Corpora are trained in arrival order, fed by a <see cref="BlockFeed"/> (credits, order, redelivery):
+/// the grain asks the feed what to request, asks the corpus' blocks for it, and hands arriving blocks to the feed.
 /// Exactly once: the grain state points at the last checkpoint and the cursors inside it; a new
 /// activation (after a crash, on any silo) resumes the model from there and asks the corpora to replay
 /// from those cursors, so blocks after the checkpoint are trained again and none twice in the counts.
@@ -59,7 +57,6 @@ public sealed partial class TrainerGrain(
     : Grain, ITrainerGrain, IStreamSubscriptionObserver, IAsyncObserver<TokenBlock>
 {
     static readonly TimeSpan PumpPeriod = TimeSpan.FromMilliseconds(200);
-    static readonly TimeSpan RedeliveryTimeout = TimeSpan.FromSeconds(10);
 
     TrainingLoop? loop;
     CheckpointStore? checkpoints;
@@ -70,10 +67,7 @@ public sealed partial class TrainerGrain(
     IDisposable? meteredBacklog;
     long tokensToTrain;        // computed on the grain's turn (Corpora is not thread-safe), read by the metrics
     readonly ConcurrentQueue<Snapshot> toEvaluate = new();   // filled by the training thread, sent by the pump
-    int current;               // index of the corpus being fetched
-    long nextToRequest;        // next sequence to ask the current corpus for
-    long nextToAccept;         // next sequence expected on the stream
-    DateTime lastArrival = DateTime.UtcNow;
+    BlockFeed? feed;           // set at activation
 
     string Run => this.GetPrimaryKeyString();
     List<CorpusInfo> Corpora => state.State.Corpora;
@@ -84,10 +78,9 @@ public sealed partial class TrainerGrain(
         {
             logger.LogInformation("run {Run}: resuming from {Checkpoint}", Run, state.State.Checkpoint ?? "the start");
             StartLoop(state.State.Checkpoint);
-            current = Corpora.FindIndex(c => cursors.GetValueOrDefault(c.Name) < c.Blocks);
-            if (current < 0) current = Corpora.Count;
-            else nextToRequest = nextToAccept = cursors.GetValueOrDefault(Corpora[current].Name);
         }
+        feed = new BlockFeed(() => Corpora, cursors, new TrainingLoopQueue(() => loop), onLost: (corpus, from, to) =>
+            logger.LogWarning("run {Run}: blocks {From}..{To} of {Corpus} did not arrive; asking again", Run, from, to, corpus));
         this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions(PumpPeriod, PumpPeriod) { KeepAlive = true });
         return base.OnActivateAsync(cancellationToken);
     }
@@ -126,7 +119,7 @@ public sealed partial class TrainerGrain(
         await KeepAliveAsync();
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
         if (loop is null) StartLoop(resumeFrom: null);
-        // No pump here: the corpus grain that calls this is waiting for us and could not publish; the timer pumps.
+        // No pump here: the timer pumps within its period.
     }
 
     public async Task<RunStatus> GetStatusAsync()
@@ -392,37 +385,14 @@ public sealed partial class TrainerGrain(
             if (state.State.Checkpoint is { } persisted) Checkpoints.Acknowledge(persisted);
         }
         // A loop that has stopped (e.g. its checkpoint is gone) takes no blocks: asking for them would only fail again and again.
-        if (current >= Corpora.Count || progress.Error is not null) return;
-        var corpus = Corpora[current];
-        if (nextToRequest > nextToAccept && DateTime.UtcNow - lastArrival > RedeliveryTimeout)
-        {
-            logger.LogWarning("run {Run}: blocks {From}..{To} of {Corpus} did not arrive; asking again", Run, nextToAccept, nextToRequest - 1, corpus.Name);
-            nextToRequest = nextToAccept;
-        }
-        // Never past the corpus' end as this run counts it (a run may train only its first blocks).
-        var credits = (int)Math.Min(loop.QueueCapacity - loop.Queued - (nextToRequest - nextToAccept), corpus.Blocks - nextToRequest);
-        if (credits > 0)
-        {
-            var sent = await GrainFactory.GetGrain<ICorpusGrain>(corpus.Name).PublishAsync(Run, nextToRequest, credits, Configuration.BlockTokens);
-            if (sent > 0 && nextToRequest == nextToAccept) lastArrival = DateTime.UtcNow;
-            nextToRequest += sent;
-        }
-        if (nextToAccept >= corpus.Blocks)
-        {
-            current++;
-            nextToRequest = nextToAccept = 0;
-        }
+        if (progress.Error is not null || feed?.NextRequest() is not { } request) return;
+        var sent = await GrainFactory.GetGrain<ICorpusBlocksGrain>(request.Corpus).PublishAsync(Run, request.From, request.Count, Configuration.BlockTokens);
+        feed.Requested(request, sent);
     }
 
     public Task OnNextAsync(TokenBlock block, StreamSequenceToken? token = null)
     {
-        if (loop is not null && current < Corpora.Count && block.Corpus == Corpora[current].Name && block.Sequence == nextToAccept
-            && block.Sequence < Corpora[current].Blocks
-            && loop.TryEnqueue(new TrainingBlock(block.Corpus, block.Sequence, block.Tokens, Corpora[current].Blocks)))
-        {
-            nextToAccept++;
-            lastArrival = DateTime.UtcNow;
-        }
+        feed?.Accept(block);
         return Task.CompletedTask;
     }
 

@@ -1,0 +1,13 @@
+namespace Streaming.Grains;
+
+/// <summary>
+/// The stored blocks of one corpus (keyed by its name), published to runs on request. Apart from the corpus grain,
+/// which owns the corpus' state and its ingests: trainers ask here, so a trainer never calls a corpus grain that may be
+/// waiting on it during an ingest, and serving blocks never waits behind an ingest of the same corpus.
+/// </summary>
+public interface ICorpusBlocksGrain : IGrainWithStringKey
+{
+    /// <summary>Publishes blocks [from, from + count) of <paramref name="blockTokens"/> tokens (the run's batch, plus one) on the
+    /// run's stream; blocks past the end are not sent. Returns how many were.</summary>
+    Task<int> PublishAsync(string run, long from, int count, int blockTokens);
+}
