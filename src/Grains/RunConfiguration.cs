@@ -1,4 +1,6 @@
+using Streaming.Grains.Telemetry;
 using Streaming.Training.Checkpoints;
+using Streaming.Training.Engine;
 using Streaming.Training.Model;
 using Streaming.Schedules;
 
@@ -102,5 +104,36 @@ public sealed record RunConfiguration(
         if (context > file.Context)
             throw new ArgumentException($"--context {context} is longer than the {file.Context} positions --init '{init}' has");
         return file with { Context = context };
+    }
+
+    /// <summary>Refuses, in one line that says what to change, a run whose training would not fit this silo's device
+    /// (<paramref name="accelerator"/>: cuda or cpu): weights, gradients, two AdamW moments and one micro-batch's activations.</summary>
+    public void CheckFits(GptConfig model, string accelerator, string run)
+    {
+        var cuda = accelerator == "cuda";
+        var bf16 = Precision == "bf16" || (Precision == "auto" && cuda);
+        var rows = MicroBatchRows ?? BatchRows;
+        var need = TrainingMemory.Estimate(model, rows, bf16, fusedAttention: cuda);
+        var (have, where) = cuda && GpuMemory.Read().FirstOrDefault() is { Total: > 0 } gpu
+            ? ((double)gpu.Total, "GPU memory")
+            : ((double)GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "memory");
+        if (need.TotalBytes <= 0.9 * have) return;
+        var advice = rows > 1 ? $"a smaller --micro-batch (now {rows} rows), " : "";
+        throw new ArgumentException($"run '{run}': training {model} ({need.Parameters / 1e6:F1}M parameters) with micro-batches of {rows} x {model.Context} tokens needs about " +
+            $"{TrainingMemory.Text(need.TotalBytes)} (weights, gradients and AdamW moments {TrainingMemory.Text(need.StateBytes)}, activations {TrainingMemory.Text(need.ActivationBytes)}), " +
+            $"more than 90% of this silo's {TrainingMemory.Text(have)} of {where}: use {advice}a shorter --context or a smaller --model");
+    }
+
+    /// <summary>The settings in one line, as `streaming run create` confirms them.</summary>
+    public string Describe()
+    {
+        var s = Schedule;
+        var anneal = s.AnnealFraction is { } f ? $", anneal fraction {f}" : "";
+        var cap = TaskSteps is { } t ? $", at most {t} steps per task" : "";
+        var horizon = s.TotalSteps is { } h ? $", horizon {h}" : "";
+        var m = Model;
+        var micro = MicroBatchRows is { } rows && rows < BatchRows ? $", micro-batches of {rows} rows" : "";
+        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}{horizon}), replay {ReplayFraction}, seed {Seed}{cap}; " +
+            $"model {m.Layers} layers, width {m.Width}, {m.Heads} heads, context {m.Context}; batch {BatchTokens:N0} tokens ({BatchRows} rows{micro}), precision {Precision}";
     }
 }

@@ -111,7 +111,7 @@ public sealed partial class TrainerGrain(
         if (state.State.Model is null)
         {
             var model = Model;
-            CheckMemory(model, configuration);
+            configuration.CheckFits(model, options.Value.Accelerator, Run);
             state.State.Model = JsonSerializer.Serialize(model);
         }
         Corpora.Add(corpus);
@@ -194,23 +194,6 @@ public sealed partial class TrainerGrain(
         catch (Exception e) when (e is CheckpointException or IOException) { return null; }
     }
 
-    /// <summary>Refuses, in one line that says what to change, a run whose training would not fit this silo's device.</summary>
-    void CheckMemory(GptConfig model, RunConfiguration configuration)
-    {
-        var cuda = options.Value.Accelerator == "cuda";
-        var bf16 = configuration.Precision == "bf16" || (configuration.Precision == "auto" && cuda);
-        var rows = configuration.MicroBatchRows ?? configuration.BatchRows;
-        var need = TrainingMemory.Estimate(model, rows, bf16, fusedAttention: cuda);
-        var (have, where) = cuda && GpuMemory.Read().FirstOrDefault() is { Total: > 0 } gpu
-            ? ((double)gpu.Total, "GPU memory")
-            : ((double)GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "memory");
-        if (need.TotalBytes <= 0.9 * have) return;
-        var advice = rows > 1 ? $"a smaller --micro-batch (now {rows} rows), " : "";
-        throw new ArgumentException($"run '{Run}': training {model} ({need.Parameters / 1e6:F1}M parameters) with micro-batches of {rows} x {model.Context} tokens needs about " +
-            $"{TrainingMemory.Text(need.TotalBytes)} (weights, gradients and AdamW moments {TrainingMemory.Text(need.StateBytes)}, activations {TrainingMemory.Text(need.ActivationBytes)}), " +
-            $"more than 90% of this silo's {TrainingMemory.Text(have)} of {where}: use {advice}a shorter --context or a smaller --model");
-    }
-
     public async Task<string> ConfigureAsync(RunSettings settings)
     {
         if (!CorpusIngestor.IsValidName(Run))
@@ -222,26 +205,14 @@ public sealed partial class TrainerGrain(
         if (configuration.Init is { } init && configuration.Model.Tokens != ids)
             throw new ArgumentException($"--init '{init}' has a vocabulary of {configuration.Model.Tokens} ids, the run's tokenizer {Tokenizer} has {ids}" +
                 (configuration.Model.Tokens == 50257 ? " (use --tokenizer gpt2)" : ""));
-        CheckMemory(configuration.Model.ForTokenizer(ids), configuration);
+        configuration.CheckFits(configuration.Model.ForTokenizer(ids), options.Value.Accelerator, Run);
         state.State.Settings = settings;
         await state.WriteStateAsync();
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
-        return Describe(configuration);
+        return configuration.Describe();
     }
 
     public Task<string> GetScheduleConfigAsync() => Task.FromResult(JsonSerializer.Serialize(Configuration.Schedule, ScheduleState.JsonOptions));
-
-    static string Describe(RunConfiguration c)
-    {
-        var s = c.Schedule;
-        var anneal = s.AnnealFraction is { } f ? $", anneal fraction {f}" : "";
-        var cap = c.TaskSteps is { } t ? $", at most {t} steps per task" : "";
-        var horizon = s.TotalSteps is { } h ? $", horizon {h}" : "";
-        var m = c.Model;
-        var micro = c.MicroBatchRows is { } rows && rows < c.BatchRows ? $", micro-batches of {rows} rows" : "";
-        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}{horizon}), replay {c.ReplayFraction}, seed {c.Seed}{cap}; " +
-            $"model {m.Layers} layers, width {m.Width}, {m.Heads} heads, context {m.Context}; batch {c.BatchTokens:N0} tokens ({c.BatchRows} rows{micro}), precision {c.Precision}";
-    }
 
     public async Task<string> UseTokenizerAsync(string? requested)
     {
@@ -282,18 +253,10 @@ public sealed partial class TrainerGrain(
         {
             try
             {
-                var (manifest, weights) = Checkpoint.ReadWeights(path);
-                try
-                {
-                    var files = HuggingFaceGpt2.Export(weights, manifest.Model, directory, extra);
-                    var bytes = files.Sum(f => new FileInfo(f).Length);
-                    return $"exported release {Path.GetFileName(path)} of run {run} (step {found.Step:N0}, model {manifest.Model}, tokenizer {tokenizer}) " +
-                        $"to {directory}: {string.Join(", ", files.Select(Path.GetFileName))} ({bytes / 1e6:F1} MB)";
-                }
-                finally
-                {
-                    foreach (var t in weights.Values) t.Dispose();
-                }
+                var (files, model) = HuggingFaceGpt2.ExportCheckpoint(path, directory, extra);
+                var bytes = files.Sum(f => new FileInfo(f).Length);
+                return $"exported release {Path.GetFileName(path)} of run {run} (step {found.Step:N0}, model {model}, tokenizer {tokenizer}) " +
+                    $"to {directory}: {string.Join(", ", files.Select(Path.GetFileName))} ({bytes / 1e6:F1} MB)";
             }
             catch (CheckpointException e)
             {

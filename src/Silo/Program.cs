@@ -5,25 +5,27 @@ using Streaming.Silo;
 using Streaming.Training.Data;
 using Streaming.Training.Native;
 
-var httpPort = new Option<int>("--http-port") { Description = "HTTP port for /health and /metrics", DefaultValueFactory = _ => 8080 };
-var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo-to-silo port", DefaultValueFactory = _ => 11111 };
-var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans client gateway port", DefaultValueFactory = _ => 30000 };
-var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Optimizer steps between checkpoints", DefaultValueFactory = _ => 50 };
-var evaluateEvery = new Option<int>("--evaluate-every") { Description = "Main-trajectory steps between evaluations of the live model (0: only task ends and releases)", DefaultValueFactory = _ => 100 };
-var replay = new Option<double>("--replay") { Description = "Replay mixing: fraction of every batch drawn from earlier corpora, in [0, 1)", DefaultValueFactory = _ => 0 };
-var data = new Option<string>("--data") { Description = "Folder for corpora, checkpoints and state", DefaultValueFactory = _ => "data" };
-var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => "auto" };
+// Every flag's default is the settings' own (which take the service's from StreamingOptions).
+var defaults = new SiloSettings();
+var httpPort = new Option<int>("--http-port") { Description = "HTTP port for /health and /metrics", DefaultValueFactory = _ => defaults.HttpPort };
+var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo-to-silo port", DefaultValueFactory = _ => defaults.SiloPort };
+var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans client gateway port", DefaultValueFactory = _ => defaults.GatewayPort };
+var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Optimizer steps between checkpoints", DefaultValueFactory = _ => defaults.CheckpointEvery };
+var evaluateEvery = new Option<int>("--evaluate-every") { Description = "Main-trajectory steps between evaluations of the live model (0: only task ends and releases)", DefaultValueFactory = _ => defaults.EvaluateEvery };
+var replay = new Option<double>("--replay") { Description = "Replay mixing: fraction of every batch drawn from earlier corpora, in [0, 1)", DefaultValueFactory = _ => defaults.ReplayFraction };
+var data = new Option<string>("--data") { Description = "Folder for corpora, checkpoints and state", DefaultValueFactory = _ => defaults.DataDirectory };
+var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => defaults.Device };
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
-var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => 1 };
+var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => defaults.Threads };
 var trainers = new Option<int>("--trainers")
 {
     Description = "How many runs this silo should train at the same time (one per GPU; on CPU one, leaving room for evaluators and Orleans): "
         + "advice for clients that start several runs, not enforced",
-    DefaultValueFactory = _ => 1,
+    DefaultValueFactory = _ => defaults.Trainers,
 };
-var storage = new Option<string>("--storage") { Description = "Grain state: sqlite (a file under --data), redis (--redis) or memory; redis with --cluster redis", DefaultValueFactory = _ => "sqlite" };
+var storage = new Option<string>("--storage") { Description = "Grain state: sqlite (a file under --data), redis (--redis) or memory; redis with --cluster redis", DefaultValueFactory = _ => defaults.Storage };
 var redis = new Option<string?>("--redis") { Description = "Redis for --storage redis and --cluster redis, HOST:PORT (StackExchange.Redis syntax)" };
-var cluster = new Option<string>("--cluster") { Description = "Membership: localhost (this silo alone) or redis (silos sharing --redis; reminders there too)", DefaultValueFactory = _ => "localhost" };
+var cluster = new Option<string>("--cluster") { Description = "Membership: localhost (this silo alone) or redis (silos sharing --redis; reminders there too)", DefaultValueFactory = _ => defaults.Cluster };
 var advertiseIp = new Option<string?>("--advertise-ip") { Description = "With --cluster redis: the IP other silos and clients reach this silo at (default: Orleans' choice)" };
 var demo = new Option<string[]>("--demo")
 {

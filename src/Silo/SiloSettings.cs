@@ -7,29 +7,32 @@ namespace Streaming.Silo;
 /// <summary>What the command line sets on the silo; everything else has a default.</summary>
 public sealed record SiloSettings
 {
+    /// <summary>The service's defaults have one home, <see cref="StreamingOptions"/>; flags only override them.</summary>
+    static readonly StreamingOptions Defaults = new();
+
     /// <summary>The membership choices of <see cref="Cluster"/>.</summary>
     public static readonly IReadOnlyList<string> ClusterKinds = ["localhost", "redis"];
 
     public int HttpPort { get; init; } = 8080;
     public int SiloPort { get; init; } = 11111;
     public int GatewayPort { get; init; } = 30000;
-    public string DataDirectory { get; init; } = "data";
+    public string DataDirectory { get; init; } = Defaults.DataDirectory;
     public string Device { get; init; } = "auto";
     public string? LibTorch { get; init; }
     public int Threads { get; init; } = 1;
-    public int CheckpointEvery { get; init; } = 50;
+    public int CheckpointEvery { get; init; } = Defaults.CheckpointEvery;
 
     /// <summary>How many runs this silo should train at the same time (advice for clients; see <see cref="StreamingOptions.TrainerSlots"/>).</summary>
-    public int Trainers { get; init; } = 1;
+    public int Trainers { get; init; } = Defaults.TrainerSlots;
 
     /// <summary>Main-trajectory steps between evaluations of the live model (0: only task ends and releases).</summary>
-    public int EvaluateEvery { get; init; } = 100;
+    public int EvaluateEvery { get; init; } = Defaults.EvaluateEvery;
 
     /// <summary>Replay mixing: the fraction of every batch drawn from earlier corpora (0: none).</summary>
-    public double ReplayFraction { get; init; }
+    public double ReplayFraction { get; init; } = Defaults.ReplayFraction;
 
     /// <summary>Grain state: sqlite (a file under the data folder), redis (<see cref="Redis"/>) or memory.</summary>
-    public string Storage { get; init; } = "sqlite";
+    public string Storage { get; init; } = Defaults.Storage;
     public string? Redis { get; init; }
 
     /// <summary>Membership: localhost (one silo on this machine) or redis (any number of silos sharing <see cref="Redis"/>).</summary>

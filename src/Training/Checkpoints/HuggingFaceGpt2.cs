@@ -29,6 +29,21 @@ public static class HuggingFaceGpt2
     /// <summary>Keys a GPT-2 file may carry that are not weights of ours: the causal-mask buffers of older exports.</summary>
     static bool IsBuffer(string name) => name.EndsWith(".attn.bias", StringComparison.Ordinal) || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal);
 
+    /// <summary>Exports the weights of a checkpoint or release (verified first) as <see cref="Export"/> does; returns the files
+    /// written and the model they hold.</summary>
+    public static (IReadOnlyList<string> Files, GptConfig Model) ExportCheckpoint(string checkpoint, string directory, IReadOnlyDictionary<string, JsonNode?> extra)
+    {
+        var (manifest, weights) = Checkpoint.ReadWeights(checkpoint);
+        try
+        {
+            return (Export(weights, manifest.Model, directory, extra), manifest.Model);
+        }
+        finally
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+    }
+
     /// <summary>
     /// Writes <paramref name="weights"/> (a <see cref="Gpt"/>'s parameters by name) into <paramref name="directory"/> as
     /// model.safetensors (fp32) and config.json; the padded embedding rows are dropped, so the file's vocabulary is the
