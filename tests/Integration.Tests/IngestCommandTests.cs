@@ -31,6 +31,13 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
     }
 
     [Fact]
+    public void StatusOfARunThatDoesNotExistIsAnError()
+    {
+        AssertError(silo.Client("status --run no-such-run"), "no run 'no-such-run' on this silo (its runs: ");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
     public void MissingFile()
     {
         var path = Path.Combine(input, "nope.jsonl");

@@ -24,7 +24,10 @@ public static class StatusCommand
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
-            var names = parse.GetValue(run) is { } one ? [one] : await silo.Client.GetGrain<IRunRegistryGrain>(0).GetRunsAsync();
+            var known = await silo.Client.GetGrain<IRunRegistryGrain>(0).GetRunsAsync();
+            if (parse.GetValue(run) is { } asked && !known.Contains(asked))
+                throw new UserError($"no run '{asked}' on this silo " + (known.Count == 0 ? "(it has none yet)" : $"(its runs: {string.Join(", ", known)})"));
+            var names = parse.GetValue(run) is { } one ? [one] : known;
             var runs = new List<RunStatus>();
             var unreadable = new List<UnreadableRun>();
             foreach (var name in names)
@@ -63,8 +66,7 @@ public static class StatusCommand
         foreach (var r in runs)
             foreach (var (c, i) in r.Corpora.Select((c, i) => (c, i)))
                 table.AddRow(i == 0 ? r.Run : "", i == 0 ? r.Phase : "", i == 0 ? $"{r.Step:N0}" : "", i == 0 ? $"{r.Lr:G4}" : "",
-                    i == 0 ? $"{r.Loss:F4}" : "", i == 0 ? $"{r.TokensPerSecond:N0}" : "", c.Name,
-                    $"{c.TokensTrained:N0} / {c.TokensTotal:N0}" + (c.TokensAnnealOnly > 0 ? $" (+{c.TokensAnnealOnly:N0} anneal-only)" : ""));
+                    i == 0 ? $"{r.Loss:F4}" : "", i == 0 ? $"{r.TokensPerSecond:N0}" : "", c.Name, $"{c.TokensTrained:N0} / {c.TokensTotal:N0}");
         AnsiConsole.Write(table);
         foreach (var r in runs)
         {
@@ -76,6 +78,10 @@ public static class StatusCommand
             Console.WriteLine($"{r.Run}: last checkpoint {r.LastCheckpoint ?? "none yet"}; last release {r.LastRelease ?? "none yet"}{branch}{pending}{lag}");
             if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
             if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");
+            // The last blocks of each task under the paper protocol train only its anneal branch, not the main trajectory.
+            if (r.Corpora.Sum(c => c.TokensAnnealOnly) is > 0 and var annealOnly)
+                Console.WriteLine($"{r.Run}: {annealOnly:N0} more tokens trained only by anneal branches (" +
+                    string.Join(", ", r.Corpora.Where(c => c.TokensAnnealOnly > 0).Select(c => $"{c.Name} {c.TokensAnnealOnly:N0}")) + ")");
         }
     }
 }
