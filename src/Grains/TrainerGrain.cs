@@ -145,11 +145,11 @@ public sealed partial class TrainerGrain(
             FirstLoss: p.FirstLoss,
             Evaluations: evaluations.Matrix,
             Silo: HostingSilo,
-            Releases: [.. p.State.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode,
+            Releases: [.. p.State.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode.ToWire(),
                 r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
             ReplayTokens: p.State.ReplayTokens,
             PendingAnnealSteps: state.State.PendingAnnealSteps,
-            Branch: p.Branch is { } b ? new BranchStatus(b.Mode, b.Steps, b.Length) : null,
+            Branch: p.Branch is { } b ? new BranchStatus(b.Mode.ToWire(), b.Steps, b.Length) : null,
             Tokenizer: Tokenizer,
             Schedule: Configuration.Schedule.Kind,
             EvaluationError: evaluationError,
@@ -245,7 +245,7 @@ public sealed partial class TrainerGrain(
                 : $"run '{Run}' has no release '{release}' (its releases: {string.Join(", ", releases.Where(r => r.Path is not null).Select(r => Path.GetFileName(r.Path)))}, or latest)");
         var extra = new Dictionary<string, System.Text.Json.Nodes.JsonNode?>
         {
-            ["tokenizer"] = Tokenizer, ["run"] = Run, ["release"] = Path.GetFileName(path), ["task"] = found.Task, ["step"] = found.Step, ["mode"] = found.Mode,
+            ["tokenizer"] = Tokenizer, ["run"] = Run, ["release"] = Path.GetFileName(path), ["task"] = found.Task, ["step"] = found.Step, ["mode"] = found.Mode.ToWire(),
         };
         var (run, tokenizer) = (Run, Tokenizer);   // grain state is not for the thread pool
         // Reading and writing hundreds of megabytes: off the grain's scheduler.
@@ -324,7 +324,7 @@ public sealed partial class TrainerGrain(
         if (!toEvaluate.IsEmpty)
         {
             var snapshots = new List<SnapshotRef>();
-            while (toEvaluate.TryDequeue(out var s)) snapshots.Add(new SnapshotRef(s.Path, s.Kind, s.Task, s.Step, s.Corpora));
+            while (toEvaluate.TryDequeue(out var s)) snapshots.Add(EvaluatorGrain.FromSnapshot(s));
             await GrainFactory.GetGrain<IEvaluatorGrain>(Run).EvaluateAsync(snapshots);
         }
         var progress = loop.Progress;

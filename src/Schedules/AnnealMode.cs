@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Streaming.Schedules;
@@ -15,7 +14,3 @@ public enum AnnealMode
     /// in the same task and trains those blocks itself.</summary>
     OnDemand,
 }
-
-/// <summary>Enums as kebab-case strings in JSON ("paper-protocol"), readable in checkpoints.</summary>
-public sealed class KebabCaseEnumConverter<T>() : JsonStringEnumConverter<T>(JsonNamingPolicy.KebabCaseLower)
-    where T : struct, Enum;

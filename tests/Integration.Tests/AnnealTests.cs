@@ -41,7 +41,7 @@ public sealed class AnnealTests() : OneSiloCluster("anneal")
 
         var status = await WaitFor(trainer, s => s.Corpora[0].TokensRead == corpus.Tokens && s.Evaluations.Count == 1 && s.PendingAnnealSteps is null);
         // The on-demand release, then the task's end (this run has no paper-protocol branches) as the task's release.
-        Assert.Equal([ReleaseMode.OnDemand, ReleaseMode.TaskEnd], status.Releases.Select(r => r.Mode));
+        Assert.Equal(["on-demand", "task-end"], status.Releases.Select(r => r.Mode));
         var release = status.Releases[0];
         Assert.True(Directory.Exists(release.Path), release.Path);
         Assert.Equal(status.Releases[1].Path, status.LastRelease);

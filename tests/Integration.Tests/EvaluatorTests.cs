@@ -38,10 +38,10 @@ public sealed class EvaluatorTests() : OneSiloCluster("evaluator")
         var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("run");
         SnapshotRef[] snapshots =
         [
-            new(first, SnapshotKind.TaskRelease, "a", 1, ["a"]),
-            new(second, SnapshotKind.TaskEnd, "b", 2, ["a", "b"]),
-            new(live, SnapshotKind.Main, "b", 3, ["a", "b"]),
-            new(broken, SnapshotKind.Main, "b", 4, ["a", "b"]),
+            new(first, "task-release", "a", 1, ["a"]),
+            new(second, "task-end", "b", 2, ["a", "b"]),
+            new(live, "main", "b", 3, ["a", "b"]),
+            new(broken, "main", "b", 4, ["a", "b"]),
         ];
         await evaluator.EvaluateAsync(snapshots);
         await evaluator.EvaluateAsync(snapshots[..1]);   // again: ignored

@@ -47,7 +47,7 @@ public sealed class RunSettingsTests() : OneSiloCluster("run-settings")
         Assert.Equal("english", row.AfterTask);
         // No anneal branches in repeated-cosine: the model at the task's end is the task's release, kept and evaluated.
         var release = Assert.Single(status.Releases);
-        Assert.Equal(ReleaseMode.TaskEnd, release.Mode);
+        Assert.Equal("task-end", release.Mode);
         Assert.Equal(("english", 10L), (release.Task, release.Step));
         Assert.True(Directory.Exists(release.Path), release.Path);
         Assert.Equal(release.Path, status.LastRelease);

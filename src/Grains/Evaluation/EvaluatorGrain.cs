@@ -4,6 +4,7 @@ using Streaming.Grains.Placement;
 using Streaming.Grains.Telemetry;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
+using Streaming.Schedules;
 
 namespace Streaming.Grains;
 
@@ -86,7 +87,7 @@ public sealed class EvaluatorGrain(
         }
         await state.WriteStateAsync();
         // Only after the results are safe: a temporary snapshot is gone once evaluated.
-        foreach (var result in results.Where(r => SnapshotKind.IsTemporary(r.Snapshot.Kind) && Directory.Exists(r.Snapshot.Path)))
+        foreach (var result in results.Where(r => r.Snapshot.Kind.IsTemporary() && Directory.Exists(r.Snapshot.Path)))
             Directory.Delete(result.Snapshot.Path, recursive: true);
         report = Report();
     }
@@ -102,16 +103,19 @@ public sealed class EvaluatorGrain(
     EvaluationReport Report()
     {
         var done = state.State.Done;
-        var matrix = done.Where(d => SnapshotKind.IsTaskRow(d.Snapshot.Kind) && d.Error is null)
+        var kinds = done.Select(d => (Done: d, Kind: KebabCase.Parse<SnapshotKind>(d.Snapshot.Kind))).ToList();
+        var matrix = kinds.Where(d => d.Kind.IsTaskRow() && d.Done.Error is null).Select(d => d.Done)
             .OrderBy(d => d.Snapshot.Step)
             .Select(d => new TaskLosses(d.Snapshot.Task, d.Snapshot.Step, d.Loss)).ToList();
-        var releases = done.Where(d => SnapshotKind.IsRelease(d.Snapshot.Kind)).OrderBy(d => d.Snapshot.Step).ToList();
-        var main = done.Where(d => d.Snapshot.Kind == SnapshotKind.Main).OrderBy(d => d.Snapshot.Step).ToList();
+        var releases = kinds.Where(d => d.Kind.IsRelease()).Select(d => d.Done).OrderBy(d => d.Snapshot.Step).ToList();
+        var main = kinds.Where(d => d.Kind == SnapshotKind.Main).Select(d => d.Done).OrderBy(d => d.Snapshot.Step).ToList();
         return new EvaluationReport(matrix, LossMatrix.Forgetting(matrix), releases, main, state.State.Pending.Count,
             done.Count(d => d.Error is not null), worker?.Failure);
     }
 
-    static Snapshot ToSnapshot(SnapshotRef s) => new(s.Path, s.Kind, s.Task, s.Step, s.Corpora);
+    /// <summary>The grain interface's snapshot (its kind a string, as persisted) as the training library's.</summary>
+    static Snapshot ToSnapshot(SnapshotRef s) => new(s.Path, KebabCase.Parse<SnapshotKind>(s.Kind), s.Task, s.Step, s.Corpora);
 
-    static SnapshotRef FromSnapshot(Snapshot s) => new(s.Path, s.Kind, s.Task, s.Step, s.Corpora);
+    /// <summary>The training library's snapshot as the grain interface's (its kind the string JSON holds).</summary>
+    internal static SnapshotRef FromSnapshot(Snapshot s) => new(s.Path, s.Kind.ToWire(), s.Task, s.Step, s.Corpora);
 }

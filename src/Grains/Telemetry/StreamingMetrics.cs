@@ -92,8 +92,8 @@ public sealed class StreamingMetrics : IDisposable
 
     /// <summary>Every mode from 0, so that the first release of a mode is a change of a series, not a new one.</summary>
     static IEnumerable<(long, KeyValuePair<string, object?>[])> ReleasesByMode(TrainingProgress p) =>
-        new[] { ReleaseMode.PaperProtocol, ReleaseMode.OnDemand, ReleaseMode.TaskEnd }
-            .Select(mode => Measure((long)p.State.Releases.Count(r => r.Mode == mode), ("mode", mode)));
+        Enum.GetValues<ReleaseMode>()
+            .Select(mode => Measure((long)p.State.Releases.Count(r => r.Mode == mode), ("mode", mode.ToWire())));
 
     IEnumerable<Measurement<double>> LossMatrixCells()
     {

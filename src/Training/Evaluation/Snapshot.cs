@@ -1,34 +1,44 @@
+using Streaming.Schedules;
+using System.Text.Json.Serialization;
+
 namespace Streaming.Training.Evaluation;
 
-/// <summary>What a snapshot is, which decides where its evaluation goes (a loss-matrix row, a release, the main curve).</summary>
-public static class SnapshotKind
+/// <summary>What a snapshot is, which decides where its evaluation goes (a loss-matrix row, a release, the main curve).
+/// Kebab-case strings in JSON and on the wire ("task-release").</summary>
+[JsonConverter(typeof(KebabCaseEnumConverter<SnapshotKind>))]
+public enum SnapshotKind
 {
     /// <summary>The paper-protocol release at the end of a task: that task's row of the loss matrix.</summary>
-    public const string TaskRelease = "task-release";
+    TaskRelease,
 
     /// <summary>The main trajectory at the end of a task that had no anneal branch, kept as that task's release: its row
     /// of the loss matrix.</summary>
-    public const string TaskEnd = "task-end";
+    TaskEnd,
 
     /// <summary>A release asked for on demand (`streaming anneal`).</summary>
-    public const string OnDemandRelease = "on-demand-release";
+    OnDemandRelease,
 
     /// <summary>The live main trajectory at the evaluation cadence.</summary>
-    public const string Main = "main";
+    Main,
+}
 
+/// <summary>What each <see cref="SnapshotKind"/> means for its evaluation.</summary>
+public static class SnapshotKinds
+{
     /// <summary>Whether the snapshot is a row of the loss matrix ("after task i").</summary>
-    public static bool IsTaskRow(string kind) => kind is TaskRelease or TaskEnd;
+    public static bool IsTaskRow(this SnapshotKind kind) => kind is SnapshotKind.TaskRelease or SnapshotKind.TaskEnd;
 
     /// <summary>Whether the snapshot is a release (kept, listed with the run's releases).</summary>
-    public static bool IsRelease(string kind) => kind is TaskRelease or TaskEnd or OnDemandRelease;
+    public static bool IsRelease(this SnapshotKind kind) =>
+        kind is SnapshotKind.TaskRelease or SnapshotKind.TaskEnd or SnapshotKind.OnDemandRelease;
 
     /// <summary>Whether the snapshot's files are the evaluator's to delete once evaluated (releases are kept).</summary>
-    public static bool IsTemporary(string kind) => kind is Main;
+    public static bool IsTemporary(this SnapshotKind kind) => kind is SnapshotKind.Main;
 }
 
 /// <summary>A saved model state for the evaluators: where it is, what it is, after which task and step, and the
 /// corpora seen so far (the columns it is evaluated on).</summary>
-public sealed record Snapshot(string Path, string Kind, string Task, long Step, IReadOnlyList<string> Corpora);
+public sealed record Snapshot(string Path, SnapshotKind Kind, string Task, long Step, IReadOnlyList<string> Corpora);
 
 /// <summary>A snapshot's validation loss (nats per token) on each corpus, or why it could not be evaluated.</summary>
 public sealed record SnapshotEvaluation(Snapshot Snapshot, IReadOnlyDictionary<string, double> Loss, string? Error = null);

@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Streaming.Schedules;
+
 namespace Streaming.Training.Loop;
 
 /// <summary>
@@ -9,18 +12,20 @@ public sealed record AnnealRequest(long Id, int Steps);
 
 /// <summary>A release: the weights of an annealed branch or of a task's end, where they are, and how it was taken
 /// (one of <see cref="ReleaseMode"/>).</summary>
-public sealed record ReleaseReport(string? Path, string Task, long Step, string Mode);
+public sealed record ReleaseReport(string? Path, string Task, long Step, ReleaseMode Mode);
 
-/// <summary>How a release was taken: the <see cref="ReleaseReport.Mode"/> values.</summary>
-public static class ReleaseMode
+/// <summary>How a release was taken: the <see cref="ReleaseReport.Mode"/> values. Kebab-case strings in JSON and on
+/// the wire ("paper-protocol").</summary>
+[JsonConverter(typeof(KebabCaseEnumConverter<ReleaseMode>))]
+public enum ReleaseMode
 {
     /// <summary>The anneal branch over a task's last steps (paper protocol, anneal fraction f).</summary>
-    public const string PaperProtocol = "paper-protocol";
+    PaperProtocol,
 
     /// <summary>An anneal branch asked for by a user (`streaming anneal`).</summary>
-    public const string OnDemand = "on-demand";
+    OnDemand,
 
     /// <summary>The main trajectory at the end of a task that had no anneal branch (e.g. repeated-cosine, whose
     /// every task ends at the minimum rate): the model a run of that kind has after the task.</summary>
-    public const string TaskEnd = "task-end";
+    TaskEnd,
 }

@@ -190,7 +190,7 @@ public sealed class TrainingLoop : IDisposable
         if (!schedule.InBranch && (taskEnded || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
     }
 
-    string BranchMode => onDemand is null ? ReleaseMode.PaperProtocol : ReleaseMode.OnDemand;
+    ReleaseMode BranchMode => onDemand is null ? ReleaseMode.PaperProtocol : ReleaseMode.OnDemand;
 
     AnnealRequest? PendingAnneal()
     {
@@ -293,7 +293,7 @@ public sealed class TrainingLoop : IDisposable
 
     /// <summary>Keeps the model as it is now as a release: saved under the releases folder (not saved when there is
     /// none), listed with the run's releases (progress and checkpoints) and sent to the evaluators as <paramref name="kind"/>.</summary>
-    void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, string mode, string kind)
+    void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, ReleaseMode mode, SnapshotKind kind)
     {
         var folder = options.ReleaseDirectory ?? (options.Checkpoints is { } c ? Path.Combine(c.Directory, "..", "releases") : null);
         var path = folder is null ? null : SaveTo(Path.Combine(folder, name), trainer, schedule);
@@ -343,13 +343,13 @@ public sealed class TrainingLoop : IDisposable
     {
         var folder = options.SnapshotDirectory ?? (options.Checkpoints is { } c ? Path.Combine(c.Directory, "..", "snapshots") : null);
         if (folder is null || options.OnSnapshot is null) return;
-        var path = SaveTo(Path.Combine(folder, $"{SnapshotKind.Main}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
+        var path = SaveTo(Path.Combine(folder, $"{SnapshotKind.Main.ToWire()}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
         Emit(new Snapshot(path, SnapshotKind.Main, state.Tasks[^1], schedule.StepsExecuted, [.. state.Tasks.Distinct()]));
     }
 
     void Emit(Snapshot snapshot)
     {
-        if (SnapshotKind.IsRelease(snapshot.Kind)) Publish(state with { TaskSnapshots = state.TaskSnapshots.Add(snapshot) });
+        if (snapshot.Kind.IsRelease()) Publish(state with { TaskSnapshots = state.TaskSnapshots.Add(snapshot) });
         options.OnSnapshot?.Invoke(snapshot);
     }
 

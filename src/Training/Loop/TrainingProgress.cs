@@ -42,8 +42,8 @@ public sealed record TrainingProgress
     public static readonly TrainingProgress Empty = new();
 }
 
-/// <summary>An open anneal branch: its mode (paper-protocol or on-demand), steps taken and length.</summary>
-public sealed record BranchProgress(string Mode, long Steps, long Length);
+/// <summary>An open anneal branch: its mode (the release it makes: paper-protocol or on-demand), steps taken and length.</summary>
+public sealed record BranchProgress(ReleaseMode Mode, long Steps, long Length);
 
 /// <summary>A checkpoint that is safely on disk, with the loop state it holds (its cursors say how far it has read).</summary>
 public sealed record CheckpointReport(string Path, long Step, LoopState State);

@@ -1,4 +1,5 @@
 using Streaming.Training.Checkpoints;
+using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Training.Model;
 using Streaming.Training.Tests.Engine;
@@ -104,8 +105,8 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Equal(13, state.NextSequence["en"]);
         Assert.Equal(50605, state.TokensTrained["en"]);
         Assert.Empty(state.TokensAnnealOnly);
-        Assert.Equal("paper-protocol", Assert.Single(state.Releases).Mode);
-        Assert.Equal(("task-release", 13L), (state.TaskSnapshots[0].Kind, state.TaskSnapshots[0].Step));
+        Assert.Equal(ReleaseMode.PaperProtocol, Assert.Single(state.Releases).Mode);
+        Assert.Equal((SnapshotKind.TaskRelease, 13L), (state.TaskSnapshots[0].Kind, state.TaskSnapshots[0].Step));
         Assert.Equal((1L, 7L, 5.5, 3.25), (state.AnnealsDone, state.ReplayTokens, state.FirstLoss, state.LastLoss));
     }
 }
