@@ -12,6 +12,7 @@ using Streaming.Training.Model;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Schedules;
+using Streaming.Training.Threading;
 
 namespace Streaming.Grains;
 
@@ -159,7 +160,7 @@ public sealed partial class TrainerGrain(
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>
-    static string Describe(Exception e) => UnreadableStateException.In(e)?.Message ?? e.Message.Split('\n')[0].Trim();
+    static string Describe(Exception e) => UnreadableStateException.In(e)?.Message ?? WorkerThread.OneLine(e);
 
     /// <summary>The run's evaluations, or why there are none: an evaluator that cannot start (its stored state
     /// unreadable, say) leaves the rest of the status answerable.</summary>
