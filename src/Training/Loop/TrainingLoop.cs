@@ -224,7 +224,8 @@ public sealed class TrainingLoop : IDisposable
         var next = state with
         {
             ReplayTokens = state.ReplayTokens + replayed.Sum(r => r.Length),
-            FirstLoss = state.FirstLoss ?? loss,
+            // Only finite losses: the state is saved as JSON, which has no NaN or infinity.
+            FirstLoss = state.FirstLoss ?? (float.IsFinite(loss) ? loss : null),
             LastLoss = float.IsFinite(loss) ? loss : null,
         };
         if (!borrowed) next = next.Read(block, annealOnly);
