@@ -20,7 +20,7 @@ public sealed record RunSettings
     [Id(7)] public double? ReplayFraction { get; init; }
     [Id(8)] public long? Seed { get; init; }
 
-    /// <summary>Train at most this many blocks (= steps) of each corpus.</summary>
+    /// <summary>`--task-steps`: train at most this many blocks (= steps) of each corpus (the run's <c>MaxStepsPerTask</c>).</summary>
     [Id(9)] public long? TaskSteps { get; init; }
 
     /// <summary>Single-horizon kinds (cosine, linear, inverse-sqrt, rex): the horizon in steps, warmup included.</summary>

@@ -9,7 +9,7 @@ namespace Streaming.Grains;
 /// <summary>A run's settings merged onto the silo's defaults, and checked. <see cref="Model"/>'s vocabulary is the silo
 /// default's until the run's tokenizer replaces it (<see cref="GptConfig.ForTokenizer"/>).</summary>
 public sealed record RunConfiguration(
-    ScheduleConfig Schedule, double ReplayFraction, long Seed, long? TaskSteps, int EvaluateEvery,
+    ScheduleConfig Schedule, double ReplayFraction, long Seed, long? MaxStepsPerTask, int EvaluateEvery,
     GptConfig Model, int BatchTokens, int? MicroBatchRows, string Precision, string? Init)
 {
     public static readonly IReadOnlyList<string> Precisions = ["auto", "fp32", "bf16"];
@@ -129,7 +129,7 @@ public sealed record RunConfiguration(
     {
         var s = Schedule;
         var anneal = s.AnnealFraction is { } f ? $", anneal fraction {f}" : "";
-        var cap = TaskSteps is { } t ? $", at most {t} steps per task" : "";
+        var cap = MaxStepsPerTask is { } t ? $", at most {t} steps per task" : "";
         var horizon = s.TotalSteps is { } h ? $", horizon {h}" : "";
         var m = Model;
         var micro = MicroBatchRows is { } rows && rows < BatchRows ? $", micro-batches of {rows} rows" : "";

@@ -101,8 +101,8 @@ public sealed partial class TrainerGrain(
         // The corpus counts blocks of the silo's size; the run cuts the same tokens into blocks of its own batch.
         if (configuration.BlockTokens != options.Value.BlockTokens)
             corpus = corpus with { Blocks = corpus.Tokens / configuration.BlockTokens + (corpus.Tokens % configuration.BlockTokens >= 2 ? 1 : 0) };
-        // A run that caps its tasks trains the first TaskSteps blocks of each corpus (all full blocks but the last).
-        if (configuration.TaskSteps is long cap && corpus.Blocks > cap)
+        // A run that caps its tasks trains the first MaxStepsPerTask blocks of each corpus (all full blocks but the last).
+        if (configuration.MaxStepsPerTask is long cap && corpus.Blocks > cap)
             corpus = corpus with { Blocks = cap, Tokens = cap * configuration.BlockTokens };
         if (Corpora.FirstOrDefault(c => c.Name == corpus.Name) is { } queued)
         {
@@ -134,7 +134,7 @@ public sealed partial class TrainerGrain(
         var releaseLoss = evaluations.Releases.ToDictionary(r => r.Snapshot.Path, r => r.Loss);
         return new RunStatus(
             Run: Run,
-            Phase: p.Error is null ? p.Phase : $"failed: {p.Error}",
+            Phase: p.Error is not null ? $"failed: {p.Error}" : p.Phase?.Name() ?? "idle",
             Step: p.Step,
             Lr: p.LearningRate,
             Loss: p.Loss,

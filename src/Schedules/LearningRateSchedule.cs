@@ -38,7 +38,7 @@ public sealed class LearningRateSchedule
 
     public int TaskIndex => _s.TaskIndex;
     public long? TaskLength => _s.TaskLength;
-    public long TaskSteps => _s.TaskSteps;
+    public long StepsInTask => _s.StepsInTask;
     public long MainSteps => _s.MainSteps;
     public long StepsExecuted => _s.StepsExecuted;
     public bool InBranch => _s.Branch is not null;
@@ -54,18 +54,16 @@ public sealed class LearningRateSchedule
     /// call <c>RequestAnneal(PlannedAnnealSteps, AnnealMode.PaperProtocol)</c>.</summary>
     public bool AnnealDue =>
         !_s.TaskClosed && _s.Branch is null && _s.TaskAnnealSteps is long a && a > 0
-        && _s.TaskLength is long t && _s.TaskSteps >= t - a;
+        && _s.TaskLength is long t && _s.StepsInTask >= t - a;
 
     /// <summary>The current task has no steps left (all T taken, or closed by a paper-protocol branch).</summary>
-    public bool TaskComplete => _s.TaskClosed || (_s.Branch is null && _s.TaskLength is long t && _s.TaskSteps >= t);
+    public bool TaskComplete => _s.TaskClosed || (_s.Branch is null && _s.TaskLength is long t && _s.StepsInTask >= t);
 
     /// <summary>The rate of the step about to be taken.</summary>
     public double LearningRate => Current().Lr;
 
     /// <summary>The phase of the step about to be taken.</summary>
     public SchedulePhase Phase => Current().Phase;
-
-    public string PhaseName => Phase.Name();
 
     private (double Lr, SchedulePhase Phase) Current()
     {
@@ -76,7 +74,7 @@ public sealed class LearningRateSchedule
             var lr = b.Steps < b.Length ? Shapes.At(shape, b.StartLr, _s.Config.MinLr, b.Steps, b.Length) : _s.Config.MinLr;
             return (lr, phase);
         }
-        return MainTrajectory.At(_s.Config, _s.MainSteps, _s.TaskSteps, _s.TaskLength);
+        return MainTrajectory.At(_s.Config, _s.MainSteps, _s.StepsInTask, _s.TaskLength);
     }
 
     /// <summary>A new task begins (the first call starts task 0). Its length in steps is needed by
@@ -90,7 +88,7 @@ public sealed class LearningRateSchedule
         long? plan = _s.Config.PaperProtocol && lengthSteps is long t ? _s.Config.AnnealStepsFor(t) : null;
         _s = _s with
         {
-            TaskIndex = index, TaskLength = lengthSteps, TaskSteps = 0, TaskAnnealSteps = plan, TaskClosed = false,
+            TaskIndex = index, TaskLength = lengthSteps, StepsInTask = 0, TaskAnnealSteps = plan, TaskClosed = false,
         };
     }
 
@@ -108,9 +106,9 @@ public sealed class LearningRateSchedule
         }
         if (_s.TaskClosed)
             throw new InvalidOperationException($"task {_s.TaskIndex} ended with its paper-protocol anneal branch: start the next task");
-        if (_s.Config.ParsedKind == ScheduleKind.RepeatedCosine && _s.TaskSteps >= _s.TaskLength)
+        if (_s.Config.ParsedKind == ScheduleKind.RepeatedCosine && _s.StepsInTask >= _s.TaskLength)
             throw new InvalidOperationException($"task {_s.TaskIndex} has taken all its {_s.TaskLength} steps: start the next task");
-        _s = _s with { MainSteps = _s.MainSteps + 1, TaskSteps = _s.TaskSteps + 1, StepsExecuted = _s.StepsExecuted + 1 };
+        _s = _s with { MainSteps = _s.MainSteps + 1, StepsInTask = _s.StepsInTask + 1, StepsExecuted = _s.StepsExecuted + 1 };
     }
 
     /// <summary>Forks an anneal branch of <paramref name="steps"/> steps from the main trajectory. It decays
@@ -151,7 +149,7 @@ public sealed class LearningRateSchedule
     private double ForkLevel()
     {
         if (_s.MainSteps == 0) return _s.Config.MinLr;
-        var last = MainTrajectory.At(_s.Config, _s.MainSteps - 1, _s.TaskSteps - 1, _s.TaskLength).Lr;
+        var last = MainTrajectory.At(_s.Config, _s.MainSteps - 1, _s.StepsInTask - 1, _s.TaskLength).Lr;
         return Math.Max(last, _s.Config.MinLr);
     }
 

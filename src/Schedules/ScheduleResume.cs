@@ -104,12 +104,12 @@ internal static class ScheduleResume
         if (old.WarmupSteps == current.WarmupSteps) return;
         var was = Str(old.WarmupSteps);
         var now = Str(current.WarmupSteps);
-        var atBoundary = saved.TaskIndex < 0 || saved.TaskSteps == 0 || (saved.TaskLength is long t && saved.TaskSteps >= t);
+        var atBoundary = saved.TaskIndex < 0 || saved.StepsInTask == 0 || (saved.TaskLength is long t && saved.StepsInTask >= t);
         if (!atBoundary)
             throw new ScheduleConfigException("warmup",
-                $"cannot change from {was} to {now} inside task {saved.TaskIndex} (step {saved.TaskSteps} of {saved.TaskLength}); "
+                $"cannot change from {was} to {now} inside task {saved.TaskIndex} (step {saved.StepsInTask} of {saved.TaskLength}); "
                 + "a repeated-cosine warmup may change only at a task boundary");
-        if (saved.TaskIndex >= 0 && saved.TaskSteps == 0)
+        if (saved.TaskIndex >= 0 && saved.StepsInTask == 0)
         {
             current.ValidateTask(saved.TaskIndex, saved.TaskLength);
             notes.Add($"--warmup: {was} -> {now}, applies from task {saved.TaskIndex}, which has not taken a step yet");

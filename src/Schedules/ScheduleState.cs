@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Streaming.Schedules;
 
@@ -29,7 +30,8 @@ public sealed record ScheduleState
     public long? TaskLength { get; init; }
 
     /// <summary>Main steps taken in the current task.</summary>
-    public long TaskSteps { get; init; }
+    [JsonPropertyName("taskSteps")] // the name every checkpoint has used
+    public long StepsInTask { get; init; }
 
     /// <summary>Paper protocol: the branch length planned for the current task when it started (a config
     /// change on resume applies from the next task, so the plan is kept here).</summary>

@@ -5,8 +5,19 @@ using Streaming.Silo;
 using Streaming.Training.Data;
 using Streaming.Training.Native;
 
-// Every flag's default is the settings' own (which take the service's from StreamingOptions).
+// Every flag's default is the settings' own (which take the service's from StreamingOptions), unless appsettings.json or a
+// STREAMING_* variable sets it (ConfiguredDefaults); a flag on the command line wins over both.
 var defaults = new SiloSettings();
+ConfiguredDefaults configured;
+try
+{
+    configured = ConfiguredDefaults.Load(Directory.GetCurrentDirectory(), Environment.GetEnvironmentVariables());
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
 var httpPort = new Option<int>("--http-port") { Description = "HTTP port for /health and /metrics", DefaultValueFactory = _ => defaults.HttpPort };
 var siloPort = new Option<int>("--silo-port") { Description = "Orleans silo-to-silo port", DefaultValueFactory = _ => defaults.SiloPort };
 var gatewayPort = new Option<int>("--gateway-port") { Description = "Orleans client gateway port", DefaultValueFactory = _ => defaults.GatewayPort };
@@ -34,10 +45,24 @@ var demo = new Option<string[]>("--demo")
     Arity = ArgumentArity.ZeroOrMore,
 };
 
-var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers")
+Option[] settable = [httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, storage, redis, cluster, advertiseIp];
+try
 {
-    httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, storage, redis, cluster, advertiseIp, demo,
-};
+    configured.RejectUnknownFileKeys(settable);
+    foreach (var option in new Option<int>[] { httpPort, siloPort, gatewayPort, threads, trainers, checkpointEvery, evaluateEvery }) configured.Apply(option);
+    foreach (var option in new[] { data, device, storage, cluster }) configured.Apply(option);
+    foreach (var option in new[] { libtorch, redis, advertiseIp }) configured.Apply(option);
+    configured.Apply(replay);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+
+var root = new RootCommand("streaming-silo: the Orleans silo that hosts Streaming's corpora and trainers (every flag but --demo can also be "
+    + $"set in the \"{ConfiguredDefaults.Section}\" section of ./{ConfiguredDefaults.FileName} or as {ConfiguredDefaults.EnvironmentPrefix}FLAG_NAME)");
+foreach (var option in settable.Append(demo)) root.Options.Add(option);
 root.SetAction(async (parse, cancellation) =>
 {
     SiloSettings settings = new()
@@ -59,7 +84,7 @@ root.SetAction(async (parse, cancellation) =>
         AdvertiseIp = parse.GetValue(advertiseIp),
     };
     // A cluster's silos must share grain state, so there the default storage is the cluster's Redis.
-    if (settings.Cluster == "redis" && parse.GetResult(storage) is null or { Implicit: true })
+    if (settings.Cluster == "redis" && parse.GetResult(storage) is null or { Implicit: true } && !configured.Sets(storage))
         settings = settings with { Storage = "redis" };
     var demoMode = parse.GetResult(demo) is not null;
     try

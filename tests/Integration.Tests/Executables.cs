@@ -16,21 +16,19 @@ public static class Executables
         return File.Exists(path) ? path : throw new FileNotFoundException($"{path} was not built");
     }
 
-    /// <summary>Starts a program with stdout and stderr captured.</summary>
-    public static Process Start(string dll, string arguments)
+    /// <summary>Starts a program with stdout and stderr captured; <paramref name="configure"/> may set its environment or folder.</summary>
+    public static Process Start(string dll, string arguments, Action<ProcessStartInfo>? configure = null)
     {
-        var process = Process.Start(new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
-        {
-            RedirectStandardError = true, RedirectStandardOutput = true,
-        })!;
-        return process;
+        var start = new ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}") { RedirectStandardError = true, RedirectStandardOutput = true };
+        configure?.Invoke(start);
+        return Process.Start(start)!;
     }
 
     /// <summary>Runs a program to its end (at most <paramref name="timeout"/>, a minute by default): exit code, stdout, stderr.</summary>
-    public static (int Code, string Out, string Err) Run(string dll, string arguments, TimeSpan? timeout = null)
+    public static (int Code, string Out, string Err) Run(string dll, string arguments, TimeSpan? timeout = null, Action<ProcessStartInfo>? configure = null)
     {
         var limit = timeout ?? TimeSpan.FromMinutes(1);
-        using var process = Start(dll, arguments);
+        using var process = Start(dll, arguments, configure);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(limit))

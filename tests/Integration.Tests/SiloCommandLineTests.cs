@@ -45,4 +45,90 @@ public class SiloCommandLineTests
             Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:")));
         Assert.DoesNotContain("   at ", stderr);
     }
+
+    /// <summary>Runs the silo in a folder of its own, with that folder's appsettings.json (when given) and these variables.</summary>
+    static (int Code, string Out, string Err) RunConfigured(string arguments, string? appsettings, params (string Name, string Value)[] environment)
+    {
+        var folder = Directory.CreateTempSubdirectory("streaming-config-").FullName;
+        if (appsettings is not null) File.WriteAllText(Path.Combine(folder, "appsettings.json"), appsettings);
+        return Executables.Run(Executables.Silo, arguments, configure: start =>
+        {
+            start.WorkingDirectory = folder;
+            foreach (var (name, value) in environment) start.Environment[name] = value;
+        });
+    }
+
+    static string ErrorLine(string stderr)
+    {
+        Assert.DoesNotContain("   at ", stderr);
+        return Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:"));
+    }
+
+    [Fact]
+    public void AnEnvironmentValueOfTheWrongTypeIsOneLineNamingTheVariable()
+    {
+        var (code, _, stderr) = RunConfigured("--http-port 0", null, ("STREAMING_CHECKPOINT_EVERY", "often"));
+        Assert.Equal(2, code);
+        Assert.Equal("error: STREAMING_CHECKPOINT_EVERY = 'often' is not a valid value for --checkpoint-every (a whole number)", ErrorLine(stderr));
+    }
+
+    [Fact]
+    public void AMistypedSettingInAppSettingsIsRefusedNotIgnored()
+    {
+        var (code, _, stderr) = RunConfigured("--http-port 0", """{ "Streaming": { "chekpoint-every": 200 } }""");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown setting \"Streaming\": \"chekpoint-every\"", ErrorLine(stderr));
+    }
+
+    [Fact]
+    public void AppSettingsThatIsNotJsonIsOneLine()
+    {
+        var (code, _, stderr) = RunConfigured("--http-port 0", """{ "Streaming": { "checkpoint-every": """);
+        Assert.Equal(2, code);
+        Assert.Contains("appsettings.json is not valid JSON", ErrorLine(stderr));
+    }
+
+    [Fact]
+    public void TheEnvironmentWinsOverTheFileAndShowsAsTheDefault()
+    {
+        var (code, stdout, _) = RunConfigured("--help", """{ "Streaming": { "trainers": 3, "CheckpointEvery": 70 } }""", ("STREAMING_TRAINERS", "4"));
+        Assert.Equal(0, code);
+        Assert.Matches(@"--trainers .*\[default: 4\]", stdout);
+        Assert.Matches(@"--checkpoint-every .*\[default: 70\]", stdout);
+    }
+
+    [Fact]
+    public void AFlagWinsOverTheEnvironment()
+    {
+        // The variable alone would pass; the flag's value is the one checked.
+        var (code, _, stderr) = RunConfigured("--http-port 0 --trainers 0", null, ("STREAMING_TRAINERS", "2"));
+        Assert.Equal(2, code);
+        Assert.Equal("error: --trainers must be at least 1, not 0", ErrorLine(stderr));
+    }
+
+    [Fact]
+    public async Task ASiloConfiguredByFileAndEnvironmentServesWhereTheySay()
+    {
+        var folder = Directory.CreateTempSubdirectory("streaming-configured-silo-").FullName;
+        int http = Executables.FreePort(), gateway = Executables.FreePort(), siloPort = Executables.FreePort();
+        File.WriteAllText(Path.Combine(folder, "appsettings.json"), $$"""{ "Streaming": { "gateway-port": {{gateway}}, "data": "state", "device": "cpu" } }""");
+        using var silo = Executables.Start(Executables.Silo, $"--silo-port {siloPort}", start =>
+        {
+            start.WorkingDirectory = folder;
+            start.Environment["STREAMING_HTTP_PORT"] = http.ToString();
+        });
+        try
+        {
+            var status = Executables.Run(Executables.Client, $"status --gateway {gateway}", TimeSpan.FromMinutes(2));
+            Assert.True(status.Code == 0, status.Err);
+            using var client = new HttpClient();
+            Assert.Equal("ok", await client.GetStringAsync($"http://127.0.0.1:{http}/health"));
+            Assert.True(Directory.Exists(Path.Combine(folder, "state")), "the data folder of appsettings.json was not used");
+        }
+        finally
+        {
+            silo.Kill(entireProcessTree: true);
+            await silo.WaitForExitAsync();
+        }
+    }
 }

@@ -152,7 +152,7 @@ public sealed class StreamingMetrics : IDisposable
         (value, [.. tags.Select(t => new KeyValuePair<string, object?>(t.Key, t.Value))]);
 
     static IEnumerable<(int, KeyValuePair<string, object?>[])> Phases(TrainingProgress p) =>
-        p.Phase == "idle" ? [] : Enum.GetValues<SchedulePhase>().Select(phase => Measure(phase.Name() == p.Phase ? 1 : 0, ("phase", phase.Name())));
+        p.Phase is not { } current ? [] : Enum.GetValues<SchedulePhase>().Select(phase => Measure(phase == current ? 1 : 0, ("phase", phase.Name())));
 
     /// <summary>The newest evaluated snapshot of each run (a release, a task end or the main trajectory).</summary>
     IEnumerable<Measurement<double>> EvalLoss()

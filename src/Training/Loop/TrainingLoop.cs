@@ -106,7 +106,7 @@ public sealed class TrainingLoop : IDisposable
             throw new ArgumentException($"replay fraction must be in [0, 1), not {options.ReplayFraction}");
         if (options.ReplayFraction > 0 && options.Data is { } data) replay = new ReplaySampler(options.ReplayFraction, options.Seed, data);
         queue = Channel.CreateBounded<TrainingBlock>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true });
-        thread = WorkerThread.Start("trainer", Run, options.Logger, e => progress = progress with { Phase = "failed", Error = WorkerThread.OneLine(e) });
+        thread = WorkerThread.Start("trainer", Run, options.Logger, e => progress = progress with { Error = WorkerThread.OneLine(e) });
     }
 
     public int QueueCapacity => options.QueueCapacity;
@@ -166,7 +166,7 @@ public sealed class TrainingLoop : IDisposable
             if (state.Tasks.Count == 0 || state.Tasks[^1] != block.Corpus)
             {
                 // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
-                schedule.TaskStarted(block.TaskSteps);
+                schedule.TaskStarted(block.TaskLength);
                 Publish(state with { Tasks = state.Tasks.Add(block.Corpus) });
             }
             if (schedule.AnnealDue) Fork(trainer, schedule, null);
@@ -177,7 +177,7 @@ public sealed class TrainingLoop : IDisposable
         var borrowed = onDemand is not null;
         if (borrowed) branchBlocks.Add(block);
         Train(trainer, schedule, block, borrowed);
-        var taskEnded = !borrowed && block.Sequence == block.TaskSteps - 1;
+        var taskEnded = !borrowed && block.Sequence == block.TaskLength - 1;
         // A paper-protocol branch ends on its task's last block: its release is the task's row of the loss matrix.
         var taskReleased = taskEnded && schedule.InBranch && onDemand is null;
         if (schedule.InBranch && schedule.BranchSteps >= schedule.BranchLength) Release(trainer, schedule);
@@ -207,7 +207,7 @@ public sealed class TrainingLoop : IDisposable
     {
         var started = clock.Elapsed;
         var learningRate = schedule.LearningRate;
-        var phase = schedule.PhaseName;
+        var phase = schedule.Phase;
         var annealOnly = schedule.InBranch;
         var rows = new List<int[]> { block.Tokens };
         var replayed = replay?.Draw(schedule.StepsExecuted, [.. state.Tasks.Distinct().Where(t => t != block.Corpus)],
@@ -285,7 +285,7 @@ public sealed class TrainingLoop : IDisposable
         // Back on the main trajectory: report its rate and phase, not the branch's last.
         progress = progress with
         {
-            Step = trainer.Step, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName, Branch = null, PendingAnneal = PendingAnneal(),
+            Step = trainer.Step, LearningRate = schedule.LearningRate, Phase = schedule.Phase, Branch = null, PendingAnneal = PendingAnneal(),
         };
     }
 
@@ -333,7 +333,7 @@ public sealed class TrainingLoop : IDisposable
         foreach (var snapshot in saved.TaskSnapshots) options.OnSnapshot?.Invoke(snapshot);
         Publish(saved, new TrainingProgress
         {
-            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, LearningRate = schedule.LearningRate, Phase = schedule.PhaseName,
+            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, LearningRate = schedule.LearningRate, Phase = schedule.Phase,
             LastCheckpoint = new CheckpointReport(path, trainer.Step, saved),
         });
         return schedule;

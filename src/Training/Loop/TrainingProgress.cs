@@ -1,3 +1,5 @@
+using Streaming.Schedules;
+
 namespace Streaming.Training.Loop;
 
 /// <summary>An immutable snapshot of the loop, published after every step for status queries from any thread: the
@@ -20,7 +22,8 @@ public sealed record TrainingProgress
     public bool NonFiniteLoss { get; init; }
     public double FirstLoss => State.FirstLoss ?? double.NaN;
     public double LearningRate { get; init; }
-    public string Phase { get; init; } = "idle";
+    /// <summary>The schedule's phase at the next step; null before the loop has a schedule.</summary>
+    public SchedulePhase? Phase { get; init; }
     public double TokensPerSecond { get; init; }
     public string Device { get; init; } = "";
 

@@ -92,6 +92,17 @@ public class SaveRestoreTests
     }
 
     [Fact]
+    public void StepsInTaskKeepsTheJsonNameCheckpointsAlreadyHold()
+    {
+        var s = new LearningRateSchedule(new ScheduleConfig { Kind = "constant", WarmupSteps = 1 });
+        s.TaskStarted(10);
+        for (var i = 0; i < 4; i++) s.StepTaken();
+        var json = s.Save().ToJson();
+        Assert.Contains("\"taskSteps\":4", json);
+        Assert.Equal(4, ScheduleState.FromJson(json).StepsInTask);
+    }
+
+    [Fact]
     public void ConfigJsonHoldsOnlyWhatIsConfiguredAndRoundTrips()
     {
         var config = new ScheduleConfig { Kind = "wsd", AnnealFraction = 0.15, WarmupSteps = 4 };
