@@ -26,7 +26,9 @@ public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IG
     bool HasUnfinishedWork => Corpora.Any(c => cursors.GetValueOrDefault(c.Name) < c.Blocks);
 
     /// <summary>This run's checkpoints; opened once per activation (which clears what an interrupted save left behind).</summary>
-    CheckpointStore Checkpoints => checkpoints ??= new CheckpointStore(Path.Combine(options.Value.DataDirectory, "runs", Run, "checkpoints"), ownerAcknowledges: true);
+    CheckpointStore Checkpoints => checkpoints ??= new CheckpointStore(Folders.Checkpoints, ownerAcknowledges: true);
+
+    RunFolders Folders => RunFolders.In(options.Value.DataDirectory, Run);
 
     void ILifecycleParticipant<IGrainLifecycle>.Participate(IGrainLifecycle lifecycle) =>
         // The Activate stage starts after the state is read (SetupState) and before OnActivateAsync starts the loop;

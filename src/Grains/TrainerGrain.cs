@@ -75,6 +75,7 @@ public sealed partial class TrainerGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _ = Folders;   // a name that is not a run's (rooted, "..") is refused before anything is read or written
         if (Corpora.Count > 0)
         {
             logger.LogInformation("run {Run}: resuming from {Checkpoint}", Run, state.State.Checkpoint ?? "the start");
@@ -197,8 +198,6 @@ public sealed partial class TrainerGrain(
 
     public async Task<string> ConfigureAsync(RunSettings settings)
     {
-        if (!CorpusIngestor.IsValidName(Run))
-            throw new ArgumentException($"invalid run name '{Run}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit)");
         if (Corpora.Count > 0 && settings != state.State.Settings)
             throw new InvalidOperationException($"run '{Run}' already has corpora; its settings are fixed (create a new run)");
         var configuration = RunConfiguration.From(options.Value, settings);
@@ -304,6 +303,7 @@ public sealed partial class TrainerGrain(
             Seed = Configuration.Seed,
             QueueCapacity = settings.Window,
             Checkpoints = Checkpoints,
+            Folders = Folders,
             CheckpointEvery = settings.CheckpointEvery,
             ResumeFrom = resumeFrom,
             InitFrom = Configuration.Init,

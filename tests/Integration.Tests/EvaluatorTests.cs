@@ -34,7 +34,7 @@ public sealed class EvaluatorTests() : OneSiloCluster("evaluator")
         var first = Save("releases/a-step-1", seed: 1);
         var second = Save("releases/b-step-2", seed: 2);
         var live = Save("snapshots/main-step-3", seed: 3);
-        var broken = Path.Combine(Data, "snapshots", "missing");
+        var broken = Path.Combine(Data, "runs", "run", "snapshots", "missing");
         var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("run");
         SnapshotRef[] snapshots =
         [
@@ -69,6 +69,53 @@ public sealed class EvaluatorTests() : OneSiloCluster("evaluator")
         var again = await evaluator.GetReportAsync();
         Assert.Equal(0, again.Pending);
         Assert.Equal(report.Matrix.Select(r => r.Loss["a"]), again.Matrix.Select(r => r.Loss["a"]));
+    }
+
+    [Fact]
+    public async Task ASnapshotOutsideTheRunsFoldersIsRefusedAndNothingIsDeleted()
+    {
+        var outside = Directory.CreateDirectory(Path.Combine(Data, "precious")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(outside, "keep.txt"), "data");
+        var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("run");
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => evaluator.EvaluateAsync([new(outside, "main", "a", 1, ["a"])]));
+        Assert.Contains("is not in run run's releases or snapshots", error.Message);
+        Assert.True(File.Exists(Path.Combine(outside, "keep.txt")));
+        Assert.Equal(0, (await evaluator.GetReportAsync()).Pending);
+    }
+
+    [Fact]
+    public async Task ALinkInTheSnapshotsFolderToElsewhereIsRefused()
+    {
+        var outside = Directory.CreateDirectory(Path.Combine(Data, "elsewhere")).FullName;
+        var snapshots = Directory.CreateDirectory(Path.Combine(Data, "runs", "run", "snapshots")).FullName;
+        var link = Directory.CreateSymbolicLink(Path.Combine(snapshots, "main-step-00000001"), outside).FullName;
+        var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("run");
+        await Assert.ThrowsAsync<ArgumentException>(() => evaluator.EvaluateAsync([new(link, "main", "a", 1, ["a"])]));
+        Assert.True(Directory.Exists(outside));
+    }
+
+    [Fact]
+    public async Task AMainSnapshotThatCannotBeEvaluatedIsKept()
+    {
+        var broken = Directory.CreateDirectory(Path.Combine(Data, "runs", "run", "snapshots", "main-step-00000002")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(broken, "model.tensors"), "not a model");
+        var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("run");
+        await evaluator.EvaluateAsync([new(broken, "main", "a", 2, ["a"])]);
+        var report = await WaitFor(evaluator, r => r.Pending == 0);
+        Assert.NotNull(Assert.Single(report.Main).Error);
+        Assert.True(Directory.Exists(broken), "a snapshot that failed was deleted");
+    }
+
+    [Theory]
+    [InlineData("/tmp")]
+    [InlineData("..")]
+    [InlineData("a/../..")]
+    public async Task ARunNameThatIsNotAFolderNameIsRefusedByTheTrainerAndTheEvaluator(string name)
+    {
+        var trainer = await Assert.ThrowsAnyAsync<Exception>(() => Cluster.Client.GetGrain<ITrainerGrain>(name).GetStatusAsync());
+        Assert.Contains("is not a valid run name", trainer.Message);
+        var evaluator = await Assert.ThrowsAnyAsync<Exception>(() => Cluster.Client.GetGrain<IEvaluatorGrain>(name).GetReportAsync());
+        Assert.Contains("is not a valid run name", evaluator.Message);
     }
 
     string Save(string folder, long seed)

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.Grains.Placement;
 using Streaming.Grains.Telemetry;
+using Streaming.Training.Checkpoints;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Schedules;
@@ -40,8 +41,12 @@ public sealed class EvaluatorGrain(
 
     string Run => this.GetPrimaryKeyString();
 
+    /// <summary>The run's folders: the only place snapshots may come from, and be deleted in.</summary>
+    RunFolders Folders => RunFolders.In(options.Value.DataDirectory, Run);
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _ = Folders;   // a name that is not a run's (rooted, "..") is refused before anything is read or written
         report = Report();
         metered = metrics.TrackEvaluations(Run, () => report);
         foreach (var snapshot in state.State.Pending) Worker().Enqueue(ToSnapshot(snapshot));
@@ -59,6 +64,23 @@ public sealed class EvaluatorGrain(
 
     public async Task EvaluateAsync(IReadOnlyList<SnapshotRef> snapshots)
     {
+        // Snapshots are the run's own releases and snapshots: never a path elsewhere, which a temporary kind would delete.
+        var folders = Folders;
+        foreach (var snapshot in snapshots)
+        {
+            if (!folders.HoldsModel(snapshot.Path))
+                throw new ArgumentException($"snapshot '{snapshot.Path}' is not in run {Run}'s releases or snapshots ({folders.Root})");
+            try
+            {
+                var kind = KebabCase.Parse<SnapshotKind>(snapshot.Kind);
+                if (kind.IsTemporary() && !folders.HoldsSnapshot(snapshot.Path))
+                    throw new ArgumentException($"a {snapshot.Kind} snapshot is deleted once evaluated, so it must be in {folders.Snapshots}, not '{snapshot.Path}'");
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException($"snapshot '{snapshot.Path}': unknown kind: {e.Message}");
+            }
+        }
         var known = state.State.Done.Select(d => d.Snapshot.Path).Concat(state.State.Pending.Select(p => p.Path)).ToHashSet();
         var added = snapshots.Where(s => known.Add(s.Path)).ToList();
         if (added.Count == 0) return;
@@ -86,9 +108,10 @@ public sealed class EvaluatorGrain(
             state.State.Done.Add(new EvaluatedSnapshot(snapshot, result.Loss, result.Error));
         }
         await state.WriteStateAsync();
-        // Only after the results are safe: a temporary snapshot is gone once evaluated.
-        foreach (var result in results.Where(r => r.Snapshot.Kind.IsTemporary() && Directory.Exists(r.Snapshot.Path)))
-            Directory.Delete(result.Snapshot.Path, recursive: true);
+        // Only after the results are safe: a temporary snapshot is gone once evaluated. One that failed stays, for a look.
+        var folders = Folders;
+        foreach (var result in results.Where(r => r.Error is null && r.Snapshot.Kind.IsTemporary() && folders.HoldsSnapshot(r.Snapshot.Path)))
+            if (Directory.Exists(result.Snapshot.Path)) Directory.Delete(result.Snapshot.Path, recursive: true);
         report = Report();
     }
 

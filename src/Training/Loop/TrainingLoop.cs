@@ -33,8 +33,9 @@ public sealed record TrainingLoopOptions
     /// <summary>Where checkpoints go, and which of them are kept. Null: no checkpoints.</summary>
     public CheckpointStore? Checkpoints { get; init; }
 
-    /// <summary>Where releases (annealed branches, and task ends without a branch) go, one folder each. Null: next to the checkpoints.</summary>
-    public string? ReleaseDirectory { get; init; }
+    /// <summary>Where releases (annealed branches, and task ends without a branch) and the main cadence's snapshots for the
+    /// evaluators go, one folder each. Null: none are saved (releases are still listed).</summary>
+    public RunFolders? Folders { get; init; }
 
     /// <summary>Steps between checkpoints; one is also written at the end of every task and at every anneal fork.</summary>
     public int CheckpointEvery { get; init; } = 50;
@@ -44,9 +45,6 @@ public sealed record TrainingLoopOptions
 
     /// <summary>Pretrained weights (Hugging Face GPT-2 layout) for a run that starts without a checkpoint.</summary>
     public string? InitFrom { get; init; }
-
-    /// <summary>Where the main cadence's snapshots for the evaluators go (they delete them). Null: next to the checkpoints.</summary>
-    public string? SnapshotDirectory { get; init; }
 
     /// <summary>Main-trajectory steps between snapshots of the live model for evaluation (0: none; task ends and releases always).</summary>
     public int EvaluateEvery { get; init; }
@@ -296,7 +294,7 @@ public sealed class TrainingLoop : IDisposable
     /// none), listed with the run's releases (progress and checkpoints) and sent to the evaluators as <paramref name="kind"/>.</summary>
     void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, ReleaseMode mode, SnapshotKind kind)
     {
-        var folder = options.ReleaseDirectory ?? (options.Checkpoints is { } c ? Path.Combine(c.Directory, "..", "releases") : null);
+        var folder = options.Folders?.Releases;
         var path = folder is null ? null : SaveTo(Path.Combine(folder, name), trainer, schedule);
         Publish(state with { Releases = state.Releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, mode)) });
         if (path is not null) Emit(new Snapshot(path, kind, task, schedule.StepsExecuted, [.. state.Tasks.Distinct()]));
@@ -342,7 +340,7 @@ public sealed class TrainingLoop : IDisposable
     /// <summary>Saves the live main trajectory at the evaluation cadence for the evaluators (they delete it once evaluated).</summary>
     void SnapshotMain(ModelTrainer trainer, LearningRateSchedule schedule)
     {
-        var folder = options.SnapshotDirectory ?? (options.Checkpoints is { } c ? Path.Combine(c.Directory, "..", "snapshots") : null);
+        var folder = options.Folders?.Snapshots;
         if (folder is null || options.OnSnapshot is null) return;
         var path = SaveTo(Path.Combine(folder, $"{SnapshotKind.Main.ToWire()}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
         Emit(new Snapshot(path, SnapshotKind.Main, state.Tasks[^1], schedule.StepsExecuted, [.. state.Tasks.Distinct()]));
