@@ -18,7 +18,7 @@ public static class ValidationLoss
             {
                 if (tokens.Length < 2) continue;
                 using var scope = NewDisposeScope();
-                var (inputs, targets) = BlockBatch.Make(tokens, trainer.ModelConfig.Context, trainer.Device);
+                var (inputs, targets) = BlockBatch.Make(tokens, trainer.ModelConfig, trainer.Device);
                 sum += trainer.Evaluate(inputs, targets) * (tokens.Length - 1);
                 weight += tokens.Length - 1;
             }

@@ -1,3 +1,4 @@
+using Streaming.Training.Model;
 using static TorchSharp.torch;
 
 namespace Streaming.Training.Loop;
@@ -14,12 +15,19 @@ public static class BlockBatch
     /// <summary>Rows that a block of <paramref name="tokens"/> tokens makes.</summary>
     public static int Rows(int tokens, int context) => (tokens - 1 + context - 1) / context;
 
-    public static (Tensor Inputs, Tensor Targets) Make(int[] tokens, int context, Device device) => Make([tokens], context, device);
+    public static (Tensor Inputs, Tensor Targets) Make(int[] tokens, GptConfig model, Device device) => Make([tokens], model, device);
 
-    /// <summary>One batch of the rows of several blocks (e.g. a new block and replayed windows).</summary>
-    public static (Tensor Inputs, Tensor Targets) Make(IReadOnlyList<int[]> blocks, int context, Device device)
+    /// <summary>One batch of the rows of several blocks (e.g. a new block and replayed windows) for <paramref name="model"/>.
+    /// An id the model has no token for (a damaged store, another tokenizer's corpus) throws <see cref="InvalidDataException"/>
+    /// here, before the device sees it: libtorch would fail on it, and on CUDA leave the device unusable for every run on it.</summary>
+    public static (Tensor Inputs, Tensor Targets) Make(IReadOnlyList<int[]> blocks, GptConfig model, Device device)
     {
         if (blocks.Any(b => b.Length < 2)) throw new ArgumentException("a block needs at least two tokens", nameof(blocks));
+        var context = model.Context;
+        foreach (var tokens in blocks)
+            if (Array.FindIndex(tokens, id => (uint)id >= (uint)model.Tokens) is var at and >= 0)
+                throw new InvalidDataException($"token id {tokens[at]} at position {at} is outside the model's {model.Tokens} tokens: "
+                    + "the stored corpus is damaged or was made with another tokenizer");
         var rows = blocks.Sum(b => Rows(b.Length, context));
         var inputs = new long[rows * context];
         var targets = new long[rows * context];

@@ -214,7 +214,15 @@ public sealed class TrainingLoop : IDisposable
         float loss;
         using (NewDisposeScope())
         {
-            var (inputs, targets) = BlockBatch.Make(rows, options.Model.Context, trainer.Device);
+            Tensor inputs, targets;
+            try
+            {
+                (inputs, targets) = BlockBatch.Make(rows, options.Model, trainer.Device);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"the batch of {block.Corpus} block {block.Sequence}: {e.Message}", e);
+            }
             loss = trainer.TrainStep(inputs, targets, learningRate);
         }
         schedule.StepTaken();

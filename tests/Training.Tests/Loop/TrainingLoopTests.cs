@@ -198,6 +198,25 @@ public sealed class TrainingLoopTests : IDisposable
     }
 
     [Fact]
+    public void ATokenIdOutsideTheVocabularyStopsTheLoopWithOneLineBeforeTheDeviceSeesIt()
+    {
+        var text = Text();
+        var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
+        var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
+        using var loop = new TrainingLoop(Options(blocks, schedule, folder));
+        var damaged = (int[])blocks["a"][2].Clone();
+        damaged[5] = 256;   // the model has 256 tokens: 0..255
+        for (var i = 0; i < 2; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+        Assert.True(loop.TryEnqueue(new TrainingBlock("a", 2, damaged, BlocksPerTask)));
+        var progress = WaitUntil(loop, p => p.Error is not null);
+
+        Assert.Equal("the batch of a block 2: token id 256 at position 5 is outside the model's 256 tokens: the stored corpus is damaged "
+            + "or was made with another tokenizer", progress.Error);
+        Assert.Equal(2, progress.Step);
+        Assert.Equal(2, progress.State.NextSequence["a"]);
+    }
+
+    [Fact]
     public void ReplayMixesEarlierCorporaIntoLaterTasksOnly()
     {
         var text = Text();
