@@ -11,7 +11,7 @@ using Streaming.Grains.Telemetry;
 namespace Streaming.Grains;
 
 /// <summary>What a silo needs to host Streaming's grains; shared by the host and the test clusters.</summary>
-public static class StreamingSiloBuilderExtensions
+public static partial class StreamingSiloBuilderExtensions
 {
     /// <summary>The grain-state choices of <see cref="StreamingOptions.Storage"/>.</summary>
     public static readonly IReadOnlyList<string> StorageKinds = ["sqlite", "redis", "memory"];
@@ -119,9 +119,16 @@ public static class StreamingSiloBuilderExtensions
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"bad Redis connection string '{connectionString}': {e.Message.ReplaceLineEndings(" ")}");
+            throw new ArgumentException($"bad Redis connection string '{Redacted(connectionString)}': {e.Message.ReplaceLineEndings(" ")}");
         }
     }
+
+    /// <summary>A Redis connection string fit for a log or an error line: its password (and user) replaced by ***.</summary>
+    public static string Redacted(string? connectionString) =>
+        RedisSecret().Replace(connectionString ?? "", match => $"{match.Groups[1].Value}=***");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?i)\b(password|user)\s*=[^,]*")]
+    private static partial System.Text.RegularExpressions.Regex RedisSecret();
 
     /// <summary>The SQLite file of the default storage: <c>grain-state.db</c> under the data folder.</summary>
     public static string SqliteStoragePath(StreamingOptions options) =>

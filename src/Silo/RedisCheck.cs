@@ -21,7 +21,7 @@ public static class RedisCheck
         }
         catch (RedisException e)
         {
-            throw new RedisUnreachableException($"cannot reach Redis at '{connectionString}': {e.Message.Split('\n')[0].Split(". ")[0]}");
+            throw new RedisUnreachableException($"cannot reach Redis at '{StreamingSiloBuilderExtensions.Redacted(connectionString)}': {e.Message.Split('\n')[0].Split(". ")[0]}");
         }
     }
 }

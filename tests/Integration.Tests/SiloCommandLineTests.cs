@@ -30,6 +30,17 @@ public class SiloCommandLineTests
     }
 
     [Theory]
+    [InlineData("--cluster redis --redis 127.0.0.1:1,password=hunter2", "error: cannot reach Redis at '127.0.0.1:1,password=***'")]
+    [InlineData("--storage redis --redis 127.0.0.1:1,user=ops,password=hunter2,connectTimeout=x", "error: bad Redis connection string '127.0.0.1:1,user=***,password=***,connectTimeout=x'")]
+    public void ARedisPasswordIsNeverPrinted(string arguments, string expected)
+    {
+        var (code, stdout, stderr) = Executables.Run(Executables.Silo, $"--http-port 0 {arguments}");
+        Assert.Equal(2, code);
+        Assert.StartsWith(expected, Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:")));
+        Assert.DoesNotContain("hunter2", stdout + stderr);
+    }
+
+    [Theory]
     [InlineData("--http-port")]
     [InlineData("--gateway-port")]
     public void APortInUseIsOneLineAndExitTwo(string flag)
