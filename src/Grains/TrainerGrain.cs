@@ -67,7 +67,7 @@ public sealed partial class TrainerGrain(
     IDisposable? metered;
     IDisposable? meteredBacklog;
     long tokensToTrain;        // computed on the grain's turn (Corpora is not thread-safe), read by the metrics
-    readonly ConcurrentQueue<Snapshot> toEvaluate = new();   // filled by the training thread, sent by the pump
+    readonly SnapshotOutbox toEvaluate = new();   // filled by the training thread, sent by the pump
     BlockFeed? feed;           // set at activation
 
     string Run => this.GetPrimaryKeyString();
@@ -309,7 +309,7 @@ public sealed partial class TrainerGrain(
             InitFrom = Configuration.Init,
             Data = data,
             EvaluateEvery = Configuration.EvaluateEvery,
-            OnSnapshot = toEvaluate.Enqueue,
+            OnSnapshot = toEvaluate.Add,
             ReplayFraction = Configuration.ReplayFraction,
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
             Logger = logger,
@@ -322,11 +322,14 @@ public sealed partial class TrainerGrain(
     async Task PumpAsync(CancellationToken cancellationToken)
     {
         if (loop is null) return;
-        if (!toEvaluate.IsEmpty)
+        try
         {
-            var snapshots = new List<SnapshotRef>();
-            while (toEvaluate.TryDequeue(out var s)) snapshots.Add(EvaluatorGrain.FromSnapshot(s));
-            await GrainFactory.GetGrain<IEvaluatorGrain>(Run).EvaluateAsync(snapshots);
+            await toEvaluate.SendAsync(GrainFactory.GetGrain<IEvaluatorGrain>(Run).EvaluateAsync);
+        }
+        catch (Exception e)
+        {
+            // Kept for the next pump; training and checkpoint bookkeeping go on meanwhile.
+            logger.LogWarning(e, "run {Run}: the evaluator did not take {Count} snapshots; sending them again", Run, toEvaluate.Count);
         }
         var progress = loop.Progress;
         Interlocked.Exchange(ref tokensToTrain, Corpora.Sum(c => Math.Max(0,
