@@ -79,7 +79,9 @@ public sealed record RunStatus(
     [property: Id(20)] string? Model = null,
     [property: Id(21)] long Parameters = 0,
     // Snapshots saved for evaluation that the run's evaluator has not scored yet: how far it lags behind training.
-    [property: Id(22)] int EvaluationsPending = 0);
+    [property: Id(22)] int EvaluationsPending = 0,
+    // Whether the run's model and optimizer are in the silo's memory: not for a run with nothing left to train.
+    [property: Id(23)] bool ModelInMemory = false);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

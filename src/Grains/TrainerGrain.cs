@@ -60,6 +60,8 @@ public sealed partial class TrainerGrain(
     static readonly TimeSpan PumpPeriod = TimeSpan.FromMilliseconds(200);
 
     TrainingLoop? loop;
+    // A run with nothing left to train keeps no loop (no model, no optimizer in memory): its progress as last reported.
+    TrainingProgress? finished;
     CheckpointStore? checkpoints;
     // How far the recorded checkpoint has read each corpus: read from it, never stored apart (the failover's "work left").
     IReadOnlyDictionary<string, long> cursors = new Dictionary<string, long>();
@@ -76,11 +78,12 @@ public sealed partial class TrainerGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _ = Folders;   // a name that is not a run's (rooted, "..") is refused before anything is read or written
-        if (Corpora.Count > 0)
+        if (Corpora.Count > 0 && (finished = FinishedProgress()) is null)
         {
             logger.LogInformation("run {Run}: resuming from {Checkpoint}", Run, state.State.Checkpoint ?? "the start");
             StartLoop(state.State.Checkpoint);
         }
+        if (Corpora.Count > 0) Meter();
         feed = new BlockFeed(() => Corpora, cursors, new TrainingLoopQueue(() => loop), onLost: (corpus, from, to) =>
             logger.LogWarning("run {Run}: blocks {From}..{To} of {Corpus} did not arrive; asking again", Run, from, to, corpus));
         this.RegisterGrainTimer(PumpAsync, new GrainTimerCreationOptions(PumpPeriod, PumpPeriod) { KeepAlive = true });
@@ -120,13 +123,19 @@ public sealed partial class TrainerGrain(
         await state.WriteStateAsync();
         await KeepAliveAsync();
         await GrainFactory.GetGrain<IRunRegistryGrain>(0).RegisterAsync(Run);
-        if (loop is null) StartLoop(resumeFrom: null);
+        if (loop is null)
+        {
+            // A finished run goes on from its last checkpoint (a new run from the start: it has none).
+            finished = null;
+            StartLoop(state.State.Checkpoint);
+            Meter();
+        }
         // No pump here: the timer pumps within its period.
     }
 
     public async Task<RunStatus> GetStatusAsync()
     {
-        var p = loop?.Progress ?? TrainingProgress.Empty;
+        var p = Progress;
         var model = state.State.Model is null ? null : Model;
         var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.State.TokensTrained.GetValueOrDefault(c.Name), c.Tokens,
             p.State.TokensAnnealOnly.GetValueOrDefault(c.Name))).ToList();
@@ -157,7 +166,8 @@ public sealed partial class TrainerGrain(
             EvaluationError: evaluationError,
             Model: model?.ToString(),
             Parameters: model?.ParameterCount ?? 0,
-            EvaluationsPending: evaluations.Pending);
+            EvaluationsPending: evaluations.Pending,
+            ModelInMemory: loop is not null);
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>
@@ -237,7 +247,7 @@ public sealed partial class TrainerGrain(
     public async Task<string> ExportAsync(string release, string directory)
     {
         if (!Path.IsPathRooted(directory)) throw new ArgumentException($"--out '{directory}' must be an absolute path on the silo");
-        var releases = loop?.Progress.State.Releases ?? [];
+        var releases = Progress.State.Releases;
         var found = release == "latest" ? releases.LastOrDefault(r => r.Path is not null)
             : releases.FirstOrDefault(r => r.Path is not null && Path.GetFileName(r.Path) == release);
         if (found?.Path is not { } path)
@@ -272,15 +282,15 @@ public sealed partial class TrainerGrain(
     public async Task<AnnealTicket> AnnealAsync(int steps)
     {
         if (steps < 1) throw new ArgumentException($"--steps must be at least 1, not {steps}");
-        if (loop is null || Corpora.Count == 0) throw new InvalidOperationException($"run '{Run}' has no corpora yet: ingest one first");
+        if (Corpora.Count == 0) throw new InvalidOperationException($"run '{Run}' has no corpora yet: ingest one first");
         var schedule = Configuration.Schedule;
         if (!schedule.ParsedKind.HasBranches())
             throw new InvalidOperationException($"run '{Run}' uses a {schedule.Kind} schedule, which has no anneal branches");
         if (state.State.PendingAnnealSteps is { } pending)
             throw new InvalidOperationException($"run '{Run}' already has an on-demand anneal of {pending} steps pending; wait for its release");
         // The branch trains on the next blocks: there must be enough of them, or it would wait for data that may never come.
-        var ahead = Corpora.Sum(c => c.Blocks) - loop.Progress.State.NextSequence.Values.Sum();
-        if (ahead < steps)
+        var ahead = Corpora.Sum(c => c.Blocks) - Progress.State.NextSequence.Values.Sum();
+        if (ahead < steps || loop is null)
             throw new InvalidOperationException($"only {ahead} blocks of run '{Run}' are left to train, fewer than {steps}: ingest more text or ask for fewer steps");
         state.State.AnnealsRequested++;
         state.State.PendingAnnealSteps = steps;
@@ -314,9 +324,47 @@ public sealed partial class TrainerGrain(
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
             Logger = logger,
         });
-        var started = loop;
-        metered = metrics.Track(Run, () => started.Progress);
-        meteredBacklog = metrics.TrackTokensToTrain(Run, () => Interlocked.Read(ref tokensToTrain));
+    }
+
+    /// <summary>What the run reports: the live loop's progress, or a finished run's.</summary>
+    TrainingProgress Progress => loop?.Progress ?? finished ?? TrainingProgress.Empty;
+
+    /// <summary>The run's metrics, from whatever reports its progress; once per activation.</summary>
+    void Meter()
+    {
+        metered ??= metrics.Track(Run, () => Progress);
+        meteredBacklog ??= metrics.TrackTokensToTrain(Run, () => Interlocked.Read(ref tokensToTrain));
+    }
+
+    /// <summary>The progress of a run with nothing left to train, read from its recorded checkpoint; null when it has work
+    /// left (or an anneal pending), or when the checkpoint cannot be read (the loop then resumes and reports why).</summary>
+    TrainingProgress? FinishedProgress()
+    {
+        if (HasUnfinishedWork || state.State.PendingAnnealSteps is not null || state.State.Checkpoint is not { } checkpoint) return null;
+        try
+        {
+            return TrainingLoop.ProgressAt(checkpoint, Configuration.Schedule);
+        }
+        catch (Exception e) when (e is CheckpointException or IOException or JsonException)
+        {
+            logger.LogWarning(e, "run {Run}: checkpoint {Checkpoint} cannot be read without loading it", Run, checkpoint);
+            return null;
+        }
+    }
+
+    /// <summary>Lets go of a loop that has trained everything and whose last checkpoint is recorded and snapshots sent:
+    /// a finished run holds no model in memory. A new corpus starts a loop again from that checkpoint.</summary>
+    void RetireLoopWhenFinished(TrainingProgress progress)
+    {
+        if (loop is null || progress.Error is not null || loop.Queued > 0 || toEvaluate.Count > 0 || progress.PendingAnneal is not null
+            || state.State.PendingAnnealSteps is not null || HasUnfinishedWork || progress.LastCheckpoint?.Path != state.State.Checkpoint)
+            return;
+        finished = progress;
+        loop.Dispose();
+        loop = null;
+        data?.Dispose();
+        data = null;
+        logger.LogInformation("run {Run}: every corpus trained; its model is out of memory until a new corpus comes", Run);
     }
 
     async Task PumpAsync(CancellationToken cancellationToken)
@@ -351,8 +399,9 @@ public sealed partial class TrainerGrain(
             await state.WriteStateAsync();
             if (state.State.Checkpoint is { } persisted) Checkpoints.Acknowledge(persisted);
         }
+        RetireLoopWhenFinished(progress);
         // A loop that has stopped (e.g. its checkpoint is gone) takes no blocks: asking for them would only fail again and again.
-        if (progress.Error is not null || feed?.NextRequest() is not { } request) return;
+        if (loop is null || progress.Error is not null || feed?.NextRequest() is not { } request) return;
         var sent = await GrainFactory.GetGrain<ICorpusBlocksGrain>(request.Corpus).PublishAsync(Run, request.From, request.Count, Configuration.BlockTokens);
         feed.Requested(request, sent);
     }

@@ -112,6 +112,14 @@ public sealed class EvaluatorGrain(
         var folders = Folders;
         foreach (var result in results.Where(r => r.Error is null && r.Snapshot.Kind.IsTemporary() && folders.HoldsSnapshot(r.Snapshot.Path)))
             if (Directory.Exists(result.Snapshot.Path)) Directory.Delete(result.Snapshot.Path, recursive: true);
+        // Nothing left to evaluate: its model leaves memory (the next snapshot makes a worker again).
+        if (state.State.Pending.Count == 0 && worker.Pending == 0 && worker.Failure is null)
+        {
+            worker.Dispose();
+            worker = null;
+            data?.Dispose();
+            data = null;
+        }
         report = Report();
     }
 

@@ -337,13 +337,25 @@ public sealed class TrainingLoop : IDisposable
         var saved = parts.Get<LoopState>(LoopState.PartName);
         // The evaluators may not have received these before the restart; they ignore any they already have.
         foreach (var snapshot in saved.TaskSnapshots) options.OnSnapshot?.Invoke(snapshot);
-        Publish(saved, new TrainingProgress
-        {
-            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, LearningRate = schedule.LearningRate, Phase = schedule.Phase,
-            LastCheckpoint = new CheckpointReport(path, trainer.Step, saved),
-        });
+        Publish(saved, At(path, trainer.Step, schedule, saved));
         return schedule;
     }
+
+    /// <summary>What a loop reports right after resuming from <paramref name="checkpoint"/>, read without a model: the
+    /// progress of a run with nothing left to train, whose weights need not be in memory.</summary>
+    public static TrainingProgress ProgressAt(string checkpoint, ScheduleConfig schedule)
+    {
+        var step = Checkpoints.Checkpoint.ReadManifest(checkpoint).Step;
+        var restored = LearningRateSchedule.Restore(schedule, Checkpoints.Checkpoint.ReadPart<ScheduleState>(checkpoint, SchedulePart));
+        var saved = LoopState.ReadFrom(checkpoint);
+        return At(checkpoint, step, restored, saved) with { State = saved };
+    }
+
+    static TrainingProgress At(string checkpoint, long step, LearningRateSchedule schedule, LoopState saved) => new()
+    {
+        Step = step, StepsExecuted = schedule.StepsExecuted, LearningRate = schedule.LearningRate, Phase = schedule.Phase,
+        LastCheckpoint = new CheckpointReport(checkpoint, step, saved),
+    };
 
     /// <summary>Saves the live main trajectory at the evaluation cadence for the evaluators (they delete it once evaluated).</summary>
     void SnapshotMain(ModelTrainer trainer, LearningRateSchedule schedule)
