@@ -9,6 +9,7 @@ using Streaming.Training.Checkpoints;
 using Streaming.Training.Data;
 using Streaming.Training.Engine;
 using Streaming.Training.Model;
+using Streaming.Training.Native;
 using Streaming.Training.Evaluation;
 using Streaming.Training.Loop;
 using Streaming.Schedules;
@@ -343,7 +344,8 @@ public sealed partial class TrainerGrain(
         if (HasUnfinishedWork || state.State.PendingAnnealSteps is not null || state.State.Checkpoint is not { } checkpoint) return null;
         try
         {
-            return TrainingLoop.ProgressAt(checkpoint, Configuration.Schedule);
+            // The device is the one a loop would take here (status shows the same after a restart as before).
+            return TrainingLoop.ProgressAt(checkpoint, Configuration.Schedule) with { Device = TorchRuntime.Initialize(options.Value.Torch).ToString() };
         }
         catch (Exception e) when (e is CheckpointException or IOException or JsonException)
         {

@@ -82,6 +82,7 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
             if (corpora.All(c => (long)c!["tokensRead"]! == (long)c["tokensTotal"]!)
                 && status["evaluations"]!.AsArray().Count >= corpora.Count
                 && status["pendingAnnealSteps"] is null && status["branch"] is null
+                && status["modelInMemory"]?.GetValue<bool>() == false   // a finished run has let go of its model
                 && (int)eval["pending"]! == 0
                 && status["releases"]!.AsArray().All(r => r!["loss"]!.AsObject().Count > 0))
                 return status;
