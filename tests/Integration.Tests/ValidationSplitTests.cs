@@ -71,6 +71,17 @@ public sealed class ValidationSplitTests(IngestSilo silo) : IClassFixture<Ingest
     }
 
     [Fact]
+    public async Task EvalPlotsARunWhoseCorporaHaveNoValidationLoss()
+    {
+        Assert.Equal(0, IngestTooSmall().Code);
+        await silo.WaitUntilTrained();
+        var folder = Path.Combine(silo.Data, "too-small-plots");
+        var plot = silo.Client($"eval --run {TooSmallRun} --plot {folder}");
+        Assert.True(plot.Code == 0, plot.Err);
+        Assert.True(File.Exists(Path.Combine(folder, "validation-loss.png")), plot.Err);
+    }
+
+    [Fact]
     public void StatusExplainsACorpusWithoutValidation()
     {
         Assert.Equal(0, IngestTooSmall().Code);
