@@ -6,11 +6,12 @@ namespace Streaming.Client;
 /// <summary>The figures of `streaming eval --plot`: the loss matrix as a heat map, and validation loss per corpus against step.</summary>
 public static class EvalPlot
 {
-    /// <summary>Writes loss-matrix.png (when a task has finished) and validation-loss.png into <paramref name="folder"/>; returns their paths.</summary>
+    /// <summary>Writes loss-matrix.png (when a task has finished with a loss on some corpus: a heat map needs a value) and
+    /// validation-loss.png into <paramref name="folder"/>; returns their paths.</summary>
     public static IReadOnlyList<string> Save(string run, IReadOnlyList<string> corpora, EvaluationReport report, string folder)
     {
         var written = new List<string>();
-        if (report.Matrix.Count > 0) written.Add(Matrix(run, corpora, report.Matrix, Path.Combine(folder, "loss-matrix.png")));
+        if (report.Matrix.Any(row => row.Loss.Count > 0)) written.Add(Matrix(run, corpora, report.Matrix, Path.Combine(folder, "loss-matrix.png")));
         written.Add(Curves(run, corpora, report, Path.Combine(folder, "validation-loss.png")));
         return written;
     }
@@ -67,7 +68,7 @@ public static class EvalPlot
         foreach (var row in report.Matrix)
         {
             plot.Add.VerticalLine(row.Step, 1, Colors.Black.WithAlpha(0.5), LinePattern.Dashed);
-            var label = plot.Add.Text($" end of {row.AfterTask}", row.Step, points.Count > 0 ? points.SelectMany(p => p.Loss.Values).Max() : 1);
+            var label = plot.Add.Text($" end of {row.AfterTask}", row.Step, points.SelectMany(p => p.Loss.Values).DefaultIfEmpty(1).Max());   // 1 when no corpus has a validation loss
             label.LabelAlignment = Alignment.UpperLeft;
             label.LabelFontSize = 12;
         }

@@ -10,4 +10,8 @@ public interface ICorpusBlocksGrain : IGrainWithStringKey
     /// <summary>Publishes blocks [from, from + count) of <paramref name="blockTokens"/> tokens (the run's batch, plus one) on the
     /// run's stream; blocks past the end are not sent. Returns how many were.</summary>
     Task<int> PublishAsync(string run, long from, int count, int blockTokens);
+
+    /// <summary>Why the stored corpus has no validation loss to show (one line, "no validation split: corpus NAME ..."),
+    /// or null when it has validation tokens: for commands that would otherwise show an empty cell.</summary>
+    Task<string?> GetMissingValidationAsync();
 }

@@ -43,7 +43,8 @@ public sealed record CorpusInfo(
 /// <summary>
 /// What an ingest did: the corpus as queued (train blocks and tokens), the documents kept, and what was
 /// skipped, and the size of the source files read. <see cref="AlreadyQueued"/>: the same source was ingested
-/// on this run before; nothing changed.
+/// on this run before; nothing changed. <see cref="NoValidation"/>: why the corpus has no validation tokens to
+/// evaluate on (one line, "no validation split: corpus NAME ..."), null when it has.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record IngestResult(
@@ -55,17 +56,20 @@ public sealed record IngestResult(
     [property: Id(5)] long ValidationTokens,
     [property: Id(6)] IngestSkips Skipped,
     [property: Id(7)] bool AlreadyQueued,
-    [property: Id(8)] long SourceBytes)
+    [property: Id(8)] long SourceBytes,
+    [property: Id(9)] string? NoValidation = null)
 {
     public CorpusInfo Info => new(Name, Source, Blocks, Tokens);
 
     /// <summary>
     /// "1,234,567 tokens in 301 blocks to train, 61,000 to validate, from 1,200 documents (skipped 3 documents:
-    /// 2 invalid UTF-8, 1 over 16 MiB)". Documents count both parts, so the validation tokens are said too.
+    /// 2 invalid UTF-8, 1 over 16 MiB)". Documents count both parts, so the validation tokens are said too, and
+    /// why there are none when there are none.
     /// </summary>
     public string Describe() =>
         $"{Count(Tokens, "token")} in {Count(Blocks, "block")} to train, {ValidationTokens:N0} to validate, from {Count(Documents, "document")}"
-        + (Skipped.Summary.Length > 0 ? $" ({Skipped.Summary})" : "");
+        + (Skipped.Summary.Length > 0 ? $" ({Skipped.Summary})" : "")
+        + (NoValidation is { } why ? $"; {why}" : "");
 
     static string Count(long n, string noun) => $"{n:N0} {noun}{(n == 1 ? "" : "s")}";
 }

@@ -25,6 +25,20 @@ public sealed class CorpusBlocksGrain(IOptions<StreamingOptions> options) : Grai
         return (int)Math.Max(0, end - from);
     }
 
+    public Task<string?> GetMissingValidationAsync()
+    {
+        var name = this.GetPrimaryKeyString();
+        try
+        {
+            // The manifest, not the open store: a corpus without blocks yet (or no longer) is said so instead of cached.
+            return Task.FromResult(CorpusManifest.Load(BlockStore.CorpusDirectory(options.Value.DataDirectory, name)).MissingValidation());
+        }
+        catch (Exception e) when (e is CorpusFormatException or ArgumentException or IOException)
+        {
+            return Task.FromResult<string?>($"no validation split: corpus {name} cannot be read ({e.Message.ReplaceLineEndings(" ")})");
+        }
+    }
+
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         store?.Dispose();

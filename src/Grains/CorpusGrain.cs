@@ -182,7 +182,7 @@ public sealed class CorpusGrain(
         var skips = new IngestSkips(s.InvalidUtf8, s.TooLarge, s.MalformedJson, s.MissingText, s.EmptyDocuments, s.EmptyFiles, s.BinaryFiles,
             s.UnsupportedFiles, s.Describe(ingest.Reader.MaxDocumentBytes));
         return new IngestResult(manifest.Name, request.Path, manifest.TrainBlocks, manifest.TrainTokens,
-            manifest.TrainDocuments + manifest.ValidationDocuments, manifest.ValidationTokens, skips, alreadyQueued, sourceBytes);
+            manifest.TrainDocuments + manifest.ValidationDocuments, manifest.ValidationTokens, skips, alreadyQueued, sourceBytes, manifest.MissingValidation());
     }
 
     /// <summary>" on run a" or " on runs a, b": the runs a corpus is queued on, for messages.</summary>

@@ -154,10 +154,32 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
         Assert.Equal(2, result.Code);
         var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Contains("fewer than --steps-per-task", line);
+        AssertNoRunHasCorpora("too-long.");
+    }
+
+    [Fact]
+    public void ACorpusWithoutValidationIsOneLineBeforeAnythingTrains()
+    {
+        // One line just under two of the silo's blocks (4,097 byte tokens): two blocks to train, too few to hold one out.
+        var tiny = Path.Combine(silo.Data, "compare-in", "tiny.txt");
+        Directory.CreateDirectory(Path.GetDirectoryName(tiny)!);
+        File.WriteAllText(tiny, string.Concat(Enumerable.Range(0, 2000).Select(i => $"{i % 10} ab"))[..8000]);
+        var result = Executables.Run(Executables.Client,
+            $"compare --corpora {Slice("english", 60)},{tiny} --steps-per-task 2 --name no-validation --out {Path.Combine(silo.Data, "no-validation")} --gateway {silo.Gateway}");
+        Assert.Equal(2, result.Code);
+        var line = Assert.Single(result.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"corpus tiny ({tiny}) cannot be compared: no validation split: corpus no-validation.tiny is one document of ", line);
+        AssertNoRunHasCorpora("no-validation.");
+    }
+
+    /// <summary>Nothing was queued, so nothing trains: no run of the comparison has a corpus.</summary>
+    void AssertNoRunHasCorpora(string comparisonPrefix)
+    {
         var status = silo.Client("status --json");
         Assert.True(status.Code == 0, status.Err);
-        Assert.DoesNotContain("too-long.", JsonDocument.Parse(status.Out).RootElement.GetProperty("runs").EnumerateArray()
-            .Where(r => r.GetProperty("corpora").GetArrayLength() > 0).Select(r => r.GetProperty("run").GetString()));
+        Assert.DoesNotContain(JsonDocument.Parse(status.Out).RootElement.GetProperty("runs").EnumerateArray()
+            .Where(r => r.GetProperty("corpora").GetArrayLength() > 0).Select(r => r.GetProperty("run").GetString()!),
+            run => run.StartsWith(comparisonPrefix));
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Streaming.Grains;
 
@@ -16,7 +17,7 @@ public static class StatusCommand
     public static Command Create()
     {
         var run = new Option<string?>("--run") { Description = "Only this run" };
-        var json = new Option<bool>("--json") { Description = "Print JSON: {\"runs\":[...]}" };
+        var json = new Option<bool>("--json") { Description = "Print JSON: {\"runs\":[...]}; a run's noValidation says why a corpus has no validation loss" };
         var command = new Command("status", "Show each run's phase, step, learning rate, loss, tokens trained per corpus, last checkpoint and release")
         {
             run, json, CommonOptions.Gateway,
@@ -42,9 +43,12 @@ public static class StatusCommand
                     unreadable.Add(new UnreadableRun(name, "unreadable", CommonOptions.Describe(e)));
                 }
             }
+            var noValidation = await MissingValidation.OfAsync(silo.Client, runs.SelectMany(r => r.Corpora.Select(c => c.Name)));
+            IReadOnlyDictionary<string, string> NoValidation(RunStatus r) =>
+                r.Corpora.Where(c => noValidation.ContainsKey(c.Name)).ToDictionary(c => c.Name, c => noValidation[c.Name]);
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { runs = runs.Cast<object>().Concat(unreadable) }, Json));
-            else Print(runs, unreadable);
+                Console.WriteLine(JsonSerializer.Serialize(new { runs = runs.Select(r => WithNoValidation(r, NoValidation(r))).Cast<object>().Concat(unreadable) }, Json));
+            else Print(runs, unreadable, NoValidation);
             return 0;
         }));
         return command;
@@ -53,7 +57,15 @@ public static class StatusCommand
     /// <summary>A run whose status the silo could not give, and why (its phase is "unreadable").</summary>
     sealed record UnreadableRun(string Run, string Phase, string Error);
 
-    static void Print(IReadOnlyList<RunStatus> runs, IReadOnlyList<UnreadableRun> unreadable)
+    /// <summary>The run's status fields as they are, plus noValidation: corpus to why it has no validation loss.</summary>
+    static JsonObject WithNoValidation(RunStatus run, IReadOnlyDictionary<string, string> noValidation)
+    {
+        var node = JsonSerializer.SerializeToNode(run, Json)!.AsObject();
+        node["noValidation"] = JsonSerializer.SerializeToNode(noValidation, Json);
+        return node;
+    }
+
+    static void Print(IReadOnlyList<RunStatus> runs, IReadOnlyList<UnreadableRun> unreadable, Func<RunStatus, IReadOnlyDictionary<string, string>> noValidation)
     {
         foreach (var r in unreadable) Console.WriteLine($"{r.Run}: cannot be shown: {r.Error}");
         if (runs.Count == 0 && unreadable.Count > 0) return;
@@ -78,6 +90,7 @@ public static class StatusCommand
             var lag = r.EvaluationsPending > 0 ? $"; evaluator {r.EvaluationsPending} snapshot{(r.EvaluationsPending == 1 ? "" : "s")} behind" : "";
             Console.WriteLine($"{r.Run}: last checkpoint {r.LastCheckpoint ?? "none yet"}; last release {r.LastRelease ?? "none yet"}{branch}{pending}{lag}");
             if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
+            foreach (var why in noValidation(r).Values) Console.WriteLine($"{r.Run}: {why}");
             if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");
             // The last blocks of each task under the paper protocol train only its anneal branch, not the main trajectory.
             if (r.Corpora.Sum(c => c.TokensAnnealOnly) is > 0 and var annealOnly)

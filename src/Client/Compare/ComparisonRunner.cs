@@ -84,7 +84,8 @@ public sealed class ComparisonRunner(IClusterClient client, ComparisonSpec spec,
         }
     }
 
-    /// <summary>Tokenizes and stores each corpus once, with progress; every run then trains on the same stored blocks.</summary>
+    /// <summary>Tokenizes and stores each corpus once, with progress, and checks that it has validation tokens and enough blocks
+    /// before any run trains; every run then trains on the same stored blocks.</summary>
     async Task StoreCorporaAsync(CancellationToken cancellation)
     {
         foreach (var corpus in spec.Corpora)
@@ -92,6 +93,9 @@ public sealed class ComparisonRunner(IClusterClient client, ComparisonSpec spec,
             var name = spec.CorpusName(corpus);
             var stored = await CommonOptions.Call(() => IngestProgressView.ShowAsync(console, corpus.Label,
                 onProgress => client.IngestAsync(name, new IngestRequest(null, corpus.Path, spec.Tokenizer), onProgress, cancellation: cancellation)));
+            // Forgetting is measured on every corpus' validation split: without one the report could not be written after all the training.
+            if (stored.NoValidation is { } why)
+                throw new UserError($"corpus {corpus.Label} ({corpus.Path}) cannot be compared: {why}");
             if (stored.Blocks < spec.StepsPerTask)
                 throw new UserError($"corpus {corpus.Label} has {stored.Blocks:N0} blocks to train, fewer than --steps-per-task {spec.StepsPerTask:N0}: " +
                     $"use at most {stored.Blocks:N0} (or a larger corpus) so that every run trains the same steps on every task");

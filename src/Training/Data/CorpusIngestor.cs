@@ -7,7 +7,8 @@ namespace Streaming.Training.Data;
 /// Turns a corpus (file or folder) into a stored block corpus under
 /// <c>&lt;dataRoot&gt;/corpora/&lt;name&gt;/</c> (see <see cref="CorpusManifest"/> for the layout).
 /// Two streaming passes keep memory bounded by one document: pass 1 hashes every document (source
-/// hash, split plan, skip counts); pass 2 tokenizes and appends to the train or validation file.
+/// hash, split plan, skip counts); pass 2 tokenizes and appends to the train or validation file. A corpus of
+/// one distinct document, which the document split cannot divide, is then cut into blocks (<see cref="BlockSplit"/>).
 /// The result appears atomically: everything is written to a hidden sibling folder, flushed to disk,
 /// then renamed into place, so a crash leaves either no corpus or a complete one.
 /// Synchronous and CPU-bound: call it off an Orleans grain's scheduler (e.g. Task.Run). One ingest
@@ -81,32 +82,44 @@ public static partial class CorpusIngestor
     private static CorpusManifest Write(string sourcePath, CorpusReader reader, ITokenizer tokenizer, IngestOptions options, ScanResult scan,
         string staging, string name, int tokenBytes, IProgress<IngestProgress>? progress, CancellationToken cancellation)
     {
-        using var train = new TokenFileWriter(Path.Combine(staging, TrainFile), tokenBytes);
-        using var validation = new TokenFileWriter(Path.Combine(staging, ValidationFile), tokenBytes);
-        using var source = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var report = new ProgressThrottle(progress);
-        long trainDocuments = 0, validationDocuments = 0;
-        foreach (var document in reader.ReadDocuments(new SkipCounts()))
+        // A corpus of one distinct document is written whole to train first, then cut into blocks (SplitByBlocks).
+        var byBlocks = options.ValidationFraction > 0 && !scan.Split.HoldsOutDocuments;
+        long trainDocuments = 0, validationDocuments = 0, trainTokens, validationTokens;
+        using (var train = new TokenFileWriter(Path.Combine(staging, TrainFile), tokenBytes))
+        using (var validation = new TokenFileWriter(Path.Combine(staging, ValidationFile), tokenBytes))
         {
-            cancellation.ThrowIfCancellationRequested();
-            var hash = DocumentSplit.Hash(document.Text);
-            source.AppendData(hash);
-            var isValidation = scan.Split.IsValidation(hash);
-            var writer = isValidation ? validation : train;
-            writer.Write(tokenizer.Encode(document.Text));
-            if (tokenizer.EndOfTextId is { } endOfText) writer.Write(endOfText);
-            if (isValidation) validationDocuments++;
-            else trainDocuments++;
-            if (report.Due())
-                report.Report(new IngestProgress(IngestProgress.TokenizePhase, reader.BytesRead, reader.TotalBytes,
-                    trainDocuments + validationDocuments, train.Tokens + validation.Tokens, scan.Skipped.Documents));
+            using var source = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var report = new ProgressThrottle(progress);
+            foreach (var document in reader.ReadDocuments(new SkipCounts()))
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var hash = DocumentSplit.Hash(document.Text);
+                source.AppendData(hash);
+                var isValidation = !byBlocks && scan.Split.IsValidation(hash);
+                var writer = isValidation ? validation : train;
+                writer.Write(tokenizer.Encode(document.Text));
+                if (tokenizer.EndOfTextId is { } endOfText) writer.Write(endOfText);
+                if (isValidation) validationDocuments++;
+                else trainDocuments++;
+                if (report.Due())
+                    report.Report(new IngestProgress(IngestProgress.TokenizePhase, reader.BytesRead, reader.TotalBytes,
+                        trainDocuments + validationDocuments, train.Tokens + validation.Tokens, scan.Skipped.Documents));
+            }
+            report.Report(new IngestProgress(IngestProgress.TokenizePhase, reader.TotalBytes, reader.TotalBytes,
+                trainDocuments + validationDocuments, train.Tokens + validation.Tokens, scan.Skipped.Documents));
+            if (trainDocuments + validationDocuments != scan.Documents || Convert.ToHexStringLower(source.GetHashAndReset()) != scan.SourceHash)
+                throw new CorpusFormatException($"{sourcePath}: the corpus changed while it was being ingested; ingest again");
+            train.Commit();
+            validation.Commit();
+            (trainTokens, validationTokens) = (train.Tokens, validation.Tokens);
         }
-        report.Report(new IngestProgress(IngestProgress.TokenizePhase, reader.TotalBytes, reader.TotalBytes,
-            trainDocuments + validationDocuments, train.Tokens + validation.Tokens, scan.Skipped.Documents));
-        if (trainDocuments + validationDocuments != scan.Documents || Convert.ToHexStringLower(source.GetHashAndReset()) != scan.SourceHash)
-            throw new CorpusFormatException($"{sourcePath}: the corpus changed while it was being ingested; ingest again");
-        train.Commit();
-        validation.Commit();
+        var split = ValidationSplit.Documents;
+        if (byBlocks && BlockSplit.Plan(trainTokens, options.BlockSize, options.ValidationFraction) is { } blocks)
+        {
+            (trainTokens, validationTokens) = SplitByBlocks(staging, tokenBytes, options.BlockSize, blocks, cancellation);
+            split = ValidationSplit.Blocks;
+        }
+        else if (byBlocks) split = ValidationSplit.None;
 
         var manifest = new CorpusManifest
         {
@@ -120,15 +133,48 @@ public static partial class CorpusIngestor
             SourceHash = scan.SourceHash,
             TrainDocuments = trainDocuments,
             ValidationDocuments = validationDocuments,
-            TrainTokens = train.Tokens,
-            ValidationTokens = validation.Tokens,
-            TrainBlocks = BlockCount(train.Tokens, options.BlockSize),
-            ValidationBlocks = BlockCount(validation.Tokens, options.BlockSize),
+            TrainTokens = trainTokens,
+            ValidationTokens = validationTokens,
+            TrainBlocks = BlockCount(trainTokens, options.BlockSize),
+            ValidationBlocks = BlockCount(validationTokens, options.BlockSize),
             Skipped = scan.Skipped,
+            ValidationSplit = split,
         };
         // The manifest goes last: a folder with a manifest is a complete corpus.
         WriteDurably(Path.Combine(staging, CorpusManifest.FileName), manifest.ToJson());
         return manifest;
+    }
+
+    /// <summary>
+    /// Moves the blocks <paramref name="split"/> holds out from the staged train file (the whole token stream, in order)
+    /// into the validation file, block by block through one block's buffer; returns the train and validation tokens.
+    /// </summary>
+    private static (long Train, long Validation) SplitByBlocks(string staging, int tokenBytes, int blockSize, BlockSplit split, CancellationToken cancellation)
+    {
+        var stream = Path.Combine(staging, "stream.bin");
+        File.Move(Path.Combine(staging, TrainFile), stream);
+        File.Delete(Path.Combine(staging, ValidationFile));
+        long trainTokens, validationTokens;
+        using (var input = new FileStream(stream, FileMode.Open, FileAccess.Read, FileShare.None, 1))
+        using (var train = new TokenFileWriter(Path.Combine(staging, TrainFile), tokenBytes))
+        using (var validation = new TokenFileWriter(Path.Combine(staging, ValidationFile), tokenBytes))
+        {
+            var block = new byte[blockSize * tokenBytes];
+            for (long i = 0; i < split.Blocks; i++)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                input.ReadExactly(block);
+                (split.IsValidation(i) ? validation : train).WriteEncoded(block);
+            }
+            // The short last block, if any, trains.
+            var rest = input.ReadAtLeast(block, block.Length, throwOnEndOfStream: false);
+            train.WriteEncoded(block.AsSpan(0, rest));
+            train.Commit();
+            validation.Commit();
+            (trainTokens, validationTokens) = (train.Tokens, validation.Tokens);
+        }
+        File.Delete(stream);
+        return (trainTokens, validationTokens);
     }
 
     /// <summary>Swaps a complete staged corpus in for the stored one: two renames, then the old one is deleted.</summary>

@@ -12,6 +12,8 @@ namespace Streaming.Training.Data;
 /// decided by the whole corpus, hence a plan built from every document's hash first: with at least
 /// two documents and a positive fraction, if no document falls below the fraction the one with the
 /// smallest value is validation; if every document does, the one with the largest value is train.
+/// A corpus of one distinct document cannot be split this way (<see cref="HoldsOutDocuments"/> is false);
+/// the ingestor then holds out whole blocks of its token stream instead (<see cref="BlockSplit"/>).
 /// </summary>
 public sealed class DocumentSplit
 {
@@ -21,14 +23,18 @@ public sealed class DocumentSplit
     private readonly ulong? _forcedValidation;
     private readonly ulong? _forcedTrain;
 
-    private DocumentSplit(double fraction, ulong? forcedValidation, ulong? forcedTrain)
+    private DocumentSplit(double fraction, ulong? forcedValidation, ulong? forcedTrain, bool holdsOutDocuments)
     {
         _fraction = fraction;
         _forcedValidation = forcedValidation;
         _forcedTrain = forcedTrain;
+        HoldsOutDocuments = holdsOutDocuments;
     }
 
     public double ValidationFraction => _fraction;
+
+    /// <summary>Whether both sides get at least one document: the fraction is positive and the corpus has two distinct documents or more.</summary>
+    public bool HoldsOutDocuments { get; }
 
     public static byte[] Hash(string text) => SHA256.HashData(Encoding.UTF8.GetBytes(text));
 
@@ -86,7 +92,8 @@ public sealed class DocumentSplit
             return new DocumentSplit(
                 _fraction,
                 enough && _validation == 0 ? _min : null,
-                enough && _validation == _documents ? _max : null);
+                enough && _validation == _documents ? _max : null,
+                enough);
         }
     }
 }

@@ -44,6 +44,15 @@ internal sealed class TokenFileWriter : IDisposable
 
     public void Write(int id) => Write([id]);
 
+    /// <summary>Appends ids already encoded in this writer's width (read back from a token file).</summary>
+    public void WriteEncoded(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.Length % _tokenBytes != 0) throw new ArgumentException($"{encoded.Length} bytes are not whole tokens of {_tokenBytes} bytes", nameof(encoded));
+        FlushBuffer();
+        _file.Write(encoded);
+        Tokens += encoded.Length / _tokenBytes;
+    }
+
     /// <summary>Writes what is buffered and forces it to disk.</summary>
     public void Commit()
     {
