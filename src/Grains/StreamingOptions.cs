@@ -59,6 +59,10 @@ public sealed class StreamingOptions
     /// <summary>Blocks in flight or queued per run: the credit window that bounds memory.</summary>
     public int Window { get; set; } = 8;
 
+    /// <summary>Below this many bytes free on the data folder's volume the silo is not ready (/health/ready): a checkpoint
+    /// of a gpt2-small run is about 1.5 GB.</summary>
+    public long MinFreeDataBytes { get; set; } = 512L << 20;
+
     /// <summary>Replay mixing: the fraction of every batch drawn from earlier corpora (0, the default: none).</summary>
     public double ReplayFraction { get; set; }
 }

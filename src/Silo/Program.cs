@@ -27,6 +27,7 @@ var replay = new Option<double>("--replay") { Description = "Replay mixing: frac
 var data = new Option<string>("--data") { Description = "Folder for corpora, checkpoints and state", DefaultValueFactory = _ => defaults.DataDirectory };
 var device = new Option<string>("--device") { Description = "auto (CUDA when available), cpu or cuda", DefaultValueFactory = _ => defaults.Device };
 var libtorch = new Option<string?>("--libtorch") { Description = $"Folder of an external libtorch (e.g. a pip PyTorch's torch/lib); also ${TorchOptions.LibTorchVariable}" };
+var minFree = new Option<int>("--min-free-mb") { Description = "Below this many MiB free on the data folder's volume the silo is not ready (/health/ready)", DefaultValueFactory = _ => defaults.MinFreeMiB };
 var threads = new Option<int>("--threads") { Description = "libtorch CPU threads for training", DefaultValueFactory = _ => defaults.Threads };
 var trainers = new Option<int>("--trainers")
 {
@@ -45,11 +46,11 @@ var demo = new Option<string[]>("--demo")
     Arity = ArgumentArity.ZeroOrMore,
 };
 
-Option[] settable = [httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, storage, redis, cluster, advertiseIp];
+Option[] settable = [httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, minFree, storage, redis, cluster, advertiseIp];
 try
 {
     configured.RejectUnknownFileKeys(settable);
-    foreach (var option in new Option<int>[] { httpPort, siloPort, gatewayPort, threads, trainers, checkpointEvery, evaluateEvery }) configured.Apply(option);
+    foreach (var option in new Option<int>[] { httpPort, siloPort, gatewayPort, threads, trainers, checkpointEvery, evaluateEvery, minFree }) configured.Apply(option);
     foreach (var option in new[] { data, device, storage, cluster }) configured.Apply(option);
     foreach (var option in new[] { libtorch, redis, advertiseIp }) configured.Apply(option);
     configured.Apply(replay);
@@ -78,6 +79,7 @@ root.SetAction(async (parse, cancellation) =>
         LibTorch = parse.GetValue(libtorch),
         Threads = parse.GetValue(threads),
         Trainers = parse.GetValue(trainers),
+        MinFreeMiB = parse.GetValue(minFree),
         Storage = parse.GetValue(storage)!,
         Redis = parse.GetValue(redis),
         Cluster = parse.GetValue(cluster)!,

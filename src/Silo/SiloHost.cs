@@ -33,6 +33,7 @@ public static class SiloHost
                 o.Torch = new TorchOptions { Device = settings.Device, LibTorchDirectory = settings.LibTorch, Threads = settings.Threads };
                 o.Accelerator = settings.Accelerator;
                 o.TrainerSlots = settings.Trainers;
+                o.MinFreeDataBytes = (long)settings.MinFreeMiB << 20;
                 // One silo keeps reminders in memory; a cluster keeps them where every silo can take them over.
                 o.Reminders = settings.Cluster == "redis" ? "redis" : "memory";
             }));
@@ -40,8 +41,9 @@ public static class SiloHost
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(StreamingMetrics.MeterName, "Microsoft.Orleans", "System.Runtime")
             .AddPrometheusExporter());
+        builder.Services.AddSiloHealth();
         var app = builder.Build();
-        app.MapGet("/health", () => Results.Text("ok"));
+        app.MapSiloHealth();
         app.MapPrometheusScrapingEndpoint();
         return app;
     }

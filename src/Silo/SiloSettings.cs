@@ -28,6 +28,9 @@ public sealed record SiloSettings
     /// <summary>Main-trajectory steps between evaluations of the live model (0: only task ends and releases).</summary>
     public int EvaluateEvery { get; init; } = Defaults.EvaluateEvery;
 
+    /// <summary>Below this many MiB free on the data folder's volume the silo is not ready (/health/ready).</summary>
+    public int MinFreeMiB { get; init; } = (int)(Defaults.MinFreeDataBytes >> 20);
+
     /// <summary>Replay mixing: the fraction of every batch drawn from earlier corpora (0: none).</summary>
     public double ReplayFraction { get; init; } = Defaults.ReplayFraction;
 
@@ -59,6 +62,7 @@ public sealed record SiloSettings
         if (EvaluateEvery < 0) throw new ArgumentException($"--evaluate-every must be 0 (off) or more, not {EvaluateEvery}");
         if (CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every must be at least 1, not {CheckpointEvery}");
         if (Trainers < 1) throw new ArgumentException($"--trainers must be at least 1, not {Trainers}");
+        if (MinFreeMiB < 0) throw new ArgumentException($"--min-free-mb must be 0 (no floor) or more, not {MinFreeMiB}");
         if (!ClusterKinds.Contains(Cluster))
             throw new ArgumentException($"unknown clustering '{Cluster}': use one of {string.Join(", ", ClusterKinds)}");
         if (Cluster == "redis") StreamingSiloBuilderExtensions.ParseRedis(Redis, "--cluster redis");

@@ -79,6 +79,18 @@ public sealed class StreamingMetrics : IDisposable
             description: "Validation loss (nats per token) of the release after each task (row) on each corpus (column)");
     }
 
+    /// <summary>What is wrong with the runs on this silo now, one line each: training loops and evaluators that stopped on
+    /// an error, grain state that cannot be read. Empty when all is well. (Read by the silo's /health.)</summary>
+    public IReadOnlyList<string> Problems() =>
+    [
+        .. trainers.Select(t => (t.Key, t.Value().Error)).Where(t => t.Error is not null).Select(t => $"run {t.Key} failed: {t.Error}"),
+        .. evaluators.Select(e => (e.Key, e.Value().Error)).Where(e => e.Error is not null).Select(e => $"the evaluator of run {e.Key} stopped: {e.Error}"),
+        .. unreadable.Keys.Select(u => $"grain state '{u.State}' of {u.Grain} cannot be read"),
+    ];
+
+    /// <summary>Bytes free on the volume of the data folder; null when it cannot be read (not created yet).</summary>
+    public long? DataFreeBytes => DataVolume(d => d.AvailableFreeSpace).Select(m => (long?)m.Value).FirstOrDefault();
+
     /// <summary>A grain's stored state could not be read (reported until a read of it succeeds).</summary>
     public void StateUnreadable(string state, string grain) => unreadable[(state, grain)] = true;
 
