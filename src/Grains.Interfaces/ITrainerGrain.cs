@@ -81,7 +81,9 @@ public sealed record RunStatus(
     // Snapshots saved for evaluation that the run's evaluator has not scored yet: how far it lags behind training.
     [property: Id(22)] int EvaluationsPending = 0,
     // Whether the run's model and optimizer are in the silo's memory: not for a run with nothing left to train.
-    [property: Id(23)] bool ModelInMemory = false);
+    [property: Id(23)] bool ModelInMemory = false,
+    // Steps skipped because their loss or gradient was NaN or infinite (the weights stayed as they were).
+    [property: Id(24)] long SkippedSteps = 0);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

@@ -168,7 +168,8 @@ public sealed partial class TrainerGrain(
             Model: model?.ToString(),
             Parameters: model?.ParameterCount ?? 0,
             EvaluationsPending: evaluations.Pending,
-            ModelInMemory: loop is not null);
+            ModelInMemory: loop is not null,
+            SkippedSteps: p.State.SkippedSteps);
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>

@@ -92,6 +92,7 @@ public static class StatusCommand
             if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
             foreach (var why in noValidation(r).Values) Console.WriteLine($"{r.Run}: {why}");
             if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");
+            if (r.SkippedSteps > 0) Console.WriteLine($"{r.Run}: {r.SkippedSteps:N0} steps skipped: their loss or gradient was NaN or infinite (the weights stayed as they were)");
             // The last blocks of each task under the paper protocol train only its anneal branch, not the main trajectory.
             if (r.Corpora.Sum(c => c.TokensAnnealOnly) is > 0 and var annealOnly)
                 Console.WriteLine($"{r.Run}: {annealOnly:N0} more tokens trained only by anneal branches (" +

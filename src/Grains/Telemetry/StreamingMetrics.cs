@@ -55,6 +55,8 @@ public sealed class StreamingMetrics : IDisposable
         // For alerting (deploy/prometheus/alerts.yml).
         meter.CreateObservableGauge("streaming_run_failed", () => Each<int>(p => [Measure(p.Error is null ? 0 : 1)]),
             description: "1 when the run's training loop stopped on an error (streaming status says which), else 0");
+        meter.CreateObservableCounter("streaming_skipped_steps", () => Each<long>(p => [Measure(p.State.SkippedSteps)]),
+            description: "Steps skipped because their loss or gradient was NaN or infinite (the weights stayed as they were)");
         meter.CreateObservableGauge("streaming_train_loss_nonfinite", () => Each<int>(p => [Measure(p.NonFiniteLoss ? 1 : 0)]),
             description: "1 when the last step's training loss was NaN or infinite, else 0");
         meter.CreateObservableGauge("streaming_tokens_to_train",

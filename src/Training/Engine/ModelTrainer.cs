@@ -87,9 +87,37 @@ public sealed class ModelTrainer : IDisposable
     /// </summary>
     public Tensor TrainStepDeferred(Tensor inputs, Tensor targets, double learningRate)
     {
+        using var scope = torch.NewDisposeScope();
+        var total = Backward(inputs, targets);
+        optimizer.Step(learningRate);
+        return total.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// One optimizer step, unless the loss or the gradient is NaN or infinite: then the step is skipped, the weights and
+    /// the optimizer's moments stay as they were (a NaN there would poison every later step), and <c>Skipped</c> is
+    /// true. Costs one device-to-host read of the loss and the gradient's norm, which the caller reads anyway.
+    /// </summary>
+    public (float Loss, bool Skipped) TrainStepUnlessNonFinite(Tensor inputs, Tensor targets, double learningRate)
+    {
+        using var scope = torch.NewDisposeScope();
+        var total = Backward(inputs, targets);
+        var read = torch.stack([total, optimizer.GradientNorm()]).cpu().data<float>().ToArray();
+        if (!float.IsFinite(read[0]) || !float.IsFinite(read[1]))
+        {
+            optimizer.ZeroGrad();
+            return (read[0], true);
+        }
+        optimizer.Step(learningRate);
+        return (read[0], false);
+    }
+
+    /// <summary>Forward and backward over the micro-batches into fresh gradients; the mean loss as a 0-d fp32 device tensor
+    /// in the caller's dispose scope.</summary>
+    Tensor Backward(Tensor inputs, Tensor targets)
+    {
         CheckThread();
         CheckBatch(inputs, targets);
-        using var scope = torch.NewDisposeScope();
         using var grad = torch.enable_grad();
         optimizer.ZeroGrad();
         var total = torch.zeros(Array.Empty<long>(), ScalarType.Float32, Device);
@@ -100,8 +128,7 @@ public sealed class ModelTrainer : IDisposable
             loss.backward();
             using (torch.no_grad()) total.add_(loss.detach());
         }
-        optimizer.Step(learningRate);
-        return total.MoveToOuterDisposeScope();
+        return total;
     }
 
     /// <summary>Mean loss of the model on a batch, without gradients (micro-batched like training).</summary>

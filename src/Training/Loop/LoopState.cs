@@ -38,6 +38,9 @@ public sealed record LoopState
 
     /// <summary>Tokens of earlier corpora replayed into batches (on top of the new tokens).</summary>
     public long ReplayTokens { get; init; }
+
+    /// <summary>Steps skipped because their loss or gradient was NaN or infinite (the block is read, the weights unchanged).</summary>
+    public long SkippedSteps { get; init; }
     public double? FirstLoss { get; init; }
     public double? LastLoss { get; init; }
 

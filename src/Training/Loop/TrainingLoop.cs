@@ -37,6 +37,9 @@ public sealed record TrainingLoopOptions
     /// evaluators go, one folder each. Null: none are saved (releases are still listed).</summary>
     public RunFolders? Folders { get; init; }
 
+    /// <summary>Steps skipped in a row (non-finite loss or gradient) after which the loop stops: the run has diverged.</summary>
+    public int MaxSkippedStepsInARow { get; init; } = 16;
+
     /// <summary>Steps between checkpoints; one is also written at the end of every task and at every anneal fork.</summary>
     public int CheckpointEvery { get; init; } = 50;
 
@@ -84,6 +87,7 @@ public sealed class TrainingLoop : IDisposable
     readonly Thread thread;
     readonly ReplaySampler? replay;
     readonly Stopwatch clock = new();
+    int skippedInARow;
     readonly object requestLock = new();
     LoopState state = LoopState.Empty;             // the training thread's; published with every progress
     AnnealRequest? pendingAnneal;
@@ -212,6 +216,7 @@ public sealed class TrainingLoop : IDisposable
             BlockBatch.Rows(block.Tokens.Length, options.Model.Context), options.Model.Context) ?? [];
         rows.AddRange(replayed);
         float loss;
+        bool skipped;
         using (NewDisposeScope())
         {
             Tensor inputs, targets;
@@ -223,13 +228,20 @@ public sealed class TrainingLoop : IDisposable
             {
                 throw new InvalidDataException($"the batch of {block.Corpus} block {block.Sequence}: {e.Message}", e);
             }
-            loss = trainer.TrainStep(inputs, targets, learningRate);
+            (loss, skipped) = trainer.TrainStepUnlessNonFinite(inputs, targets, learningRate);
         }
+        // A skipped step leaves the weights as they were; many in a row mean the run has diverged and skipping will not mend it.
+        skippedInARow = skipped ? skippedInARow + 1 : 0;
+        if (skippedInARow >= options.MaxSkippedStepsInARow)
+            throw new TrainingDivergedException($"{skippedInARow} steps in a row had a NaN or infinite loss or gradient and were skipped "
+                + $"(the last on {block.Corpus} block {block.Sequence}): training stopped; the last checkpoint "
+                + $"({progress.LastCheckpoint?.Path ?? "none yet"}) is intact: lower the learning rate and start a new run from there");
         schedule.StepTaken();
         var rate = block.Tokens.Length / Math.Max(1e-9, (clock.Elapsed - started).TotalSeconds);
         var next = state with
         {
             ReplayTokens = state.ReplayTokens + replayed.Sum(r => r.Length),
+            SkippedSteps = state.SkippedSteps + (skipped ? 1 : 0),
             // Only finite losses: the state is saved as JSON, which has no NaN or infinity.
             FirstLoss = state.FirstLoss ?? (float.IsFinite(loss) ? loss : null),
             LastLoss = float.IsFinite(loss) ? loss : null,
@@ -380,3 +392,6 @@ public sealed class TrainingLoop : IDisposable
         stopping.Dispose();
     }
 }
+
+/// <summary>Training stopped because step after step had a non-finite loss or gradient.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);

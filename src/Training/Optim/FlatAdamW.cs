@@ -119,6 +119,14 @@ public sealed class FlatAdamW : IDisposable
         grads.zero_();
     }
 
+    /// <summary>The global L2 norm of the current gradient, in fp32, as a new 0-d device tensor (no host wait; a cast of a
+    /// bf16 gradient lands in the caller's dispose scope).</summary>
+    public Tensor GradientNorm()
+    {
+        using var _ = torch.no_grad();
+        return grads.dtype == ScalarType.Float32 ? grads.norm() : grads.to(ScalarType.Float32).norm();
+    }
+
     /// <summary>
     /// Clips the flat gradient in place to <paramref name="maxNorm"/> the way torch.nn.utils.clip_grad_norm_
     /// does (coefficient min(1, max/(norm+1e-6))), without a device-to-host wait. Returns the norm before
@@ -128,7 +136,7 @@ public sealed class FlatAdamW : IDisposable
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
-        var norm = grads.dtype == ScalarType.Float32 ? grads.norm() : grads.to(ScalarType.Float32).norm();
+        var norm = GradientNorm();
         grads.mul_(ClipCoefficient(norm, maxNorm).to(grads.dtype));
         return norm.MoveToOuterDisposeScope();
     }

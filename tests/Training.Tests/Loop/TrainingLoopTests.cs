@@ -180,14 +180,15 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Equal(progress.State.TaskSnapshots.Select(s => (s.Path, s.Kind, s.Step)), snapshots.Select(s => (s.Path, s.Kind, s.Step)));
     }
 
+    // A rate of 1e30 overflows the weights within the first steps.
+    static readonly ScheduleConfig Overflowing = new() { MaxLr = 1e30, ConstLr = 1e29, MinLr = 1e28, WarmupSteps = 2, CooldownSteps = 2 };
+
     [Fact]
-    public void ALossThatOverflowsIsReportedAsNonFiniteAndTrainingGoesOn()
+    public void StepsWithANonFiniteLossAreSkippedAndCountedAndTrainingGoesOn()
     {
         var text = Text();
         var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
-        // A rate of 1e30 overflows the weights within the first steps.
-        var schedule = new ScheduleConfig { MaxLr = 1e30, ConstLr = 1e29, MinLr = 1e28, WarmupSteps = 2, CooldownSteps = 2 };
-        using var loop = new TrainingLoop(Options(blocks, schedule, folder));
+        using var loop = new TrainingLoop(Options(blocks, Overflowing, folder));
         for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
         var progress = WaitUntil(loop, p => p.StepsExecuted == BlocksPerTask);
 
@@ -195,6 +196,24 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Equal(BlocksPerTask, progress.StepsExecuted);
         Assert.False(double.IsFinite(progress.Loss));
         Assert.True(progress.NonFiniteLoss);
+        Assert.InRange(progress.State.SkippedSteps, 1, BlocksPerTask - 1);
+        // Only the steps that were not skipped updated the weights.
+        Assert.Equal(BlocksPerTask - progress.State.SkippedSteps, progress.Step);
+    }
+
+    [Fact]
+    public void StepsSkippedInARowStopTheLoopWithOneLine()
+    {
+        var text = Text();
+        var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
+        using var loop = new TrainingLoop(Options(blocks, Overflowing, folder) with { MaxSkippedStepsInARow = 3 });
+        for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+        var progress = WaitUntil(loop, p => p.Error is not null);
+
+        Assert.StartsWith("3 steps in a row had a NaN or infinite loss or gradient and were skipped (the last on a block ", progress.Error);
+        Assert.Contains("training stopped; the last checkpoint", progress.Error);
+        // The third stops the loop before its block is read: a resume from the checkpoint meets that block again.
+        Assert.Equal(2, progress.State.SkippedSteps);
     }
 
     [Fact]
