@@ -51,6 +51,30 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
         process = null;
     }
 
+    /// <summary>Kills the silo with SIGKILL, as a crash, an out-of-memory kill or a lost node would: no shutdown, no flush.</summary>
+    public async Task KillAsync()
+    {
+        if (process is null) return;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
+        process = null;
+    }
+
+    /// <summary>The run's optimizer steps as /metrics reports them now (main and branch; null before its trainer reports).</summary>
+    public async Task<long?> StepsAsync(string run)
+    {
+        try
+        {
+            var line = (await MetricsAsync(run)).Split('\n').FirstOrDefault(l => l.StartsWith("streaming_optimizer_steps_total"));
+            return line is null ? null : long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException)
+        {
+            return null;   // not listening yet
+        }
+    }
+
     public async Task RestartAsync()
     {
         await StopAsync();

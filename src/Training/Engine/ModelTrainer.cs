@@ -149,15 +149,17 @@ public sealed class ModelTrainer : IDisposable
     }
 
     /// <summary>
-    /// Writes a checkpoint: fp32 master weights, moments and step, torch's CPU RNG state, and the
-    /// caller's JSON parts (schedule, data cursors, sampler ...). Atomic; see <see cref="Checkpoint"/>.
+    /// Writes a checkpoint: fp32 master weights, moments and step, and the caller's JSON parts (schedule, data
+    /// cursors, sampler ...). Atomic; see <see cref="Checkpoint"/>. Not libtorch's CPU random state: it is the whole
+    /// process's, drawn by every run and evaluator in it, so saving it made checkpoints differ with what ran beside
+    /// them (the fault suite found it); training draws nothing from it (weights are initialized from their own seeded
+    /// generator, dropout is 0 for pre-training).
     /// </summary>
     public CheckpointManifest Save(string directory, CheckpointParts? parts = null, bool overwrite = false)
     {
         CheckThread();
         using var scope = torch.NewDisposeScope();
         var state = optimizer.StateDict();
-        state["torch_cpu_rng"] = torch.get_rng_state();
         var all = new CheckpointParts();
         foreach (var name in parts?.Names ?? [])
         {
@@ -186,7 +188,7 @@ public sealed class ModelTrainer : IDisposable
     }
 
     /// <summary>
-    /// Restores weights, optimizer state, step and RNG from a checkpoint of the same model shape and returns
+    /// Restores weights, optimizer state and step from a checkpoint of the same model shape and returns
     /// its parts (the trainer's own part removed). Throws <see cref="CheckpointException"/> for another model
     /// shape or a damaged file; the trainer is unchanged then.
     /// </summary>
@@ -204,8 +206,6 @@ public sealed class ModelTrainer : IDisposable
         {
             throw new CheckpointException($"checkpoint '{directory}' does not fit this model: {e.Message}", e);
         }
-        if (loaded.Optimizer.TryGetValue("torch_cpu_rng", out var rng))
-            using (var cpu = rng.cpu()) torch.set_rng_state(cpu);
         var parts = new CheckpointParts();
         foreach (var name in loaded.Parts.Names.Where(n => n != TrainerPart)) parts.SetJson(name, loaded.Parts.GetJson(name).Span);
         return parts;

@@ -37,7 +37,8 @@ public sealed record GptConfig(int Layers, int Width, int Heads, int Context, in
     /// the exact erf GELU that models trained here from scratch use.</summary>
     public bool TanhGelu { get; init; }
 
-    /// <summary>Dropout on attention output, MLP output and embeddings. 0 for pre-training (exact resume needs it on GPU).</summary>
+    /// <summary>Dropout on attention output, MLP output and embeddings. 0 for pre-training: dropout draws from libtorch's process-wide
+    /// generator, which every run in a silo shares, so a run with dropout does not resume bit-exactly.</summary>
     public double Dropout { get; init; }
 
     /// <summary>A CPU demo / test size: 4 layers, width 128, 4 heads, context 128, byte vocabulary.</summary>
