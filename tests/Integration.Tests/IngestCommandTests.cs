@@ -69,7 +69,7 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
     public void UnknownFormat(string file)
     {
         var path = Write(file, "a,b,c\n1,2,3\n"u8.ToArray());
-        AssertError(Ingest(path), $"{path}: unsupported file type '{Path.GetExtension(file)}' (supported: .txt, .jsonl, .parquet)");
+        AssertError(Ingest(path), $"{path}: unsupported file type '{Path.GetExtension(file)}' (supported: .txt, .jsonl, .parquet; .txt and .jsonl also compressed: .gz, .zst)");
         silo.AssertGoodCorpusIntact();
     }
 
