@@ -45,7 +45,7 @@ public sealed class CorpusGrain(
         var tokenizer = await AgreeTokenizer(request, previous.Source is null ? null : StoredTokenizer(directory));
         IReadOnlyList<string> others = request.Run is null ? [] : await OtherCorpora(request.Run);
         // The same name again on its run stays a no-op, even beside a copy that was allowed in.
-        var checkDuplicate = !request.AllowDuplicate && !previous.Runs.Contains(request.Run ?? "");
+        var checkDuplicate = !request.AllowDuplicate && !(request.Run is not null && previous.Runs.Contains(request.Run));
         var ingest = new IngestOptions
         {
             BlockSize = settings.BlockTokens,
