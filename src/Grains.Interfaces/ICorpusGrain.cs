@@ -9,6 +9,8 @@ public interface ICorpusGrain : IGrainWithStringKey
     /// Reads and tokenizes the source, stores its blocks, and attaches the corpus to a run. The same source on
     /// another run attaches the stored blocks to that run too (read again only to check it is unchanged, not
     /// tokenized again); the run must use the tokenizer they were stored with (a run without corpora adopts it).
+    /// The same text as another corpus of the run (by content hash) is refused unless <see cref="IngestRequest.AllowDuplicate"/>;
+    /// documents that other corpora of the run hold too are counted (<see cref="IngestResult.AlsoIn"/>).
     /// Bad input or a refusal throws <see cref="IngestFailedException"/> (one line); the name stays free after a
     /// failed first ingest, and a corpus stays on its other runs after a failed attach.
     /// Long: callers show <see cref="GetIngestProgressAsync"/> meanwhile.
@@ -24,13 +26,15 @@ public interface ICorpusGrain : IGrainWithStringKey
 }
 
 /// <summary>What to ingest and for which run; <paramref name="Run"/> null stores the corpus for runs to attach later
-/// (e.g. `streaming compare`, which checks every corpus before any run trains) without queuing it anywhere.</summary>
+/// (e.g. `streaming compare`, which checks every corpus before any run trains) without queuing it anywhere.
+/// <paramref name="AllowDuplicate"/>: queue it even when another corpus of the run holds the same text (`--allow-duplicate`).</summary>
 [GenerateSerializer, Immutable]
 public sealed record IngestRequest(
     [property: Id(0)] string? Run,
     [property: Id(1)] string Path,
     // The run's tokenizer when this is its first corpus (null: the silo's default, or a stored corpus' own); later corpora must match it.
-    [property: Id(2)] string? Tokenizer = null);
+    [property: Id(2)] string? Tokenizer = null,
+    [property: Id(3)] bool AllowDuplicate = false);
 
 /// <summary>A corpus as a run knows it: its train blocks and tokens.</summary>
 [GenerateSerializer, Immutable]
@@ -44,7 +48,8 @@ public sealed record CorpusInfo(
 /// What an ingest did: the corpus as queued (train blocks and tokens), the documents kept, and what was
 /// skipped, and the size of the source files read. <see cref="AlreadyQueued"/>: the same source was ingested
 /// on this run before; nothing changed. <see cref="NoValidation"/>: why the corpus has no validation tokens to
-/// evaluate on (one line, "no validation split: corpus NAME ..."), null when it has.
+/// evaluate on (one line, "no validation split: corpus NAME ..."), null when it has. <see cref="AlsoIn"/>: the
+/// other corpora of the run that hold some of its documents too, and how many (null from silos before it).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record IngestResult(
@@ -57,22 +62,31 @@ public sealed record IngestResult(
     [property: Id(6)] IngestSkips Skipped,
     [property: Id(7)] bool AlreadyQueued,
     [property: Id(8)] long SourceBytes,
-    [property: Id(9)] string? NoValidation = null)
+    [property: Id(9)] string? NoValidation = null,
+    [property: Id(10)] IReadOnlyList<SharedDocuments>? AlsoIn = null)
 {
     public CorpusInfo Info => new(Name, Source, Blocks, Tokens);
 
     /// <summary>
     /// "1,234,567 tokens in 301 blocks to train, 61,000 to validate, from 1,200 documents (skipped 3 documents:
     /// 2 invalid UTF-8, 1 over 16 MiB)". Documents count both parts, so the validation tokens are said too, and
-    /// why there are none when there are none.
+    /// why there are none when there are none, and the documents other corpora of the run hold too
+    /// ("; 12 documents also in corpus english of this run").
     /// </summary>
     public string Describe() =>
         $"{Count(Tokens, "token")} in {Count(Blocks, "block")} to train, {ValidationTokens:N0} to validate, from {Count(Documents, "document")}"
         + (Skipped.Summary.Length > 0 ? $" ({Skipped.Summary})" : "")
-        + (NoValidation is { } why ? $"; {why}" : "");
+        + (NoValidation is { } why ? $"; {why}" : "")
+        + string.Concat((AlsoIn ?? []).Select(s => $"; {Count(s.Documents, "document")} also in corpus {s.Corpus} of this run"));
 
     static string Count(long n, string noun) => $"{n:N0} {noun}{(n == 1 ? "" : "s")}";
 }
+
+/// <summary>Documents of an ingested corpus that another corpus of the same run holds too (exact copies, by content hash).</summary>
+[GenerateSerializer, Immutable]
+public sealed record SharedDocuments(
+    [property: Id(0)] string Corpus,
+    [property: Id(1)] long Documents);
 
 /// <summary>Documents and files an ingest skipped instead of failing, by reason; <see cref="Summary"/> says it in words.</summary>
 [GenerateSerializer, Immutable]

@@ -14,6 +14,18 @@ public static partial class NameRule
 
     public static bool IsValid(string name) => Regex().IsMatch(name);
 
+    /// <summary>
+    /// The corpus name a path gives when none is chosen: the file or folder name without its extension, and without
+    /// the format's too when the last is a compression ("news.jsonl.zst" is news, as news.jsonl would be).
+    /// </summary>
+    public static string CorpusNameOf(string path)
+    {
+        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+        var compressed = Path.GetExtension(name).ToLowerInvariant() is ".gz" or ".zst";
+        name = Path.GetFileNameWithoutExtension(name);
+        return compressed ? Path.GetFileNameWithoutExtension(name) : name;
+    }
+
     [GeneratedRegex(Pattern)]
     private static partial Regex Regex();
 }

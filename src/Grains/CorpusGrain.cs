@@ -21,7 +21,8 @@ public sealed class CorpusState
 /// any block can be published again whenever a trainer asks (<see cref="CorpusBlocksGrain"/>, not this grain: calls go
 /// one way, from here to the trainer during an ingest, from the trainer to the blocks for training). One corpus can feed several runs (runs that
 /// compare schedules or seeds on the same data): ingesting its source on another run attaches the stored
-/// blocks to that run, tokenized once, with the tokenizer they were stored with.
+/// blocks to that run, tokenized once, with the tokenizer they were stored with. Another name for the same text on a
+/// run is refused (unless the request allows duplicates), and documents the run's other corpora hold too are counted.
 /// Every failure leaves the grain as it was and reaches the caller as one <see cref="IngestFailedException"/>
 /// line; a name is only taken once its corpus is queued, and a failed attach leaves the corpus on its other runs.
 /// </summary>
@@ -41,8 +42,15 @@ public sealed class CorpusGrain(
         var settings = options.Value;
         var directory = BlockStore.CorpusDirectory(settings.DataDirectory, Name);
         var existed = Directory.Exists(directory);
-        var ingest = new IngestOptions { BlockSize = settings.BlockTokens };
         var tokenizer = await AgreeTokenizer(request, previous.Source is null ? null : StoredTokenizer(directory));
+        IReadOnlyList<string> others = request.Run is null ? [] : await OtherCorpora(request.Run);
+        // The same name again on its run stays a no-op, even beside a copy that was allowed in.
+        var checkDuplicate = !request.AllowDuplicate && !(request.Run is not null && previous.Runs.Contains(request.Run));
+        var ingest = new IngestOptions
+        {
+            BlockSize = settings.BlockTokens,
+            DistinctFrom = checkDuplicate ? [.. others.Select(o => BlockStore.CorpusDirectory(settings.DataDirectory, o))] : [],
+        };
         // A stored corpus of the same source comes back as it is (the source is read again only to check it is unchanged).
         var (manifest, sourceBytes) = await Read(request, previous, ingest, tokenizer);
 
@@ -54,7 +62,7 @@ public sealed class CorpusGrain(
             return Result(request, manifest, ingest, sourceBytes, alreadyQueued: previous.Source is not null);
         }
         var alreadyQueued = previous.Runs.Contains(run);
-        var result = Result(request, manifest, ingest, sourceBytes, alreadyQueued);
+        var result = Result(request, manifest, ingest, sourceBytes, alreadyQueued) with { AlsoIn = await SharedWith(others) };
         state.State = new CorpusState
         {
             Source = request.Path, Runs = alreadyQueued ? previous.Runs : [.. previous.Runs, run], Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens,
@@ -127,6 +135,44 @@ public sealed class CorpusGrain(
 
     public Task<IngestProgressInfo?> GetIngestProgressAsync() => Task.FromResult(progress);
 
+    /// <summary>The names of the run's other corpora, whose text and documents this one is compared with.</summary>
+    async Task<IReadOnlyList<string>> OtherCorpora(string run)
+    {
+        try
+        {
+            var status = await GrainFactory.GetGrain<ITrainerGrain>(run).GetStatusAsync();
+            return [.. status.Corpora.Select(c => c.Name).Where(name => name != Name)];
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "corpus {Corpus}: run {Run} did not list its corpora", Name, run);
+            throw new IngestFailedException($"run '{run}' did not say which corpora it has: {OneLine(e.Message)}");
+        }
+    }
+
+    /// <summary>
+    /// How many of this corpus' documents each of <paramref name="others"/> holds too (those with any), from the stored
+    /// document hashes; a corpus stored before they were kept is passed over. Counting is extra: if the files cannot be
+    /// read, the ingest goes on without counts.
+    /// </summary>
+    async Task<IReadOnlyList<SharedDocuments>> SharedWith(IReadOnlyList<string> others)
+    {
+        var data = options.Value.DataDirectory;
+        var directory = BlockStore.CorpusDirectory(data, Name);
+        try
+        {
+            return await Task.Run(() => others
+                .Select(other => new SharedDocuments(other, DocumentHashes.CountShared(directory, BlockStore.CorpusDirectory(data, other)) ?? 0))
+                .Where(shared => shared.Documents > 0)
+                .ToList());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "corpus {Corpus}: could not count the documents it shares with other corpora", Name);
+            return [];
+        }
+    }
+
     /// <summary>Refusals that need no reading: bad names, a name already used for another source.</summary>
     void Check(IngestRequest request, CorpusState previous)
     {
@@ -159,6 +205,10 @@ public sealed class CorpusGrain(
         catch (CorpusExistsException e)
         {
             throw new IngestFailedException($"a different corpus named '{name}' is already stored in {e.Directory} (left by an earlier ingest); choose another --name");
+        }
+        catch (DuplicateCorpusException e)
+        {
+            throw new IngestFailedException($"run '{request.Run}' already has this text as corpus '{e.Corpus}' (same content hash); use --allow-duplicate to train it again");
         }
         catch (Exception e) when (e is CorpusFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {

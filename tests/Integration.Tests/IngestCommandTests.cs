@@ -1,4 +1,5 @@
 using Xunit.Abstractions;
+using System.IO.Compression;
 using System.Text;
 
 namespace Streaming.Integration.Tests;
@@ -69,7 +70,7 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
     public void UnknownFormat(string file)
     {
         var path = Write(file, "a,b,c\n1,2,3\n"u8.ToArray());
-        AssertError(Ingest(path), $"{path}: unsupported file type '{Path.GetExtension(file)}' (supported: .txt, .jsonl, .parquet)");
+        AssertError(Ingest(path), $"{path}: unsupported file type '{Path.GetExtension(file)}' (supported: .txt, .jsonl, .parquet; .txt and .jsonl also compressed: .gz, .zst)");
         silo.AssertGoodCorpusIntact();
     }
 
@@ -177,6 +178,42 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         AssertError(Ingest(path), $"{path} has changed since corpus 'growing' was ingested from it on run {IngestSilo.Run}");
         var growing = silo.Status().GetProperty("corpora").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "growing");
         Assert.Equal(IngestSilo.Tokens(first.Out), growing.GetProperty("tokensTotal").GetInt64());
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void ACompressedCorpusIsReadAndATruncatedOneIsOneError()
+    {
+        var text = Encoding.UTF8.GetBytes(string.Join("\n\n", Enumerable.Range(0, 200).Select(i => $"paragraph {i} of a packed book")));
+        var packed = Path.Combine(input, "packed-book.txt.gz");
+        using (var output = File.Create(packed))
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
+            gzip.Write(text);
+        var (code, stdout, stderr) = Ingest(packed);
+        Assert.True(code == 0, stderr);
+        // The default name drops the compression's extension with the format's.
+        Assert.StartsWith($"queued packed-book on run {IngestSilo.Run}: ", stdout);
+        Assert.Contains("from 200 documents", stdout);
+
+        var bytes = File.ReadAllBytes(packed);
+        var truncated = Write("truncated.txt.gz", bytes[..(bytes.Length / 2)]);
+        AssertError(Ingest(truncated), $"'{truncated}' is not a valid gzip stream: truncated or damaged");
+        silo.AssertGoodCorpusIntact();
+    }
+
+    [Fact]
+    public void TheSameTextUnderAnotherNameNeedsAllowDuplicate()
+    {
+        var original = Write("twice/original.txt", "a text to train once\n\nand its second paragraph\n"u8.ToArray());
+        var copy = Write("twice/copy.txt", File.ReadAllBytes(original));
+        var first = Ingest(original);
+        Assert.True(first.Code == 0, first.Err);
+
+        AssertError(Ingest(copy), $"run '{IngestSilo.Run}' already has this text as corpus 'original' (same content hash); use --allow-duplicate to train it again");
+        var allowed = silo.Client($"ingest --run {IngestSilo.Run} --allow-duplicate --progress never {copy}");
+        Assert.True(allowed.Code == 0, allowed.Err);
+        Assert.StartsWith($"queued copy on run {IngestSilo.Run}: ", allowed.Out);
+        Assert.EndsWith("; 2 documents also in corpus original of this run", allowed.Out.Trim());
         silo.AssertGoodCorpusIntact();
     }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
 using Streaming.Client.Compare;
+using Streaming.Grains;
 using Streaming.Schedules;
 
 namespace Streaming.Client.Commands;
@@ -45,7 +46,7 @@ public static class CompareCommand
                 spec = new ComparisonSpec
                 {
                     Corpora = [.. List(parse.GetValue(corpora)!).Select(p => Path.GetFullPath(p))
-                        .Select(p => new StreamCorpus(Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(p)), p))],
+                        .Select(p => new StreamCorpus(NameRule.CorpusNameOf(p), p))],
                     Schedules = List(parse.GetValue(schedules)!),
                     StepsPerTask = TextOptions.Count(parse, stepsPerTask) ?? throw new UserError("--steps-per-task is required: the steps every run trains on every task"),
                     AnnealFraction = TextOptions.Number(parse, annealFraction),

@@ -5,8 +5,9 @@ using Streaming.Grains;
 namespace Streaming.Client.Commands;
 
 /// <summary>
-/// `streaming ingest --run R PATH [--name N]`: queue a corpus as the run's next task while training goes on.
-/// Shows the silo's progress while it reads; the last line (stdout) says what was queued and what was skipped.
+/// `streaming ingest --run R PATH [--name N] [--allow-duplicate]`: queue a corpus as the run's next task while training goes on.
+/// Shows the silo's progress while it reads; the last line (stdout) says what was queued, what was skipped, and how many
+/// documents other corpora of the run hold too.
 /// </summary>
 public static class IngestCommand
 {
@@ -18,14 +19,18 @@ public static class IngestCommand
         {
             Description = $"The run's tokenizer, fixed by its first corpus: {string.Join(", ", SiloNames.Tokenizers)} (default: the silo's, byte)",
         };
-        var path = new Argument<string>("path") { Description = "A corpus file or folder (.txt, .jsonl, .parquet), readable by the silo" };
-        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, CommonOptions.Progress, path, CommonOptions.Gateway };
+        var allowDuplicate = new Option<bool>("--allow-duplicate")
+        {
+            Description = "Queue the corpus even when the run already has the same text under another name (trains it again)",
+        };
+        var path = new Argument<string>("path") { Description = "A corpus file or folder (.txt, .jsonl, .parquet; .txt and .jsonl also as .gz or .zst), readable by the silo" };
+        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, allowDuplicate, CommonOptions.Progress, path, CommonOptions.Gateway };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             var source = Path.GetFullPath(parse.GetValue(path)!);
             if (!File.Exists(source) && !Directory.Exists(source)) throw new UserError($"corpus path not found: {source}");
-            var corpus = parse.GetValue(name) ?? Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(source));
-            var request = new IngestRequest(parse.GetValue(run)!, source, parse.GetValue(tokenizer));
+            var corpus = parse.GetValue(name) ?? NameRule.CorpusNameOf(source);
+            var request = new IngestRequest(parse.GetValue(run)!, source, parse.GetValue(tokenizer), parse.GetValue(allowDuplicate));
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
             var console = CommonOptions.ProgressConsole(parse);
             async Task<IngestResult> Ingest(Action<IngestProgressInfo> onProgress)

@@ -21,6 +21,7 @@ public static partial class CorpusIngestor
 
     /// <exception cref="CorpusFormatException">Unreadable source, no documents, or source changed during ingest.</exception>
     /// <exception cref="CorpusExistsException">A different corpus of this name is stored and <see cref="IngestOptions.Overwrite"/> is off.</exception>
+    /// <exception cref="DuplicateCorpusException">A corpus of <see cref="IngestOptions.DistinctFrom"/> holds the same text.</exception>
     public static CorpusManifest Ingest(string sourcePath, string dataRoot, string name, ITokenizer tokenizer,
         IngestOptions? options = null, IProgress<IngestProgress>? progress = null, CancellationToken cancellation = default)
     {
@@ -32,6 +33,8 @@ public static partial class CorpusIngestor
         var scan = Scan(reader, options, progress, cancellation);
         if (scan.Documents == 0)
             throw new CorpusFormatException(NoDocuments(sourcePath, scan.Skipped, options.Reader.MaxDocumentBytes));
+        if (options.DistinctFrom.Select(TryLoad).FirstOrDefault(other => other?.SourceHash == scan.SourceHash) is { } same)
+            throw new DuplicateCorpusException(same.Name);
 
         // Ingesting the same documents with the same settings again is a no-op (a restarted grain may ask).
         var stored = System.IO.Directory.Exists(target) ? TryLoad(target) : null;
@@ -87,6 +90,7 @@ public static partial class CorpusIngestor
         long trainDocuments = 0, validationDocuments = 0, trainTokens, validationTokens;
         using (var train = new TokenFileWriter(Path.Combine(staging, TrainFile), tokenBytes))
         using (var validation = new TokenFileWriter(Path.Combine(staging, ValidationFile), tokenBytes))
+        using (var documentHashes = new DocumentHashes.Writer(staging))
         {
             using var source = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             var report = new ProgressThrottle(progress);
@@ -95,6 +99,7 @@ public static partial class CorpusIngestor
                 cancellation.ThrowIfCancellationRequested();
                 var hash = DocumentSplit.Hash(document.Text);
                 source.AppendData(hash);
+                documentHashes.Add(DocumentSplit.Position(hash));
                 var isValidation = !byBlocks && scan.Split.IsValidation(hash);
                 var writer = isValidation ? validation : train;
                 writer.Write(tokenizer.Encode(document.Text));
@@ -111,6 +116,7 @@ public static partial class CorpusIngestor
                 throw new CorpusFormatException($"{sourcePath}: the corpus changed while it was being ingested; ingest again");
             train.Commit();
             validation.Commit();
+            documentHashes.Commit();
             (trainTokens, validationTokens) = (train.Tokens, validation.Tokens);
         }
         var split = ValidationSplit.Documents;

@@ -3,11 +3,13 @@ namespace Streaming.Training.Data;
 /// <summary>
 /// Reads the documents of a corpus from a file or a folder (walked recursively, files in ordinal
 /// order of their relative paths, so the order is the same on every machine).
-/// Formats by extension: .txt, .jsonl, .parquet.
+/// Formats by extension: .txt, .jsonl, .parquet; .txt and .jsonl also compressed (.gz, .zst: "book.txt.gz"),
+/// decompressed as they are read (<see cref="DecompressingStream"/>).
 /// Rule for bad input: a path given explicitly that cannot be read as a corpus (missing, empty,
 /// binary, unknown extension) throws <see cref="CorpusFormatException"/>; files found while walking
 /// a folder that are not corpus files are skipped and counted in <see cref="SkipCounts"/>; so are bad
-/// documents inside a file (invalid UTF-8, too large, malformed JSON line, no text, empty).
+/// documents inside a file (invalid UTF-8, too large, malformed JSON line, no text, empty). A damaged compressed
+/// file throws wherever it is: its extension says it is a corpus file, and skipping it would lose its text unnoticed.
 /// <see cref="BytesRead"/> and <see cref="TotalBytes"/> say how far an enumeration has got, for
 /// progress; read them on the enumerating thread. One enumeration at a time per reader.
 /// </summary>
@@ -48,7 +50,8 @@ public sealed class CorpusReader
 
     /// <summary>
     /// Bytes consumed by the current enumeration: finished files plus the position in the text file being
-    /// read. A parquet file counts when it is done (its reader seeks, so a position says little).
+    /// read (in a compressed file, of the compressed bytes, so that it reaches <see cref="TotalBytes"/>). A parquet
+    /// file counts when it is done (its reader seeks, so a position says little).
     /// </summary>
     public long BytesRead => _bytesDone + (_sequential?.Position ?? 0);
 
@@ -67,13 +70,13 @@ public sealed class CorpusReader
     private bool ShouldRead(string file, SkipCounts skipped)
     {
         if (file == _path) return true; // checked in the constructor
-        if (!Extensions.Contains(Extension(file)))
+        if (CorpusFileType.Of(file) is not { } type)
         {
             skipped.UnsupportedFiles++;
             return false;
         }
-        if (Extension(file) == ".parquet") return true;
-        switch (TextChecks.Sniff(file))
+        if (type.Format == CorpusFileType.Parquet) return true;
+        switch (Sniff(file, type))
         {
             case TextChecks.FileKind.Empty: skipped.EmptyFiles++; return false;
             case TextChecks.FileKind.Binary or TextChecks.FileKind.Utf16: skipped.BinaryFiles++; return false;
@@ -83,19 +86,21 @@ public sealed class CorpusReader
 
     private IEnumerable<CorpusDocument> ReadFile(string file, SkipCounts skipped)
     {
-        if (Extension(file) == ".parquet")
+        var type = CorpusFileType.Of(file)!; // checked by the constructor or ShouldRead
+        if (type.Format == CorpusFileType.Parquet)
         {
             foreach (var document in ParquetFileReader.Read(file, _options, skipped)) yield return document;
             yield break;
         }
-        // Unbuffered (buffer size 1): the line reader buffers itself, and Position is then what it has consumed.
+        // Unbuffered (buffer size 1): the line reader (or the decompressor) buffers itself, and Position is then what it has consumed.
         using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var text = DecompressingStream.Open(stream, type.Compression, file);
         _sequential = stream;
         try
         {
-            var documents = Extension(file) == ".txt"
-                ? TextFileReader.Read(stream, file, _options, skipped, _buffers)
-                : JsonLinesReader.Read(stream, file, _options, skipped, _buffers);
+            var documents = type.Format == ".txt"
+                ? TextFileReader.Read(text, file, _options, skipped, _buffers)
+                : JsonLinesReader.Read(text, file, _options, skipped, _buffers);
             foreach (var document in documents) yield return document;
         }
         finally
@@ -106,16 +111,24 @@ public sealed class CorpusReader
 
     private static void CheckExplicitFile(string file)
     {
-        if (!Extensions.Contains(Extension(file)))
-            throw new CorpusFormatException($"{file}: unsupported file type '{Path.GetExtension(file)}' (supported: {string.Join(", ", Extensions)})");
+        if (CorpusFileType.Of(file) is not { } type)
+            throw new CorpusFormatException($"{file}: unsupported file type '{CorpusFileType.Suffix(file)}' " +
+                $"(supported: {string.Join(", ", Extensions)}; {CorpusFileType.CompressedFormats})");
         if (new FileInfo(file).Length == 0) throw new CorpusFormatException($"{file}: empty file");
-        if (Extension(file) == ".parquet") return;
-        switch (TextChecks.Sniff(file))
+        if (type.Format == CorpusFileType.Parquet) return;
+        switch (Sniff(file, type))
         {
+            case TextChecks.FileKind.Empty: throw new CorpusFormatException($"{file}: empty file");
             case TextChecks.FileKind.Binary: throw new CorpusFormatException($"{file}: binary file (holds NUL bytes), not text");
             case TextChecks.FileKind.Utf16: throw new CorpusFormatException($"{file}: UTF-16 text; save it as UTF-8");
         }
     }
 
-    private static string Extension(string file) => Path.GetExtension(file).ToLowerInvariant();
+    /// <summary>What the start of a text file's text looks like (decompressed, when it is compressed).</summary>
+    private static TextChecks.FileKind Sniff(string file, CorpusFileType type)
+    {
+        using var stream = File.OpenRead(file);
+        using var text = DecompressingStream.Open(stream, type.Compression, file);
+        return TextChecks.Sniff(text);
+    }
 }

@@ -16,6 +16,13 @@ public sealed record IngestOptions
     /// </summary>
     public bool Overwrite { get; init; }
 
+    /// <summary>
+    /// Folders of stored corpora whose text this one must not repeat (the other corpora of the run it is for): a source
+    /// with the same content hash as one of them throws <see cref="DuplicateCorpusException"/> after the first pass,
+    /// before anything is written. Folders without a readable manifest are passed over.
+    /// </summary>
+    public IReadOnlyList<string> DistinctFrom { get; init; } = [];
+
     public static IngestOptions Default { get; } = new();
 }
 

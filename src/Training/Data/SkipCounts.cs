@@ -12,7 +12,7 @@ public sealed record SkipCounts
     /// <summary>Files in a folder whose first bytes hold a NUL byte (not text).</summary>
     public long BinaryFiles { get; set; }
 
-    /// <summary>Files in a folder with an extension other than .txt, .jsonl, .parquet (LICENSE, SOURCE.md ...).</summary>
+    /// <summary>Files in a folder with an extension other than .txt, .jsonl, .parquet (or .txt/.jsonl compressed: .gz, .zst), e.g. LICENSE, SOURCE.md.</summary>
     public long UnsupportedFiles { get; set; }
 
     /// <summary>Documents whose bytes are not valid UTF-8.</summary>

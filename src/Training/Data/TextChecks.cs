@@ -11,15 +11,14 @@ internal static class TextChecks
     public enum FileKind { Text, Empty, Binary, Utf16 }
 
     /// <summary>
-    /// Empty (length 0), UTF-16 (its byte order mark; not readable as UTF-8), binary (a NUL byte in the
-    /// first 8 KiB, as git and grep decide) or text.
+    /// Empty (no bytes), UTF-16 (its byte order mark; not readable as UTF-8), binary (a NUL byte in the
+    /// first 8 KiB, as git and grep decide) or text; <paramref name="text"/> is read from its start.
     /// </summary>
-    public static FileKind Sniff(string path)
+    public static FileKind Sniff(Stream text)
     {
-        using var stream = File.OpenRead(path);
-        if (stream.Length == 0) return FileKind.Empty;
         Span<byte> head = stackalloc byte[SniffBytes];
-        var read = stream.ReadAtLeast(head, SniffBytes, throwOnEndOfStream: false);
+        var read = text.ReadAtLeast(head, SniffBytes, throwOnEndOfStream: false);
+        if (read == 0) return FileKind.Empty;
         if (read >= 2 && (head[0], head[1]) is (0xFF, 0xFE) or (0xFE, 0xFF)) return FileKind.Utf16;
         return head[..read].Contains((byte)0) ? FileKind.Binary : FileKind.Text;
     }

@@ -59,7 +59,7 @@ public class BadInputTests
         using var temp = new TempFolder();
         var file = temp.File("corpus.csv", "a,b");
         var error = Assert.Throws<CorpusFormatException>(() => new CorpusReader(file));
-        Assert.Equal($"{file}: unsupported file type '.csv' (supported: .txt, .jsonl, .parquet)", error.Message);
+        Assert.Equal($"{file}: unsupported file type '.csv' (supported: .txt, .jsonl, .parquet; .txt and .jsonl also compressed: .gz, .zst)", error.Message);
     }
 
     [Fact]
