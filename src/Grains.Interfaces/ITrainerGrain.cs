@@ -24,6 +24,10 @@ public interface ITrainerGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<RunStatus> GetStatusAsync();
 
+    /// <summary>The names of the run's corpora in the order they were queued (cheap: no evaluator is asked).</summary>
+    [AlwaysInterleave]
+    Task<IReadOnlyList<string>> GetCorporaAsync();
+
     /// <summary>Asks for a release now: an anneal branch of <paramref name="steps"/> steps on the next blocks,
     /// forked at the next main step; the main trajectory then trains those blocks itself.</summary>
     Task<AnnealTicket> AnnealAsync(int steps);

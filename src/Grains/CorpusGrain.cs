@@ -140,8 +140,8 @@ public sealed class CorpusGrain(
     {
         try
         {
-            var status = await GrainFactory.GetGrain<ITrainerGrain>(run).GetStatusAsync();
-            return [.. status.Corpora.Select(c => c.Name).Where(name => name != Name)];
+            var corpora = await GrainFactory.GetGrain<ITrainerGrain>(run).GetCorporaAsync();
+            return [.. corpora.Where(name => name != Name)];
         }
         catch (Exception e)
         {

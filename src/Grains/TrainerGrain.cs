@@ -134,6 +134,8 @@ public sealed partial class TrainerGrain(
         // No pump here: the timer pumps within its period.
     }
 
+    public Task<IReadOnlyList<string>> GetCorporaAsync() => Task.FromResult<IReadOnlyList<string>>([.. Corpora.Select(c => c.Name)]);
+
     public async Task<RunStatus> GetStatusAsync()
     {
         var p = Progress;
