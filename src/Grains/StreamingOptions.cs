@@ -59,6 +59,10 @@ public sealed class StreamingOptions
     /// <summary>Blocks in flight or queued per run: the credit window that bounds memory.</summary>
     public int Window { get; set; } = 8;
 
+    /// <summary>How long a run that has trained everything keeps its model and optimizer in memory before it lets go of
+    /// them (a new corpus within that time trains at once, without loading them again).</summary>
+    public TimeSpan FinishedRunKeptFor { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Below this many bytes free on the data folder's volume the silo is not ready (/health/ready): a checkpoint
     /// of a gpt2-small run is about 1.5 GB.</summary>
     public long MinFreeDataBytes { get; set; } = 512L << 20;

@@ -63,6 +63,7 @@ public sealed partial class TrainerGrain(
     TrainingLoop? loop;
     // A run with nothing left to train keeps no loop (no model, no optimizer in memory): its progress as last reported.
     TrainingProgress? finished;
+    DateTime? finishedSince;
     CheckpointStore? checkpoints;
     // How far the recorded checkpoint has read each corpus: read from it, never stored apart (the failover's "work left").
     IReadOnlyDictionary<string, long> cursors = new Dictionary<string, long>();
@@ -357,13 +358,21 @@ public sealed partial class TrainerGrain(
         }
     }
 
-    /// <summary>Lets go of a loop that has trained everything and whose last checkpoint is recorded and snapshots sent:
-    /// a finished run holds no model in memory. A new corpus starts a loop again from that checkpoint.</summary>
+    /// <summary>Lets go of a loop that has trained everything, whose last checkpoint is recorded and snapshots sent, once
+    /// it has stayed so for <see cref="StreamingOptions.FinishedRunKeptFor"/> (corpora often come in quick succession, and
+    /// loading a large model again takes time): a finished run holds no model in memory. A new corpus starts a loop
+    /// again from that checkpoint.</summary>
     void RetireLoopWhenFinished(TrainingProgress progress)
     {
         if (loop is null || progress.Error is not null || loop.Queued > 0 || toEvaluate.Count > 0 || progress.PendingAnneal is not null
             || state.State.PendingAnnealSteps is not null || HasUnfinishedWork || progress.LastCheckpoint?.Path != state.State.Checkpoint)
+        {
+            finishedSince = null;
             return;
+        }
+        finishedSince ??= DateTime.UtcNow;
+        if (DateTime.UtcNow - finishedSince < options.Value.FinishedRunKeptFor) return;
+        finishedSince = null;
         finished = progress;
         loop.Dispose();
         loop = null;
