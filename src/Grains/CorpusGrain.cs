@@ -74,13 +74,39 @@ public sealed class CorpusGrain(
         }
         catch (Exception e)
         {
+            logger.LogWarning(e, "corpus {Corpus}: could not queue it on run {Run}", Name, run);
+            if (!RefusedByTheRun(e))
+            {
+                // The call may have got through (a response timed out, a silo went away): the store and the state stay, for
+                // the run may be training from them. An ingest of the same source again finds it queued, or queues it.
+                if (await RunHasCorpus(run)) return result;
+                throw new IngestFailedException($"corpus '{Name}' was stored, but run '{run}' did not confirm it was queued ({OneLine(e.Message)}): "
+                    + "ingest it again to make sure");
+            }
             // Only a corpus that was not stored before is forgotten; one that feeds others keeps feeding them.
             if (previous.Source is null) await Forget(directory, existed);
             else await Restore(previous);
-            logger.LogWarning(e, "corpus {Corpus}: could not queue it on run {Run}", Name, run);
             throw new IngestFailedException($"corpus '{Name}' could not be queued on run '{run}': {OneLine(e.Message)}");
         }
         return result;
+    }
+
+    /// <summary>The trainer refused the corpus with a reason of its own (it is certainly not queued), rather than the
+    /// call failing on its way (it may be).</summary>
+    static bool RefusedByTheRun(Exception error) => error is ArgumentException or InvalidOperationException or UnreadableStateException;
+
+    /// <summary>Whether the run lists this corpus; false when it does not answer either.</summary>
+    async Task<bool> RunHasCorpus(string run)
+    {
+        try
+        {
+            return (await GrainFactory.GetGrain<ITrainerGrain>(run).GetCorporaAsync()).Contains(Name);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "corpus {Corpus}: run {Run} did not say whether it has the corpus", Name, run);
+            return false;
+        }
     }
 
     /// <summary>The tokenizer the corpus' blocks were stored with (its manifest).</summary>
