@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Streaming.Training.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Placement;
 using Orleans.Runtime.MembershipService.SiloMetadata;
@@ -34,6 +36,13 @@ public static partial class StreamingSiloBuilderExtensions
         silo.Services.AddSingleton<StreamingMetrics>();
         // Trainers subscribe implicitly (stream key = run), so no pub-sub store is needed.
         silo.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigureStreamPubSub(StreamPubSubType.ImplicitOnly));
+        // First what killed ingests left behind (before any new ingest can start), then every run resumes.
+        silo.AddStartupTask((services, _) =>
+        {
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Streaming.Startup");
+            foreach (var line in CorpusIngestor.RemoveLeftovers(options.DataDirectory)) logger.LogWarning("{Cleanup}", line);
+            return Task.CompletedTask;
+        }, ServiceLifecycleStage.Active - 1);
         silo.AddStartupTask(RunResumer.ResumeAllAsync);
         return silo;
     }

@@ -1,3 +1,4 @@
+using Streaming.Training.Native;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Streaming.Training.Model;
@@ -74,7 +75,7 @@ public static class Checkpoint
                 var folder = Directory.CreateDirectory(Path.Combine(temporary, PartsFolder)).FullName;
                 foreach (var name in partNames)
                     files[$"{PartsFolder}/{name}.json"] = WriteFile(Path.Combine(folder, name + ".json"), parts!.GetJson(name).Span);
-                SyncDirectory(folder);
+                LibC.SyncDirectory(folder);
             }
             var manifest = new CheckpointManifest
             {
@@ -86,20 +87,20 @@ public static class Checkpoint
                 Files = files,
             };
             WriteFile(Path.Combine(temporary, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest, CheckpointManifest.Json));
-            SyncDirectory(temporary);
+            LibC.SyncDirectory(temporary);
 
             if (Directory.Exists(final))
             {
                 var old = $"{final}.old-{Guid.NewGuid():N}";
                 Directory.Move(final, old);
                 Directory.Move(temporary, final);
-                SyncDirectory(parent);
+                LibC.SyncDirectory(parent);
                 Directory.Delete(old, recursive: true);
             }
             else
             {
                 Directory.Move(temporary, final);
-                SyncDirectory(parent);
+                LibC.SyncDirectory(parent);
             }
             return manifest;
         }
@@ -264,26 +265,5 @@ public static class Checkpoint
         try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); return true; }
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return false; }
-    }
-
-    /// <summary>fsync of a directory, so that the names in it (and a rename into it) are durable. Linux only; elsewhere a no-op.</summary>
-    static void SyncDirectory(string path)
-    {
-        if (!OperatingSystem.IsLinux()) return;
-        const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY
-        var fd = Native.open(path, ReadOnlyDirectory);
-        if (fd < 0) return;
-        try { Native.fsync(fd); }
-        finally { Native.close(fd); }
-    }
-
-    static class Native
-    {
-        [DllImport("libc", SetLastError = true)]
-        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-        [DllImport("libc", SetLastError = true)]
-        public static extern int fsync(int fd);
-        [DllImport("libc")]
-        public static extern int close(int fd);
     }
 }

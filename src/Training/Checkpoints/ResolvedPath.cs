@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Streaming.Training.Native;
 
 namespace Streaming.Training.Checkpoints;
 
@@ -16,7 +16,7 @@ public static class ResolvedPath
         var rest = new Stack<string>();
         for (var existing = full; ; existing = Path.GetDirectoryName(existing)!)
         {
-            if (Real(existing) is { } real) return Path.Combine([real, .. rest]);
+            if (LibC.RealPath(existing) is { } real) return Path.Combine([real, .. rest]);
             if (Path.GetDirectoryName(existing) is null) return full;
             rest.Push(Path.GetFileName(existing));
         }
@@ -30,24 +30,4 @@ public static class ResolvedPath
         var resolved = Of(path).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
         return resolved.StartsWith(root, StringComparison.Ordinal) && (orItself || resolved.Length > root.Length);
     }
-
-    static string? Real(string path)
-    {
-        var resolved = realpath(path, IntPtr.Zero);
-        if (resolved == IntPtr.Zero) return null;
-        try
-        {
-            return Marshal.PtrToStringUTF8(resolved);
-        }
-        finally
-        {
-            free(resolved);
-        }
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    static extern IntPtr realpath([MarshalAs(UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
-
-    [DllImport("libc")]
-    static extern void free(IntPtr pointer);
 }

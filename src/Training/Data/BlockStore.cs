@@ -21,13 +21,16 @@ public sealed class BlockStore : IDisposable
         _validation = validation;
     }
 
+    /// <summary><c>&lt;dataRoot&gt;/corpora</c>: every stored corpus, one folder each.</summary>
+    public static string CorporaDirectory(string dataRoot) => Path.Combine(Path.GetFullPath(dataRoot), "corpora");
+
     /// <summary><c>&lt;dataRoot&gt;/corpora/&lt;name&gt;</c>.</summary>
     /// <exception cref="ArgumentException">The name is not 1-100 letters, digits, '.', '_' or '-' (starting with a letter or digit).</exception>
     public static string CorpusDirectory(string dataRoot, string name)
     {
         if (!CorpusIngestor.CorpusName().IsMatch(name))
             throw new ArgumentException($"invalid corpus name '{name}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit)");
-        return Path.Combine(Path.GetFullPath(dataRoot), "corpora", name);
+        return Path.Combine(CorporaDirectory(dataRoot), name);
     }
 
     /// <exception cref="CorpusFormatException">No stored corpus there, or its files do not match the manifest.</exception>

@@ -1,3 +1,4 @@
+using Streaming.Training.Native;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
@@ -45,18 +46,94 @@ public static partial class CorpusIngestor
             throw new CorpusExistsException(name, target);
 
         var tokenBytes = tokenizer.VocabularySize <= 65536 ? 2 : 4;
-        var staging = Path.Combine(Path.GetDirectoryName(target)!, $".{name}.ingest-{Guid.NewGuid():N}");
+        var staging = Path.Combine(Path.GetDirectoryName(target)!, $"{StagingPrefix}{name}.ingest-{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
         {
-            var manifest = Write(sourcePath, reader, tokenizer, options, scan, staging, name, tokenBytes, progress, cancellation);
-            if (Directory.Exists(target)) Replace(target, staging);
-            else Directory.Move(staging, target);
+            CorpusManifest manifest;
+            // Held until the staging folder is the corpus: RemoveLeftovers passes over a staging folder whose lock is taken.
+            using (StagingLock(staging, FileMode.CreateNew))
+            {
+                manifest = Write(sourcePath, reader, tokenizer, options, scan, staging, name, tokenBytes, progress, cancellation);
+                if (Directory.Exists(target)) Replace(target, staging);
+                else Directory.Move(staging, target);
+            }
+            File.Delete(Path.Combine(target, LockFile));
+            LibC.SyncDirectory(Path.GetDirectoryName(target)!);   // the rename itself survives a power loss
             return manifest;
         }
         finally
         {
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    const string StagingPrefix = ".", LockFile = ".lock", RetiredInfix = ".old-";
+
+    static FileStream StagingLock(string staging, FileMode mode) =>
+        new(Path.Combine(staging, LockFile), mode, FileAccess.ReadWrite, FileShare.None);
+
+    /// <summary>
+    /// Clears what ingests killed midway left in the corpora folder: staging folders no live ingest holds (their lock
+    /// file free) are deleted; a corpus' retired copy is deleted when the corpus is in place, and put back when a kill
+    /// fell between <see cref="Replace"/>'s two renames (then it is the only complete copy). Returns what it did, one
+    /// line each, for the log.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveLeftovers(string dataRoot)
+    {
+        var corpora = BlockStore.CorporaDirectory(dataRoot);
+        if (!Directory.Exists(corpora)) return [];
+        var done = new List<string>();
+        foreach (var folder in Directory.GetDirectories(corpora).Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                if (RemoveLeftover(corpora, folder) is { } line) done.Add(line);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                done.Add($"could not clear {folder}: {e.Message}");
+            }
+        }
+        return done;
+    }
+
+    /// <summary>Clears one folder of the corpora folder if it is a leftover; what was done, or null.</summary>
+    static string? RemoveLeftover(string corpora, string folder)
+    {
+        var name = Path.GetFileName(folder);
+        if (name.StartsWith(StagingPrefix) && name.Contains(".ingest-"))
+        {
+            if (Held(folder)) return null;
+            Directory.Delete(folder, recursive: true);
+            return $"removed the staging folder {folder} of an ingest that did not finish";
+        }
+        if (name.IndexOf(RetiredInfix, StringComparison.Ordinal) is not (> 0 and var at) || !IsValidName(name[..at])) return null;
+        var corpus = Path.Combine(corpora, name[..at]);
+        if (Directory.Exists(corpus))
+        {
+            Directory.Delete(folder, recursive: true);
+            return $"removed {folder}, the copy {corpus} replaced";
+        }
+        Directory.Move(folder, corpus);
+        LibC.SyncDirectory(corpora);
+        return $"put {folder} back as {corpus}: its replacement had not been moved in";
+    }
+
+    /// <summary>Whether a live ingest holds the staging folder's lock (a folder without one is being created or was left).</summary>
+    static bool Held(string staging)
+    {
+        try
+        {
+            using (StagingLock(staging, FileMode.Open)) return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
         }
     }
 
@@ -186,7 +263,7 @@ public static partial class CorpusIngestor
     /// <summary>Swaps a complete staged corpus in for the stored one: two renames, then the old one is deleted.</summary>
     private static void Replace(string target, string staging)
     {
-        var retired = $"{target}.old-{Guid.NewGuid():N}";
+        var retired = $"{target}{RetiredInfix}{Guid.NewGuid():N}";
         Directory.Move(target, retired);
         Directory.Move(staging, target);
         Directory.Delete(retired, recursive: true);
