@@ -47,7 +47,9 @@ public sealed record EvaluationReport(
     // Snapshots that could not be evaluated (each has its error; the silo log has the whole exception).
     [property: Id(5)] int Failed = 0,
     // Why the evaluator stopped evaluating altogether (its thread failed); null while it works.
-    [property: Id(6)] string? Error = null)
+    [property: Id(6)] string? Error = null,
+    // Main-cadence snapshots passed over, unevaluated, because newer ones were waiting (the wait is bounded).
+    [property: Id(7)] long Skipped = 0)
 {
     public static readonly EvaluationReport Empty = new([], new Dictionary<string, double>(), [], [], 0);
 }

@@ -87,7 +87,9 @@ public sealed record RunStatus(
     // Whether the run's model and optimizer are in the silo's memory: not for a run with nothing left to train.
     [property: Id(23)] bool ModelInMemory = false,
     // Steps skipped because their loss or gradient was NaN or infinite (the weights stayed as they were).
-    [property: Id(24)] long SkippedSteps = 0);
+    [property: Id(24)] long SkippedSteps = 0,
+    // Main-cadence snapshots the evaluator passed over, unevaluated, because newer ones were waiting.
+    [property: Id(25)] long EvaluationsSkipped = 0);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

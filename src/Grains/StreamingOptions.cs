@@ -56,6 +56,10 @@ public sealed class StreamingOptions
     /// <summary>At most this many validation blocks per corpus are evaluated per snapshot.</summary>
     public int ValidationBlocks { get; set; } = 8;
 
+    /// <summary>Main-cadence snapshots that may wait for a run's evaluator; older ones are passed over (loss-matrix rows and
+    /// releases always wait their turn).</summary>
+    public int MaxWaitingMainSnapshots { get; set; } = 4;
+
     /// <summary>Blocks in flight or queued per run: the credit window that bounds memory.</summary>
     public int Window { get; set; } = 8;
 

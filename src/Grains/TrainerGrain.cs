@@ -172,7 +172,8 @@ public sealed partial class TrainerGrain(
             Parameters: model?.ParameterCount ?? 0,
             EvaluationsPending: evaluations.Pending,
             ModelInMemory: loop is not null,
-            SkippedSteps: p.State.SkippedSteps);
+            SkippedSteps: p.State.SkippedSteps,
+            EvaluationsSkipped: evaluations.Skipped);
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>

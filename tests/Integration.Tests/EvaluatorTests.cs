@@ -118,6 +118,26 @@ public sealed class EvaluatorTests() : OneSiloCluster("evaluator")
         Assert.Contains("is not a valid run name", evaluator.Message);
     }
 
+    [Fact]
+    public async Task OnlyTheNewestMainSnapshotsWaitAndReleasesAlwaysDo()
+    {
+        var lines = await File.ReadAllLinesAsync(SampleCorpora.File("english"));
+        var source = Path.Combine(Data, "c.jsonl");
+        await File.WriteAllLinesAsync(source, lines.Take(10));
+        CorpusIngestor.Ingest(source, Data, "c", ByteTokenizer.Instance, new IngestOptions { BlockSize = 2 * 32 + 1 });
+        var mains = Enumerable.Range(1, 8).Select(step => new SnapshotRef(Save($"snapshots/main-step-{step:D8}", seed: step), "main", "c", step, ["c"])).ToList();
+        var release = new SnapshotRef(Save("releases/c-step-00000009", seed: 9), "task-end", "c", 9, ["c"]);
+        var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>("run");
+        await evaluator.EvaluateAsync([.. mains, release]);
+
+        var report = await WaitFor(evaluator, r => r.Pending == 0);
+        // Four main snapshots may wait: the four oldest are passed over, unevaluated, and their folders deleted.
+        Assert.Equal(4, report.Skipped);
+        Assert.Equal(mains.Skip(4).Select(m => m.Step), report.Main.Select(m => m.Snapshot.Step));
+        Assert.All(mains.Take(4), m => Assert.False(Directory.Exists(m.Path), m.Path));
+        Assert.Equal(release.Path, Assert.Single(report.Releases).Snapshot.Path);
+    }
+
     string Save(string folder, long seed)
     {
         var path = Path.Combine(Data, "runs", "run", folder);

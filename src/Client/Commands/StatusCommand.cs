@@ -87,7 +87,8 @@ public static class StatusCommand
             var model = r.Model is null ? "no model yet" : $"model {r.Model} ({r.Parameters / 1e6:F2}M parameters)";
             var device = r.ModelInMemory ? r.Device : r.Corpora.Count > 0 ? "no device: every corpus is trained, the model is not in memory until a new one comes" : "no device yet";
             Console.WriteLine($"{r.Run}: {model}, {r.Schedule} schedule, {r.Tokenizer} tokens, on {device} at silo {r.Silo}");
-            var lag = r.EvaluationsPending > 0 ? $"; evaluator {r.EvaluationsPending} snapshot{(r.EvaluationsPending == 1 ? "" : "s")} behind" : "";
+            var lag = (r.EvaluationsPending > 0 ? $"; evaluator {r.EvaluationsPending} snapshot{(r.EvaluationsPending == 1 ? "" : "s")} behind" : "")
+                + (r.EvaluationsSkipped > 0 ? $"; {r.EvaluationsSkipped} older main-trajectory snapshots passed over to keep up" : "");
             Console.WriteLine($"{r.Run}: last checkpoint {r.LastCheckpoint ?? "none yet"}; last release {r.LastRelease ?? "none yet"}{branch}{pending}{lag}");
             if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
             foreach (var why in noValidation(r).Values) Console.WriteLine($"{r.Run}: {why}");

@@ -15,6 +15,9 @@ public sealed class EvaluationState
 {
     [Id(0)] public List<EvaluatedSnapshot> Done { get; set; } = [];
     [Id(1)] public List<SnapshotRef> Pending { get; set; } = [];
+
+    /// <summary>Main-cadence snapshots passed over, unevaluated, because newer ones were waiting.</summary>
+    [Id(2)] public long Skipped { get; set; }
 }
 
 /// <summary>
@@ -34,6 +37,10 @@ public sealed class EvaluatorGrain(
 {
     static readonly TimeSpan CollectPeriod = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Snapshots handed to the worker at a time: one evaluated, one ready to load.</summary>
+    const int InWorker = 2;
+    readonly HashSet<string> inWorker = [];
+
     StoredCorpora? data;
     EvaluationWorker? worker;
     IDisposable? metered;
@@ -49,7 +56,7 @@ public sealed class EvaluatorGrain(
         _ = Folders;   // a name that is not a run's (rooted, "..") is refused before anything is read or written
         report = Report();
         metered = metrics.TrackEvaluations(Run, () => report);
-        foreach (var snapshot in state.State.Pending) Worker().Enqueue(ToSnapshot(snapshot));
+        Feed();
         this.RegisterGrainTimer(CollectAsync, new GrainTimerCreationOptions(CollectPeriod, CollectPeriod) { KeepAlive = true });
         return base.OnActivateAsync(cancellationToken);
     }
@@ -85,8 +92,10 @@ public sealed class EvaluatorGrain(
         var added = snapshots.Where(s => known.Add(s.Path)).ToList();
         if (added.Count == 0) return;
         state.State.Pending.AddRange(added);
+        var skipped = SkipOldMainSnapshots();
         await state.WriteStateAsync();
-        foreach (var snapshot in added) Worker().Enqueue(ToSnapshot(snapshot));
+        DeleteSnapshots(skipped);
+        Feed();
         report = Report();
     }
 
@@ -107,11 +116,11 @@ public sealed class EvaluatorGrain(
             state.State.Pending.Remove(snapshot);
             state.State.Done.Add(new EvaluatedSnapshot(snapshot, result.Loss, result.Error));
         }
+        foreach (var result in results) inWorker.Remove(result.Snapshot.Path);
         await state.WriteStateAsync();
         // Only after the results are safe: a temporary snapshot is gone once evaluated. One that failed stays, for a look.
-        var folders = Folders;
-        foreach (var result in results.Where(r => r.Error is null && r.Snapshot.Kind.IsTemporary() && folders.HoldsSnapshot(r.Snapshot.Path)))
-            if (Directory.Exists(result.Snapshot.Path)) Directory.Delete(result.Snapshot.Path, recursive: true);
+        DeleteSnapshots(results.Where(r => r.Error is null).Select(r => FromSnapshot(r.Snapshot)));
+        Feed();
         // Nothing left to evaluate: its model leaves memory (the next snapshot makes a worker again).
         if (state.State.Pending.Count == 0 && worker.Pending == 0 && worker.Failure is null)
         {
@@ -121,6 +130,40 @@ public sealed class EvaluatorGrain(
             data = null;
         }
         report = Report();
+    }
+
+    /// <summary>Hands the worker the oldest waiting snapshots, a few at a time: the rest wait in the grain's state, where a
+    /// main-cadence one can still be passed over.</summary>
+    void Feed()
+    {
+        foreach (var snapshot in state.State.Pending.Where(p => !inWorker.Contains(p.Path)).Take(Math.Max(0, InWorker - inWorker.Count)).ToList())
+        {
+            Worker().Enqueue(ToSnapshot(snapshot));
+            inWorker.Add(snapshot.Path);
+        }
+    }
+
+    /// <summary>
+    /// Bounds the wait: of the main-cadence snapshots not yet with the worker, only the newest <see cref="StreamingOptions.MaxWaitingMainSnapshots"/>
+    /// stay (each is a model on disk, and an old live model says less than a newer one). Loss-matrix rows and releases
+    /// always wait their turn. Returns the ones passed over, to delete once the state is written.
+    /// </summary>
+    List<SnapshotRef> SkipOldMainSnapshots()
+    {
+        var waiting = state.State.Pending.Where(p => !inWorker.Contains(p.Path) && p.Kind == SnapshotKind.Main.ToWire()).ToList();
+        var skipped = waiting.Take(Math.Max(0, waiting.Count - options.Value.MaxWaitingMainSnapshots)).ToList();
+        foreach (var snapshot in skipped) state.State.Pending.Remove(snapshot);
+        state.State.Skipped += skipped.Count;
+        if (skipped.Count > 0) logger.LogWarning("run {Run}: the evaluator is behind; {Count} main-cadence snapshots passed over", Run, skipped.Count);
+        return skipped;
+    }
+
+    /// <summary>Deletes the temporary ones among <paramref name="snapshots"/> (only in the run's snapshots folder).</summary>
+    void DeleteSnapshots(IEnumerable<SnapshotRef> snapshots)
+    {
+        var folders = Folders;
+        foreach (var snapshot in snapshots.Where(s => KebabCase.Parse<SnapshotKind>(s.Kind).IsTemporary() && folders.HoldsSnapshot(s.Path)))
+            if (Directory.Exists(snapshot.Path)) Directory.Delete(snapshot.Path, recursive: true);
     }
 
     EvaluationWorker Worker()
@@ -141,7 +184,7 @@ public sealed class EvaluatorGrain(
         var releases = kinds.Where(d => d.Kind.IsRelease()).Select(d => d.Done).OrderBy(d => d.Snapshot.Step).ToList();
         var main = kinds.Where(d => d.Kind == SnapshotKind.Main).Select(d => d.Done).OrderBy(d => d.Snapshot.Step).ToList();
         return new EvaluationReport(matrix, LossMatrix.Forgetting(matrix), releases, main, state.State.Pending.Count,
-            done.Count(d => d.Error is not null), worker?.Failure);
+            done.Count(d => d.Error is not null), worker?.Failure, state.State.Skipped);
     }
 
     /// <summary>The grain interface's snapshot (its kind a string, as persisted) as the training library's.</summary>

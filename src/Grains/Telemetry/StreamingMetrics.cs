@@ -68,6 +68,9 @@ public sealed class StreamingMetrics : IDisposable
         meter.CreateObservableGauge("streaming_eval_failed_snapshots",
             () => evaluators.Select(e => new Measurement<int>(e.Value().Failed + (e.Value().Error is null ? 0 : 1), new KeyValuePair<string, object?>("run", e.Key))),
             description: "Snapshots the run's evaluator could not evaluate, plus 1 when it stopped altogether (the silo log has each error whole)");
+        meter.CreateObservableCounter("streaming_eval_skipped_snapshots",
+            () => evaluators.Select(e => new Measurement<long>(e.Value().Skipped, new KeyValuePair<string, object?>("run", e.Key))),
+            description: "Main-trajectory snapshots the run's evaluator passed over, unevaluated, because newer ones were waiting");
         meter.CreateObservableGauge("streaming_data_free_bytes", () => DataVolume(d => d.AvailableFreeSpace),
             description: "Bytes free to this silo on the volume that holds its data folder (corpora, checkpoints, releases)");
         meter.CreateObservableGauge("streaming_data_size_bytes", () => DataVolume(d => d.TotalSize),
