@@ -40,6 +40,10 @@ public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IG
         await AfterPreviousActivationAsync();
         await RepairDanglingCheckpointAsync();
         cursors = ReadCursors();
+        // A run that will train loads its checkpoint: one that does not verify (a damaged disk, a torn copy) gives way to
+        // the newest that does, with its own cursors (a finished run is not read in full, only its loop part).
+        if ((HasUnfinishedWork || state.State.PendingAnnealSteps is not null) && await FallBackFromDamagedCheckpointAsync())
+            cursors = ReadCursors();
         await KeepAliveAsync();
     }
 
@@ -81,6 +85,27 @@ public sealed partial class TrainerGrain : IRemindable, ILifecycleParticipant<IG
         logger.LogWarning("run {Run}: checkpoint {Missing} is gone; resuming from {Newest}, the newest that verifies", Run, pointer, newest);
         state.State.Checkpoint = newest;
         await state.WriteStateAsync();
+    }
+
+    /// <summary>Whether the recorded checkpoint was replaced by the newest one that verifies, because it does not.</summary>
+    async Task<bool> FallBackFromDamagedCheckpointAsync()
+    {
+        if (state.State.Checkpoint is not { } pointer || !Directory.Exists(pointer)) return false;
+        try
+        {
+            Checkpoint.Verify(pointer);
+            return false;
+        }
+        catch (CheckpointException e)
+        {
+            // Nothing that verifies: the loop reports the damaged checkpoint as the run's failure.
+            if (Checkpoints.Newest(verify: true) is not { } newest) return false;
+            logger.LogWarning("run {Run}: checkpoint {Damaged} does not verify ({Error}); resuming from {Newest}, the newest that does",
+                Run, pointer, e.Message, newest);
+            state.State.Checkpoint = newest;
+            await state.WriteStateAsync();
+            return true;
+        }
     }
 
     /// <summary>The cursors (next block per corpus) of the recorded checkpoint; none before the first, or when it cannot be

@@ -95,6 +95,35 @@ public sealed class FailoverTests : IAsyncLifetime
         Assert.Equal(info.Blocks, after.Step);
     }
 
+    [Fact]
+    public async Task ResumesFromThePreviousCheckpointWhenTheNewestIsDamaged()
+    {
+        var first = await StartClusterAsync(silos: 1);
+        var info = await IngestAsync(first);
+        var before = await WaitForAsync(first.Client.GetGrain<ITrainerGrain>("failover"), s => s.Step >= 10 && s.LastCheckpoint is not null, TimeSpan.FromMinutes(1));
+        await first.StopAllSilosAsync();
+        Assert.True(before.Step < info.Blocks, "training finished before the stop; the test proves nothing");
+
+        // The newest checkpoint (the one a stopped silo records last) gets a flipped byte in its weights; one older stays.
+        var folder = Path.Combine(data, "runs", "failover", "checkpoints");
+        var checkpoints = Directory.GetDirectories(folder, "step-*").Order(StringComparer.Ordinal).ToList();
+        Assert.True(checkpoints.Count >= 2, $"{checkpoints.Count} checkpoints kept");
+        await using (var weights = new FileStream(Path.Combine(checkpoints[^1], "model.tensors"), FileMode.Open, FileAccess.ReadWrite))
+        {
+            weights.Position = weights.Length / 2;
+            var value = weights.ReadByte();
+            weights.Position--;
+            weights.WriteByte((byte)(value ^ 0xFF));
+        }
+
+        var second = await StartClusterAsync(silos: 1);
+        var after = await WaitForAsync(second.Client.GetGrain<ITrainerGrain>("failover"),
+            s => s.Corpora.Single().TokensRead >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
+        Assert.DoesNotContain("failed", after.Phase);
+        Assert.Equal(info.Tokens, after.Corpora.Single().TokensRead);
+        Assert.Equal(info.Blocks, after.Step);
+    }
+
     /// <summary>
     /// The same with the silo executable as deployed: two processes with `--cluster redis`, one data folder. The
     /// trainer's process gets SIGKILL; the other one must take the run over with nobody calling it (new checkpoints
