@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Streaming.Schedules;
 using Streaming.Training.Data;
 
 namespace Streaming.Grains;
@@ -216,8 +217,8 @@ public sealed class CorpusGrain(
     {
         var name = Name;
         var settings = options.Value;
-        var report = new LatestProgress(p => progress = new IngestProgressInfo(name, p.Phase, p.BytesRead, p.TotalBytes, p.Documents, p.Tokens, p.SkippedDocuments));
-        progress = new IngestProgressInfo(name, IngestProgress.ScanPhase, 0, 0, 0, 0, 0);
+        var report = new LatestProgress(p => progress = new IngestProgressInfo(name, p.Phase.ToWire(), p.BytesRead, p.TotalBytes, p.Documents, p.Tokens, p.SkippedDocuments));
+        progress = new IngestProgressInfo(name, IngestPhase.Scan.ToWire(), 0, 0, 0, 0, 0);
         try
         {
             var manifest = await Task.Run(() => CorpusIngestor.Ingest(request.Path, settings.DataDirectory, name, Tokenizers.Create(tokenizer), ingest, report));

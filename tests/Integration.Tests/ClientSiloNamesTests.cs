@@ -1,5 +1,6 @@
 using Streaming.Client.Commands;
 using Streaming.Grains;
+using Streaming.Schedules;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
 
@@ -43,7 +44,7 @@ public class ClientSiloNamesTests
     [Fact]
     public void IngestPhasesAreTheSilos()
     {
-        Assert.Equal(IngestProgress.ScanPhase, IngestProgressInfo.ScanPhase);
-        Assert.Equal(IngestProgress.TokenizePhase, IngestProgressInfo.TokenizePhase);
+        Assert.Equal(IngestProgressInfo.ScanPhase, IngestPhase.Scan.ToWire());
+        Assert.Equal(IngestProgressInfo.TokenizePhase, IngestPhase.Tokenize.ToWire());
     }
 }

@@ -153,9 +153,9 @@ public static partial class CorpusIngestor
             planner.Add(hash);
             source.AppendData(hash);
             documents++;
-            if (report.Due()) report.Report(new IngestProgress(IngestProgress.ScanPhase, reader.BytesRead, reader.TotalBytes, documents, 0, skipped.Documents));
+            if (report.Due()) report.Report(new IngestProgress(IngestPhase.Scan, reader.BytesRead, reader.TotalBytes, documents, 0, skipped.Documents));
         }
-        report.Report(new IngestProgress(IngestProgress.ScanPhase, reader.TotalBytes, reader.TotalBytes, documents, 0, skipped.Documents));
+        report.Report(new IngestProgress(IngestPhase.Scan, reader.TotalBytes, reader.TotalBytes, documents, 0, skipped.Documents));
         return new ScanResult(documents, Convert.ToHexStringLower(source.GetHashAndReset()), planner.Build(), skipped);
     }
 
@@ -184,10 +184,10 @@ public static partial class CorpusIngestor
                 if (isValidation) validationDocuments++;
                 else trainDocuments++;
                 if (report.Due())
-                    report.Report(new IngestProgress(IngestProgress.TokenizePhase, reader.BytesRead, reader.TotalBytes,
+                    report.Report(new IngestProgress(IngestPhase.Tokenize, reader.BytesRead, reader.TotalBytes,
                         trainDocuments + validationDocuments, train.Tokens + validation.Tokens, scan.Skipped.Documents));
             }
-            report.Report(new IngestProgress(IngestProgress.TokenizePhase, reader.TotalBytes, reader.TotalBytes,
+            report.Report(new IngestProgress(IngestPhase.Tokenize, reader.TotalBytes, reader.TotalBytes,
                 trainDocuments + validationDocuments, train.Tokens + validation.Tokens, scan.Skipped.Documents));
             if (trainDocuments + validationDocuments != scan.Documents || Convert.ToHexStringLower(source.GetHashAndReset()) != scan.SourceHash)
                 throw new CorpusFormatException($"{sourcePath}: the corpus changed while it was being ingested; ingest again");

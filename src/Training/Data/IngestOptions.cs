@@ -26,13 +26,19 @@ public sealed record IngestOptions
     public static IngestOptions Default { get; } = new();
 }
 
-/// <summary>
-/// Progress of an ingest: pass 1 reads and hashes ("scan"), pass 2 tokenizes and writes ("tokenize").
-/// Each pass reads the source once, so <see cref="BytesRead"/> runs from 0 to <see cref="TotalBytes"/>
-/// (the size of every file under the path) in each. Documents and skips count what this pass has seen.
-/// </summary>
-public readonly record struct IngestProgress(string Phase, long BytesRead, long TotalBytes, long Documents, long Tokens, long SkippedDocuments)
+/// <summary>The two passes of an ingest over its source (their wire names, kebab-case: "scan", "tokenize").</summary>
+public enum IngestPhase
 {
-    public const string ScanPhase = "scan";
-    public const string TokenizePhase = "tokenize";
+    /// <summary>Reads and hashes the documents: counts, skips, the source's hash, the split.</summary>
+    Scan,
+
+    /// <summary>Reads them again, tokenizes and writes the blocks.</summary>
+    Tokenize,
 }
+
+/// <summary>
+/// Progress of an ingest in one of its <see cref="IngestPhase"/>s. Each pass reads the source once, so
+/// <see cref="BytesRead"/> runs from 0 to <see cref="TotalBytes"/> (the size of every file under the path) in each.
+/// Documents and skips count what this pass has seen.
+/// </summary>
+public readonly record struct IngestProgress(IngestPhase Phase, long BytesRead, long TotalBytes, long Documents, long Tokens, long SkippedDocuments);

@@ -24,7 +24,7 @@ public class IngestProgressTests
         var manifest = CorpusIngestor.Ingest(temp.Combine("corpus"), temp.Combine("data"), "c", ByteTokenizer.Instance, progress: recorder);
 
         Assert.All(recorder.Reports, r => Assert.Equal(total, r.TotalBytes));
-        foreach (var phase in new[] { IngestProgress.ScanPhase, IngestProgress.TokenizePhase })
+        foreach (var phase in new[] { IngestPhase.Scan, IngestPhase.Tokenize })
         {
             var reports = recorder.Reports.Where(r => r.Phase == phase).ToList();
             Assert.NotEmpty(reports);
@@ -34,8 +34,8 @@ public class IngestProgressTests
             Assert.Equal(3500, reports[^1].Documents);
         }
         // Scan comes first, then tokenize, whose last report holds every token written.
-        Assert.Equal(IngestProgress.TokenizePhase, recorder.Reports[^1].Phase);
-        Assert.True(recorder.Reports.FindLastIndex(r => r.Phase == IngestProgress.ScanPhase) < recorder.Reports.FindIndex(r => r.Phase == IngestProgress.TokenizePhase));
+        Assert.Equal(IngestPhase.Tokenize, recorder.Reports[^1].Phase);
+        Assert.True(recorder.Reports.FindLastIndex(r => r.Phase == IngestPhase.Scan) < recorder.Reports.FindIndex(r => r.Phase == IngestPhase.Tokenize));
         Assert.Equal(manifest.TrainTokens + manifest.ValidationTokens, recorder.Reports[^1].Tokens);
     }
 
