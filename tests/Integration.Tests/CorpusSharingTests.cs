@@ -9,12 +9,7 @@ namespace Streaming.Integration.Tests;
 /// full by each run, with the tokenizer it was stored with; refusals in one line that leave it on its other runs.</summary>
 public sealed class CorpusSharingTests() : OneSiloCluster("corpus-sharing")
 {
-    protected override void Configure(StreamingOptions o)
-    {
-        o.Model = new GptConfig(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
-        o.BlockTokens = 4 * 32 + 1;
-        o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4, AnnealFraction = 0.25 };
-    }
+    protected override void Configure(StreamingOptions o) => UseTinyInfiniteRun(o);
 
     [Fact]
     public async Task OneCorpusTrainsInFullOnTwoRuns()

@@ -75,11 +75,7 @@ public sealed class FailoverTests : IAsyncLifetime
     [Fact]
     public async Task ResumesFromTheNewestCheckpointWhenTheOneInTheStateIsGone()
     {
-        var first = await StartClusterAsync(silos: 1);
-        var info = await IngestAsync(first);
-        var before = await WaitForAsync(first.Client.GetGrain<ITrainerGrain>("failover"), s => s.Step >= 10 && s.LastCheckpoint is not null, TimeSpan.FromMinutes(1));
-        await first.StopAllSilosAsync();
-        Assert.True(before.Step < info.Blocks, "training finished before the stop; the test proves nothing");
+        var info = await TrainPartwayAndStopAsync();
 
         // Whichever checkpoint the state names, make it dangle: keep only the newest, under a name the loop never wrote.
         var folder = Path.Combine(data, "runs", "failover", "checkpoints");
@@ -88,9 +84,7 @@ public sealed class FailoverTests : IAsyncLifetime
         foreach (var older in checkpoints.SkipLast(1)) Directory.Delete(older, recursive: true);
 
         // The silo's start wakes every known run (RunResumer).
-        var second = await StartClusterAsync(silos: 1);
-        var after = await WaitForAsync(second.Client.GetGrain<ITrainerGrain>("failover"),
-            s => s.Corpora.Single().TokensRead >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
+        var after = await ResumeToTheEndAsync(info);
         Assert.Equal(info.Tokens, after.Corpora.Single().TokensRead);
         Assert.Equal(info.Blocks, after.Step);
     }
@@ -98,11 +92,7 @@ public sealed class FailoverTests : IAsyncLifetime
     [Fact]
     public async Task ResumesFromThePreviousCheckpointWhenTheNewestIsDamaged()
     {
-        var first = await StartClusterAsync(silos: 1);
-        var info = await IngestAsync(first);
-        var before = await WaitForAsync(first.Client.GetGrain<ITrainerGrain>("failover"), s => s.Step >= 10 && s.LastCheckpoint is not null, TimeSpan.FromMinutes(1));
-        await first.StopAllSilosAsync();
-        Assert.True(before.Step < info.Blocks, "training finished before the stop; the test proves nothing");
+        var info = await TrainPartwayAndStopAsync();
 
         // The newest checkpoint (the one a stopped silo records last) gets a flipped byte in its weights; one older stays.
         var folder = Path.Combine(data, "runs", "failover", "checkpoints");
@@ -116,12 +106,29 @@ public sealed class FailoverTests : IAsyncLifetime
             weights.WriteByte((byte)(value ^ 0xFF));
         }
 
-        var second = await StartClusterAsync(silos: 1);
-        var after = await WaitForAsync(second.Client.GetGrain<ITrainerGrain>("failover"),
-            s => s.Corpora.Single().TokensRead >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
+        var after = await ResumeToTheEndAsync(info);
         Assert.DoesNotContain("failed", after.Phase);
         Assert.Equal(info.Tokens, after.Corpora.Single().TokensRead);
         Assert.Equal(info.Blocks, after.Step);
+    }
+
+    /// <summary>Trains the run on a one-silo cluster until it has a checkpoint and at least 10 steps, then stops the silo.</summary>
+    async Task<CorpusInfo> TrainPartwayAndStopAsync()
+    {
+        var first = await StartClusterAsync(silos: 1);
+        var info = await IngestAsync(first);
+        var before = await WaitForAsync(first.Client.GetGrain<ITrainerGrain>("failover"), s => s.Step >= 10 && s.LastCheckpoint is not null, TimeSpan.FromMinutes(1));
+        await first.StopAllSilosAsync();
+        Assert.True(before.Step < info.Blocks, "training finished before the stop; the test proves nothing");
+        return info;
+    }
+
+    /// <summary>Starts a new one-silo cluster (its start wakes every known run) and waits until the run has read every token.</summary>
+    async Task<RunStatus> ResumeToTheEndAsync(CorpusInfo info)
+    {
+        var second = await StartClusterAsync(silos: 1);
+        return await WaitForAsync(second.Client.GetGrain<ITrainerGrain>("failover"),
+            s => s.Corpora.Single().TokensRead >= info.Tokens && s.Phase != "idle", TimeSpan.FromMinutes(1));
     }
 
     /// <summary>

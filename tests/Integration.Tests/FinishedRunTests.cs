@@ -12,10 +12,8 @@ public sealed class FinishedRunTests() : OneSiloCluster("finished-run")
 {
     protected override void Configure(StreamingOptions o)
     {
-        o.Model = new GptConfig(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
-        o.BlockTokens = 4 * 32 + 1;
+        UseTinyInfiniteRun(o);
         o.FinishedRunKeptFor = TimeSpan.Zero;
-        o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4, AnnealFraction = 0.25 };
     }
 
     [Fact]

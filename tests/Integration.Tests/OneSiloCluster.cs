@@ -1,3 +1,5 @@
+using Streaming.Schedules;
+using Streaming.Training.Model;
 using Orleans.TestingHost;
 using Streaming.Grains;
 using Streaming.Training.Native;
@@ -9,6 +11,15 @@ public abstract class OneSiloCluster(string name) : IAsyncLifetime
 {
     protected string Data { get; } = Directory.CreateTempSubdirectory($"streaming-{name}-").FullName;
     protected InProcessTestCluster Cluster { get; private set; } = null!;
+
+    /// <summary>A one-layer GPT of width 32 on blocks of 4 rows of 32 tokens, under an infinite schedule with the paper
+    /// protocol's anneal branches, short enough that a few hundred blocks show every phase.</summary>
+    protected static void UseTinyInfiniteRun(StreamingOptions o)
+    {
+        o.Model = new GptConfig(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
+        o.BlockTokens = 4 * 32 + 1;
+        o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 4, AnnealFraction = 0.25 };
+    }
 
     /// <summary>The test's model, schedule and sizes.</summary>
     protected abstract void Configure(StreamingOptions options);
