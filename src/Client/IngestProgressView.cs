@@ -5,7 +5,8 @@ namespace Streaming.Client;
 
 /// <summary>
 /// Draws an ingest as two bars, one per pass over the source (scan: read and hash; tokenize: read again
-/// and write blocks), each with bytes read of the total, time left, and documents and tokens so far.
+/// and write blocks), each with bytes read of the total, time left, and documents and tokens so far; a URL's download
+/// runs on the first bar before its scan.
 /// </summary>
 public sealed class IngestProgressView
 {
@@ -70,7 +71,8 @@ public sealed class IngestProgressView
         task.StopTask();
     }
 
-    string Describe(string phase, long documents, long tokens, long skipped) =>
+    /// <summary>The first bar also shows a URL's download (bytes only: no documents yet).</summary>
+    string Describe(string phase, long documents, long tokens, long skipped) => phase == IngestProgressInfo.DownloadPhase ? $"{corpus} {phase}" :
         $"{corpus} {phase}: {documents:N0} docs" + (phase == IngestProgressInfo.TokenizePhase ? $", {tokens:N0} tokens" : "")
         + (skipped > 0 ? $", [yellow]{skipped:N0} skipped[/]" : "");
 }

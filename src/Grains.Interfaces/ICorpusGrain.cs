@@ -122,6 +122,10 @@ public sealed record IngestProgressInfo(
 {
     public const string ScanPhase = "scan";
     public const string TokenizePhase = "tokenize";
+
+    /// <summary>Before <see cref="ScanPhase"/>, for a URL: the silo downloads it (<see cref="TotalBytes"/> 0 while the server
+    /// has not said how long it is).</summary>
+    public const string DownloadPhase = "download";
 }
 
 /// <summary>

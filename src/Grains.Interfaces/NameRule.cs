@@ -16,11 +16,12 @@ public static partial class NameRule
 
     /// <summary>
     /// The corpus name a path gives when none is chosen: the file or folder name without its extension, and without
-    /// the format's too when the last is a compression ("news.jsonl.zst" is news, as news.jsonl would be).
+    /// the format's too when the last is a compression ("news.jsonl.zst" is news, as news.jsonl would be). Of a URL, the
+    /// file name its path ends in (https://host/dumps/news.jsonl.zst?v=2 is news too).
     /// </summary>
     public static string CorpusNameOf(string path)
     {
-        var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+        var name = CorpusSource.IsUrl(path, out var url) ? CorpusSource.FileNameOf(url) : Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
         var compressed = Path.GetExtension(name).ToLowerInvariant() is ".gz" or ".zst";
         name = Path.GetFileNameWithoutExtension(name);
         return compressed ? Path.GetFileNameWithoutExtension(name) : name;

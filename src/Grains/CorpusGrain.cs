@@ -200,29 +200,47 @@ public sealed class CorpusGrain(
         }
     }
 
-    /// <summary>Refusals that need no reading: bad names, a name already used for another source.</summary>
+    /// <summary>Refusals that need no reading: bad names, a path outside the silo's corpus roots, a name already used for
+    /// another source.</summary>
     void Check(IngestRequest request, CorpusState previous)
     {
         if (!CorpusIngestor.IsValidName(Name))
             throw new IngestFailedException($"invalid corpus name '{Name}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit); choose one with --name");
         if (request.Run is not null && !CorpusIngestor.IsValidName(request.Run))
             throw new IngestFailedException($"invalid run name '{request.Run}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit)");
+        if (!CorpusSource.IsUrl(request.Path, out _) && CorpusRoots.Refusal(request.Path, options.Value.CorpusRoots) is { } outside)
+            throw new IngestFailedException(outside);
         if (previous.Source is { } source && source != request.Path)
             throw new IngestFailedException($"corpus name '{Name}' is already used (for {source}{OnRuns(previous)}); choose another --name");
     }
 
-    /// <summary>Runs the ingestor on its own thread, publishing its progress; turns every failure into one line.</summary>
+    /// <summary>Runs the ingestor on its own thread, publishing its progress; turns every failure into one line. A URL is
+    /// first downloaded into a folder on the data volume, read as a local file would be, and deleted whatever happens.</summary>
     /// <returns>The stored corpus, and the bytes of its source files (from the last progress report).</returns>
     async Task<(CorpusManifest, long)> Read(IngestRequest request, CorpusState previous, IngestOptions ingest, string tokenizer)
     {
         var name = Name;
         var settings = options.Value;
         var report = new LatestProgress(p => progress = new IngestProgressInfo(name, p.Phase.ToWire(), p.BytesRead, p.TotalBytes, p.Documents, p.Tokens, p.SkippedDocuments));
-        progress = new IngestProgressInfo(name, IngestPhase.Scan.ToWire(), 0, 0, 0, 0, 0);
+        (string Folder, IDisposable Lock)? download = null;
+        var source = request.Path;
         try
         {
-            var manifest = await Task.Run(() => CorpusIngestor.Ingest(request.Path, settings.DataDirectory, name, Tokenizers.Create(tokenizer), ingest, report));
+            if (CorpusSource.IsUrl(request.Path, out var url))
+            {
+                progress = new IngestProgressInfo(name, IngestProgressInfo.DownloadPhase, 0, 0, 0, 0, 0);
+                download = CorpusIngestor.CreateDownloadFolder(settings.DataDirectory, name);
+                source = await CorpusDownload.ToFileAsync(url, download.Value.Folder, settings.MaxDownloadBytes, settings.DownloadIdleTimeout,
+                    (received, length) => progress = new IngestProgressInfo(name, IngestProgressInfo.DownloadPhase, received, length, 0, 0, 0));
+            }
+            progress = new IngestProgressInfo(name, IngestPhase.Scan.ToWire(), 0, 0, 0, 0, 0);
+            var local = source;
+            var manifest = await Task.Run(() => CorpusIngestor.Ingest(local, settings.DataDirectory, name, Tokenizers.Create(tokenizer), ingest, report));
             return (manifest, progress?.TotalBytes ?? 0);
+        }
+        catch (IngestFailedException)
+        {
+            throw;
         }
         catch (CorpusExistsException) when (previous.Source is not null)
         {
@@ -239,7 +257,8 @@ public sealed class CorpusGrain(
         }
         catch (Exception e) when (e is CorpusFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new IngestFailedException(OneLine(e.Message));
+            // The user knows the URL, not the silo's download folder.
+            throw new IngestFailedException(OneLine(e.Message).Replace(source, request.Path));
         }
         catch (Exception e)
         {
@@ -250,6 +269,21 @@ public sealed class CorpusGrain(
         finally
         {
             progress = null;
+            if (download is { } downloaded) DeleteDownload(downloaded.Folder, downloaded.Lock);
+        }
+    }
+
+    /// <summary>Deletes a downloaded source once it is stored (or failed); one left behind is cleared at the next start.</summary>
+    void DeleteDownload(string folder, IDisposable held)
+    {
+        held.Dispose();
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "corpus {Corpus}: could not delete the download {Folder}", Name, folder);
         }
     }
 

@@ -73,4 +73,15 @@ public sealed class StreamingOptions
 
     /// <summary>Replay mixing: the fraction of every batch drawn from earlier corpora (0, the default: none).</summary>
     public double ReplayFraction { get; set; }
+
+    /// <summary>The folders a corpus path that a client names must lie in, symbolic links resolved (<see cref="CorpusRoots"/>
+    /// checks it); empty, the default: any path the silo can read, as for a silo on one's own machine. URLs are not paths
+    /// and are allowed either way.</summary>
+    public List<string> CorpusRoots { get; set; } = [];
+
+    /// <summary>A corpus downloaded from a URL may be at most this many bytes (as sent, compressed or not).</summary>
+    public long MaxDownloadBytes { get; set; } = 10240L << 20;
+
+    /// <summary>How long a download may wait for the server's answer, or for the next bytes of its body, before it fails.</summary>
+    public TimeSpan DownloadIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

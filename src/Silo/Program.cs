@@ -39,6 +39,16 @@ var storage = new Option<string>("--storage") { Description = "Grain state: sqli
 var redis = new Option<string?>("--redis") { Description = "Redis for --storage redis and --cluster redis, HOST:PORT (StackExchange.Redis syntax)" };
 var cluster = new Option<string>("--cluster") { Description = "Membership: localhost (this silo alone) or redis (silos sharing --redis; reminders there too)", DefaultValueFactory = _ => defaults.Cluster };
 var advertiseIp = new Option<string?>("--advertise-ip") { Description = "With --cluster redis: the IP other silos and clients reach this silo at (default: Orleans' choice)" };
+var corpusRoots = new Option<string?>("--corpus-roots")
+{
+    Description = "Folders (DIR[,DIR...]) that the corpus paths clients name must lie in, symbolic links resolved; unset: any path "
+        + "the silo can read (fine for a silo on one's own machine, not for a shared one). http(s) URLs are allowed either way",
+};
+var maxDownload = new Option<int>("--max-download-mb")
+{
+    Description = "Largest corpus file, in MiB as sent, that `streaming ingest URL` may download",
+    DefaultValueFactory = _ => defaults.MaxDownloadMiB,
+};
 var demo = new Option<string[]>("--demo")
 {
     Description = "Train on these corpora (default: the shipped samples) one after another, show progress, print results and exit",
@@ -46,13 +56,14 @@ var demo = new Option<string[]>("--demo")
     Arity = ArgumentArity.ZeroOrMore,
 };
 
-Option[] settable = [httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, minFree, storage, redis, cluster, advertiseIp];
+Option[] settable = [httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, minFree, storage, redis, cluster, advertiseIp,
+    corpusRoots, maxDownload];
 try
 {
     configured.RejectUnknownFileKeys(settable);
-    foreach (var option in new Option<int>[] { httpPort, siloPort, gatewayPort, threads, trainers, checkpointEvery, evaluateEvery, minFree }) configured.Apply(option);
+    foreach (var option in new Option<int>[] { httpPort, siloPort, gatewayPort, threads, trainers, checkpointEvery, evaluateEvery, minFree, maxDownload }) configured.Apply(option);
     foreach (var option in new[] { data, device, storage, cluster }) configured.Apply(option);
-    foreach (var option in new[] { libtorch, redis, advertiseIp }) configured.Apply(option);
+    foreach (var option in new[] { libtorch, redis, advertiseIp, corpusRoots }) configured.Apply(option);
     configured.Apply(replay);
 }
 catch (ArgumentException e)
@@ -84,6 +95,8 @@ root.SetAction(async (parse, cancellation) =>
         Redis = parse.GetValue(redis),
         Cluster = parse.GetValue(cluster)!,
         AdvertiseIp = parse.GetValue(advertiseIp),
+        CorpusRoots = parse.GetValue(corpusRoots),
+        MaxDownloadMiB = parse.GetValue(maxDownload),
     };
     // A cluster's silos must share grain state, so there the default storage is the cluster's Redis.
     if (settings.Cluster == "redis" && parse.GetResult(storage) is null or { Implicit: true } && !configured.Sets(storage))
@@ -103,7 +116,12 @@ root.SetAction(async (parse, cancellation) =>
         // Placement sends trainers to cuda silos: label this one by the device that actually initialized.
         settings = settings with { Accelerator = SiloAccelerator.FromDeviceType(selected.type.ToString()) };
         foreach (var path in settings.Demo)
+        {
             if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"corpus '{path}' does not exist");
+            // The demo ingests as a client would, so the silo would refuse it only after starting: say so now.
+            if (CorpusRoots.Refusal(Path.GetFullPath(path), settings.CorpusRootFolders) is { } refusal)
+                throw new ArgumentException($"the demo's corpus {refusal}: add its folder to --corpus-roots, or leave that unset");
+        }
         if (settings.UsesRedis) await RedisCheck.EnsureReachableAsync(settings.Redis);
         PortCheck.EnsureFree(settings);
     }

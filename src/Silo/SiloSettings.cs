@@ -44,6 +44,16 @@ public sealed record SiloSettings
     /// <summary>With <c>Cluster = redis</c>: the address other silos and clients reach this silo at; null lets Orleans pick.</summary>
     public string? AdvertiseIp { get; init; }
 
+    /// <summary>The folders corpus paths must lie in, comma-separated (<see cref="StreamingOptions.CorpusRoots"/>); null: any path.</summary>
+    public string? CorpusRoots { get; init; }
+
+    /// <summary><see cref="CorpusRoots"/> as a list of absolute folders; empty when unset.</summary>
+    public IReadOnlyList<string> CorpusRootFolders =>
+        CorpusRoots is null ? [] : [.. CorpusRoots.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Path.GetFullPath)];
+
+    /// <summary>The largest corpus a URL may bring, in MiB (<see cref="StreamingOptions.MaxDownloadBytes"/>).</summary>
+    public int MaxDownloadMiB { get; init; } = (int)(Defaults.MaxDownloadBytes >> 20);
+
     /// <summary>This silo's label for placement (cuda or cpu), from the device libtorch initialized.</summary>
     public string Accelerator { get; init; } = SiloAccelerator.Cpu;
 
@@ -63,6 +73,10 @@ public sealed record SiloSettings
         if (CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every must be at least 1, not {CheckpointEvery}");
         if (Trainers < 1) throw new ArgumentException($"--trainers must be at least 1, not {Trainers}");
         if (MinFreeMiB < 0) throw new ArgumentException($"--min-free-mb must be 0 (no floor) or more, not {MinFreeMiB}");
+        if (MaxDownloadMiB < 1) throw new ArgumentException($"--max-download-mb must be at least 1, not {MaxDownloadMiB}");
+        // Set but empty would silently mean "any path": the opposite of what whoever set it wanted.
+        if (CorpusRoots is not null && CorpusRootFolders.Count == 0)
+            throw new ArgumentException("--corpus-roots names no folder: give at least one, or leave it unset to allow any path");
         if (!ClusterKinds.Contains(Cluster))
             throw new ArgumentException($"unknown clustering '{Cluster}': use one of {string.Join(", ", ClusterKinds)}");
         if (Cluster == "redis") StreamingSiloBuilderExtensions.ParseRedis(Redis, "--cluster redis");

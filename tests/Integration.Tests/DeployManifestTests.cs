@@ -120,6 +120,22 @@ public partial class DeployManifestTests
     [Theory]
     [InlineData(WithGpu)]
     [InlineData(CpuOnly)]
+    public void SilosReadCorpusPathsOnlyFromTheIncomingFolderAndTheSamples(string folder)
+    {
+        foreach (var silo in Manifests.Of(folder).Silos)
+        {
+            var roots = silo.Resolve(silo.Flag("--corpus-roots")).Split(',');
+            Assert.Equal(["/data/incoming", "/app/samples/corpora"], roots);
+            // On the shared volume: a corpus copied there through any silo's pod is readable by whichever silo hosts it.
+            Assert.StartsWith(silo.Flag("--data") + "/", roots[0]);
+        }
+        foreach (var containerfile in new[] { "Containerfile", "Containerfile.cuda" })
+            Assert.Contains("COPY samples/corpora /app/samples/corpora", File.ReadAllText(Path.Combine(Manifests.RepositoryRoot, "deploy/container", containerfile)));
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
     public void ContainerPortsAndProbesMatchTheSilo(string folder)
     {
         var help = SiloHelp.Value;

@@ -1,6 +1,7 @@
 using Xunit.Abstractions;
 using System.IO.Compression;
 using System.Text;
+using Streaming.Training.Data;
 
 namespace Streaming.Integration.Tests;
 
@@ -248,6 +249,21 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         var annealOnly = good.GetProperty("tokensAnnealOnly").GetInt64();
         Assert.InRange(annealOnly, 1, silo.GoodTokens / 2);
         Assert.Equal(silo.GoodTokens, good.GetProperty("tokensTrained").GetInt64() + annealOnly);
+    }
+
+    [Fact]
+    public async Task AUrlGoesToTheSiloAsItIsAndIsDownloadedThere()
+    {
+        using var server = new CorpusHttpServer();
+        await File.WriteAllLinesAsync(Path.Combine(server.Folder, "web-english.jsonl"), (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Skip(10).Take(10));
+        var ok = silo.Client($"ingest --run url-run --progress never {server.Url("web-english.jsonl")}");
+        Assert.True(ok.Code == 0, ok.Err);
+        Assert.StartsWith("queued web-english on run url-run: ", ok.Out);
+
+        var missing = server.Url("missing/news.jsonl.zst");
+        AssertError(Ingest(missing, run: "url-run"), $"{missing}: the server answered HTTP 404 Not Found");
+        AssertError(Ingest(server.BaseUrl, run: "url-run"), $"{server.BaseUrl} names no file to call the corpus after: choose a name with --name");
+        silo.AssertGoodCorpusIntact();
     }
 
     (int Code, string Out, string Err) Ingest(string path, string? name = null, string run = IngestSilo.Run) =>

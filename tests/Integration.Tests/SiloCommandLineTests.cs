@@ -19,6 +19,8 @@ public class SiloCommandLineTests
     [InlineData("--replay 1.5", "error: --replay must be a fraction in [0, 1), not 1.5")]
     [InlineData("--checkpoint-every 0", "error: --checkpoint-every must be at least 1, not 0")]
     [InlineData("--trainers 0", "error: --trainers must be at least 1, not 0")]
+    [InlineData("--corpus-roots ,", "error: --corpus-roots names no folder: give at least one, or leave it unset to allow any path")]
+    [InlineData("--max-download-mb 0", "error: --max-download-mb must be at least 1, not 0")]
     public void BadInputIsOneLineAndExitTwo(string arguments, string expected)
     {
         var (code, _, stderr) = Executables.Run(Executables.Silo, $"--http-port 0 {arguments}");
@@ -106,6 +108,18 @@ public class SiloCommandLineTests
         Assert.Equal(0, code);
         Assert.Matches(@"--trainers .*\[default: 4\]", stdout);
         Assert.Matches(@"--checkpoint-every .*\[default: 70\]", stdout);
+    }
+
+    [Fact]
+    public void CorpusRootsFromTheEnvironmentMustHoldTheDemosCorpora()
+    {
+        var (code, _, stderr) = RunConfigured("--http-port 0 --demo", null, ("STREAMING_CORPUS_ROOTS", "/nonexistent-root, /srv/corpora"));
+        Assert.Equal(2, code);
+        Assert.Matches(@"^error: the demo's corpus '/.+' is outside the silo's corpus roots \(/nonexistent-root, /srv/corpora\): add its folder to --corpus-roots, or leave that unset$",
+            ErrorLine(stderr));
+        var help = RunConfigured("--help", """{ "Streaming": { "corpus-roots": "/srv/corpora", "max-download-mb": 100 } }""");
+        Assert.Matches(@"--corpus-roots .*\[default: /srv/corpora\]", help.Out);
+        Assert.Matches(@"--max-download-mb .*\[default: 100\]", help.Out);
     }
 
     [Fact]

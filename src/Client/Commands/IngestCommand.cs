@@ -23,13 +23,23 @@ public static class IngestCommand
         {
             Description = "Queue the corpus even when the run already has the same text under another name (trains it again)",
         };
-        var path = new Argument<string>("path") { Description = "A corpus file or folder (.txt, .jsonl, .parquet; .txt and .jsonl also as .gz or .zst), readable by the silo" };
+        var path = new Argument<string>("path")
+        {
+            Description = "A corpus file or folder (.txt, .jsonl, .parquet; .txt and .jsonl also as .gz or .zst), readable by the silo, "
+                + "or an http:// or https:// URL of such a file, which the silo downloads",
+        };
         var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, allowDuplicate, CommonOptions.Progress, path, CommonOptions.Gateway };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
-            var source = Path.GetFullPath(parse.GetValue(path)!);
-            if (!File.Exists(source) && !Directory.Exists(source)) throw new UserError($"corpus path not found: {source}");
+            var source = parse.GetValue(path)!;
+            // A path is the silo's to read, so it goes absolute (the silo's working folder is not ours); a URL goes as it is.
+            if (!CorpusSource.IsUrl(source, out _))
+            {
+                source = Path.GetFullPath(source);
+                if (!File.Exists(source) && !Directory.Exists(source)) throw new UserError($"corpus path not found: {source}");
+            }
             var corpus = parse.GetValue(name) ?? NameRule.CorpusNameOf(source);
+            if (corpus.Length == 0) throw new UserError($"{source} names no file to call the corpus after: choose a name with --name");
             var request = new IngestRequest(parse.GetValue(run)!, source, parse.GetValue(tokenizer), parse.GetValue(allowDuplicate));
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
             var console = CommonOptions.ProgressConsole(parse);

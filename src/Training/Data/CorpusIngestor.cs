@@ -46,7 +46,7 @@ public static partial class CorpusIngestor
             throw new CorpusExistsException(name, target);
 
         var tokenBytes = tokenizer.VocabularySize <= 65536 ? 2 : 4;
-        var staging = Path.Combine(Path.GetDirectoryName(target)!, $"{StagingPrefix}{name}.ingest-{Guid.NewGuid():N}");
+        var staging = Path.Combine(Path.GetDirectoryName(target)!, $"{StagingPrefix}{name}{IngestInfix}{Guid.NewGuid():N}");
         Directory.CreateDirectory(staging);
         try
         {
@@ -68,7 +68,19 @@ public static partial class CorpusIngestor
         }
     }
 
-    const string StagingPrefix = ".", LockFile = ".lock", RetiredInfix = ".old-";
+    const string StagingPrefix = ".", LockFile = ".lock", RetiredInfix = ".old-", IngestInfix = ".ingest-", DownloadInfix = ".download-";
+
+    /// <summary>
+    /// A new hidden folder in the corpora folder for the downloaded source of corpus <paramref name="name"/>, on the data
+    /// volume (not /tmp, which may be small or memory) and locked like an ingest's staging folder: <see cref="RemoveLeftovers"/>
+    /// passes over it until the lock is disposed, and clears it when a kill left it. The caller deletes it when done.
+    /// </summary>
+    public static (string Folder, IDisposable Lock) CreateDownloadFolder(string dataRoot, string name)
+    {
+        var folder = Path.Combine(BlockStore.CorporaDirectory(dataRoot), $"{StagingPrefix}{name}{DownloadInfix}{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        return (folder, StagingLock(folder, FileMode.CreateNew));
+    }
 
     static FileStream StagingLock(string staging, FileMode mode) =>
         new(Path.Combine(staging, LockFile), mode, FileAccess.ReadWrite, FileShare.None);
@@ -102,7 +114,7 @@ public static partial class CorpusIngestor
     static string? RemoveLeftover(string corpora, string folder)
     {
         var name = Path.GetFileName(folder);
-        if (name.StartsWith(StagingPrefix) && name.Contains(".ingest-"))
+        if (name.StartsWith(StagingPrefix) && (name.Contains(IngestInfix) || name.Contains(DownloadInfix)))
         {
             if (Held(folder)) return null;
             Directory.Delete(folder, recursive: true);

@@ -36,6 +36,19 @@ public sealed class IngestLeftoversTests : IDisposable
     }
 
     [Fact]
+    public void ADownloadIsKeptWhileHeldAndRemovedOnceLeft()
+    {
+        var (folder, held) = CorpusIngestor.CreateDownloadFolder(data, "news");
+        File.WriteAllText(Path.Combine(folder, "news.jsonl.zst"), "partial");
+        Assert.Empty(CorpusIngestor.RemoveLeftovers(data));
+        Assert.True(Directory.Exists(folder));
+        // A killed silo's lock is gone with it.
+        held.Dispose();
+        Assert.Equal($"removed the staging folder {folder} of an ingest that did not finish", Assert.Single(CorpusIngestor.RemoveLeftovers(data)));
+        Assert.False(Directory.Exists(folder));
+    }
+
+    [Fact]
     public void ARetiredCopyIsRemovedWhenItsCorpusIsInPlace()
     {
         Folder("english", "manifest.json");
