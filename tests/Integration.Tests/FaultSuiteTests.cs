@@ -43,7 +43,8 @@ public sealed class FaultSuiteTests(ITestOutputHelper output) : IAsyncLifetime
 
         // The reference: the same corpora, trained without interruption.
         foreach (var corpus in corpora) Assert.Equal(0, silo.Client($"ingest --run reference {corpus}").Code);
-        var reference = await silo.WaitUntilSettledAsync("reference");
+        var settling = TimeSpan.FromMinutes(3 + documents / 10);   // the long version trains more
+        var reference = await silo.WaitUntilSettledAsync("reference", settling);
 
         foreach (var corpus in corpora) Assert.Equal(0, silo.Client($"ingest --run faulted {corpus}").Code);
         var random = new Random(Seed);
@@ -61,7 +62,7 @@ public sealed class FaultSuiteTests(ITestOutputHelper output) : IAsyncLifetime
             moments.Add($"{before}");
             await silo.StartAsync();
         }
-        var faulted = await silo.WaitUntilSettledAsync("faulted");
+        var faulted = await silo.WaitUntilSettledAsync("faulted", settling);
         output.WriteLine($"seed {Seed}: {moments.Count} kills, at optimizer steps {string.Join(", ", moments)}");
         Assert.True(moments.Count >= Math.Min(Kills, 2), $"the run finished after {moments.Count} kills: the suite proved little");
 

@@ -94,9 +94,9 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
 
     /// <summary>Waits (at most 3 minutes) until the run has trained every token, every evaluation is in and no
     /// anneal is pending or open: nothing about it changes any more.</summary>
-    public async Task<JsonObject> WaitUntilSettledAsync(string run)
+    public async Task<JsonObject> WaitUntilSettledAsync(string run, TimeSpan? limit = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromMinutes(3));
         while (true)
         {
             var status = Status(run);
@@ -109,7 +109,7 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
                 && (int)eval["pending"]! == 0
                 && status["releases"]!.AsArray().All(r => r!["loss"]!.AsObject().Count > 0))
                 return status;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"run {run} did not settle in 3 minutes: {status}\nsilo log:\n{Log}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"run {run} did not settle in {(limit ?? TimeSpan.FromMinutes(3)).TotalMinutes:F0} minutes: {status}\nsilo log:\n{Log}");
             await Task.Delay(1000);
         }
     }
