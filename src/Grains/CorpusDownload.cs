@@ -1,3 +1,4 @@
+using Streaming.Training;
 using System.Buffers;
 using System.Net;
 using Streaming.Training.Data;
@@ -70,12 +71,12 @@ public static class CorpusDownload
         }
         catch (HttpRequestException e)
         {
-            throw new IngestFailedException($"{url}: {OneLine(Innermost(e).Message)}");
+            throw new IngestFailedException($"{url}: {ExceptionText.FirstLine(ExceptionText.Innermost(e).Message)}");
         }
         catch (IOException e) when (e.InnerException is HttpRequestException or System.Net.Sockets.SocketException)
         {
             // The connection broke while the body was being read.
-            throw new IngestFailedException($"{url}: the download broke off: {OneLine(Innermost(e).Message)}");
+            throw new IngestFailedException($"{url}: the download broke off: {ExceptionText.FirstLine(ExceptionText.Innermost(e).Message)}");
         }
     }
 
@@ -92,8 +93,4 @@ public static class CorpusDownload
 
     static string Reason(HttpResponseMessage response) =>
         response.ReasonPhrase is { Length: > 0 } reason ? reason : ((HttpStatusCode)response.StatusCode).ToString();
-
-    static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
-
-    static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
 }

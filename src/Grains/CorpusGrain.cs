@@ -1,3 +1,4 @@
+using Streaming.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.Schedules;
@@ -81,13 +82,13 @@ public sealed class CorpusGrain(
                 // The call may have got through (a response timed out, a silo went away): the store and the state stay, for
                 // the run may be training from them. An ingest of the same source again finds it queued, or queues it.
                 if (await RunHasCorpus(run)) return result;
-                throw new IngestFailedException($"corpus '{Name}' was stored, but run '{run}' did not confirm it was queued ({OneLine(e.Message)}): "
+                throw new IngestFailedException($"corpus '{Name}' was stored, but run '{run}' did not confirm it was queued ({ExceptionText.FirstLine(e.Message)}): "
                     + "ingest it again to make sure");
             }
             // Only a corpus that was not stored before is forgotten; one that feeds others keeps feeding them.
             if (previous.Source is null) await Forget(directory, existed);
             else await Restore(previous);
-            throw new IngestFailedException($"corpus '{Name}' could not be queued on run '{run}': {OneLine(e.Message)}");
+            throw new IngestFailedException($"corpus '{Name}' could not be queued on run '{run}': {ExceptionText.FirstLine(e.Message)}");
         }
         return result;
     }
@@ -119,7 +120,7 @@ public sealed class CorpusGrain(
         }
         catch (CorpusFormatException e)
         {
-            throw new IngestFailedException($"corpus '{Name}' was ingested but its stored blocks are unreadable: {OneLine(e.Message)}");
+            throw new IngestFailedException($"corpus '{Name}' was ingested but its stored blocks are unreadable: {ExceptionText.FirstLine(e.Message)}");
         }
     }
 
@@ -173,7 +174,7 @@ public sealed class CorpusGrain(
         catch (Exception e)
         {
             logger.LogWarning(e, "corpus {Corpus}: run {Run} did not list its corpora", Name, run);
-            throw new IngestFailedException($"run '{run}' did not say which corpora it has: {OneLine(e.Message)}");
+            throw new IngestFailedException($"run '{run}' did not say which corpora it has: {ExceptionText.FirstLine(e.Message)}");
         }
     }
 
@@ -258,13 +259,13 @@ public sealed class CorpusGrain(
         catch (Exception e) when (e is CorpusFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             // The user knows the URL, not the silo's download folder.
-            throw new IngestFailedException(OneLine(e.Message).Replace(source, request.Path));
+            throw new IngestFailedException(ExceptionText.FirstLine(e.Message).Replace(source, request.Path));
         }
         catch (Exception e)
         {
             // Not an input problem the reader knows: still one line for the user, the details for the operator.
             logger.LogError(e, "corpus {Corpus}: ingest of {Path} failed", name, request.Path);
-            throw new IngestFailedException($"ingest of {request.Path} failed on the silo: {e.GetType().Name}: {OneLine(e.Message)} (details in the silo log)");
+            throw new IngestFailedException($"ingest of {request.Path} failed on the silo: {e.GetType().Name}: {ExceptionText.FirstLine(e.Message)} (details in the silo log)");
         }
         finally
         {
@@ -338,12 +339,6 @@ public sealed class CorpusGrain(
                 logger.LogWarning(e, "corpus {Corpus}: could not delete {Directory} after a failed ingest", Name, directory);
             }
         }
-    }
-
-    static string OneLine(string message)
-    {
-        var end = message.IndexOfAny(['\r', '\n']);
-        return (end < 0 ? message : message[..end]).Trim();
     }
 
     public Task<CorpusInfo> GetInfoAsync() => Task.FromResult(Info());

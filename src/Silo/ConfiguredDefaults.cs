@@ -1,3 +1,4 @@
+using Streaming.Training;
 using System.Collections;
 using System.CommandLine;
 using System.Globalization;
@@ -35,7 +36,7 @@ public sealed class ConfiguredDefaults
             }
             catch (Exception e) when (e is InvalidDataException or FormatException or IOException)
             {
-                throw new ArgumentException($"{file} is not valid JSON: {Innermost(e).Message.Split('\n')[0]}");
+                throw new ArgumentException($"{file} is not valid JSON: {ExceptionText.FirstLine(ExceptionText.Innermost(e).Message)}");
             }
             foreach (var entry in root.GetSection(Section).GetChildren())
             {
@@ -81,8 +82,6 @@ public sealed class ConfiguredDefaults
             throw new ArgumentException($"{file}: unknown setting \"{Section}\": \"{unknown}\"; the settings are the silo's flags: "
                 + string.Join(", ", options.Select(o => o.Name.TrimStart('-')).Order()));
     }
-
-    static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 
     static string Normalize(string name) => new([.. name.Where(char.IsLetterOrDigit).Select(char.ToLowerInvariant)]);
 

@@ -58,7 +58,7 @@ public static class TorchRuntime
             }
             catch (Exception e)
             {
-                throw new TorchLoadException($"libtorch did not load; tried {string.Join("; ", tried)}: {Innermost(e).Message.Split('\n')[0]}");
+                throw new TorchLoadException($"libtorch did not load; tried {string.Join("; ", tried)}: {ExceptionText.FirstLine(ExceptionText.Innermost(e).Message)}");
             }
             selected = SelectDevice(options.Device, tried);
             torch.set_num_threads(Math.Max(1, options.Threads));
@@ -114,5 +114,4 @@ public static class TorchRuntime
         }
     }
 
-    static Exception Innermost(Exception e) => e.InnerException is null ? e : Innermost(e.InnerException);
 }

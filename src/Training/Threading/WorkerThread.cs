@@ -30,5 +30,5 @@ public static class WorkerThread
     }
 
     /// <summary>An exception's message as one line, for status and results (the log has the whole exception).</summary>
-    public static string OneLine(Exception e) => e.Message.Split('\n')[0].Trim();
+    public static string OneLine(Exception e) => ExceptionText.FirstLine(e.Message);
 }
