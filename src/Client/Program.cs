@@ -11,5 +11,6 @@ var root = new RootCommand("streaming: the command-line client of the Streaming 
     EvalCommand.Create(),
     ScheduleCommand.Create(),
     CompareCommand.Create(),
+    WatchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -34,9 +34,18 @@ public sealed class SiloConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes the connection; a silo that is gone gets a few seconds to answer, not the client's whole patience.</summary>
     public async ValueTask DisposeAsync()
     {
-        await host.StopAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await host.StopAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            // Closing is given up; the process lets go of the connection either way.
+        }
         host.Dispose();
     }
 }

@@ -133,9 +133,20 @@ public sealed record IngestProgressInfo(
 /// is one line that says what to do, fit to print as a CLI error.
 /// </summary>
 [GenerateSerializer]
-public sealed class IngestFailedException : Exception
+public class IngestFailedException : Exception
 {
     public IngestFailedException() { }
 
     public IngestFailedException(string message) : base(message) { }
+}
+
+/// <summary>The client lost contact with the silo during an ingest: no answer came, so the ingest may go on there, may
+/// have queued the corpus, or may have died with the silo. Asking again is safe (the same source on the same run is
+/// found queued).</summary>
+[GenerateSerializer]
+public sealed class IngestContactLostException : IngestFailedException
+{
+    public IngestContactLostException() { }
+
+    public IngestContactLostException(string message) : base(message) { }
 }

@@ -16,7 +16,7 @@ public static class IngestWithProgress
     /// <summary>
     /// Calls <see cref="ICorpusGrain.IngestAsync"/> and, until it ends, hands each progress snapshot to
     /// <paramref name="onProgress"/>. Returns the ingest call's own outcome (result or exception); when
-    /// the polls fail for <see cref="GiveUpAfter"/> on end, throws <see cref="IngestFailedException"/>.
+    /// the polls fail for <see cref="GiveUpAfter"/> on end, throws <see cref="IngestContactLostException"/>.
     /// </summary>
     public static async Task<IngestResult> IngestAsync(this IGrainFactory grains, string corpus, IngestRequest request,
         Action<IngestProgressInfo> onProgress, TimeSpan? interval = null, CancellationToken cancellation = default)
@@ -47,7 +47,7 @@ public static class IngestWithProgress
             {
                 _ = ingest.ContinueWith(static i => i.Exception, TaskContinuationOptions.OnlyOnFaulted);
                 var reason = poll.Exception?.InnerException?.Message.Split('\n')[0].Trim() ?? "no answer";
-                throw new IngestFailedException($"lost contact with the silo while it was ingesting ({reason}); " +
+                throw new IngestContactLostException($"lost contact with the silo while it was ingesting ({reason}); " +
                     (request.Run is null ? "if it is still up, the ingest goes on there" : $"if it is still up, the ingest goes on there: see `streaming status --run {request.Run}`"));
             }
         }
