@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Streaming.Training.Data;
+using Xunit.Abstractions;
 
 namespace Streaming.Integration.Tests;
 
@@ -9,8 +10,12 @@ namespace Streaming.Integration.Tests;
 /// `streaming watch`: files arriving in a folder one after another become the run's tasks in that order, each once,
 /// across a silo restart and a watcher restart; a queued file rewritten is reported, not trained again.
 /// </summary>
-public sealed class WatchTests : IDisposable
+public sealed class WatchTests(ITestOutputHelper output) : IDisposable
 {
+    /// <summary>Seconds between the files' arrivals (bench/watch.sh: 60); none in CI.</summary>
+    static readonly TimeSpan Gap = TimeSpan.FromSeconds(double.Parse(Environment.GetEnvironmentVariable("STREAMING_WATCH_GAP_SECONDS") ?? "0",
+        System.Globalization.CultureInfo.InvariantCulture));
+
     readonly string data = Directory.CreateTempSubdirectory("streaming-watch-").FullName;
     readonly List<Watcher> watchers = [];
 
@@ -37,11 +42,14 @@ public sealed class WatchTests : IDisposable
         await silo.StartAsync();
 
         var watcher = Watch(silo.Gateway, run, inbox);
+        var arrived = Stopwatch.StartNew();
         Arrive(inbox, "one.jsonl", lines.Take(4));
         await watcher.WaitForLine("queued one.jsonl");
 
         // The silo restarts while the second file arrives: the watcher waits for it and sends the file once it is back.
+        await Task.Delay(Gap - arrived.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
         await silo.StopAsync();
+        arrived.Restart();
         Arrive(inbox, "two.jsonl", lines.Skip(4).Take(4));
         await watcher.WaitForLine("cannot send two.jsonl");
         await silo.StartAsync();
@@ -49,6 +57,7 @@ public sealed class WatchTests : IDisposable
 
         // The watcher restarts while the third arrives: it sends only the new file.
         var earlier = watcher.Stop();
+        await Task.Delay(Gap - arrived.Elapsed is { Ticks: > 0 } left ? left : TimeSpan.Zero);
         Arrive(inbox, "three.jsonl", lines.Skip(8).Take(4));
         watcher = Watch(silo.Gateway, run, inbox);
         await watcher.WaitForLine("queued three.jsonl");
@@ -63,9 +72,11 @@ public sealed class WatchTests : IDisposable
         Assert.Equal(["one", "two", "three"], corpora.Select(c => (string)c!["name"]!));
         Assert.All(corpora, c => Assert.Equal((long)c!["tokensTotal"]!, (long)c["tokensRead"]!));
         Assert.Equal(["one", "two", "three"], status["evaluations"]!.AsArray().Select(e => (string)e!["afterTask"]!));
-        var output = earlier + "\n" + later;
-        foreach (var file in new[] { "one", "two", "three" }) Assert.Single(Lines(output, $"queued {file}.jsonl"));
-        Assert.DoesNotContain("already queued", output);
+        var said = earlier + "\n" + later;
+        output.WriteLine(said);
+        output.WriteLine(string.Join('\n', corpora.Select(c => $"task {c!["name"]}: {(long)c["tokensRead"]!:N0} of {(long)c["tokensTotal"]!:N0} tokens trained")));
+        foreach (var file in new[] { "one", "two", "three" }) Assert.Single(Lines(said, $"queued {file}.jsonl"));
+        Assert.DoesNotContain("already queued", said);
     }
 
     [Fact]
