@@ -89,7 +89,9 @@ public sealed record RunStatus(
     // Steps skipped because their loss or gradient was NaN or infinite (the weights stayed as they were).
     [property: Id(24)] long SkippedSteps = 0,
     // Main-cadence snapshots the evaluator passed over, unevaluated, because newer ones were waiting.
-    [property: Id(25)] long EvaluationsSkipped = 0);
+    [property: Id(25)] long EvaluationsSkipped = 0,
+    // The order of each task's blocks: shuffled or file.
+    [property: Id(26)] string? Order = null);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

@@ -3,9 +3,9 @@ namespace Streaming.Grains;
 /// <summary>
 /// How one run trains, where it differs from the silo's defaults: its model (a named shape and/or explicit
 /// dimensions), batch, micro-batch and precision, its schedule (kind, rates, lengths, the paper protocol's anneal
-/// fraction, a single-horizon kind's horizon), replay mixing, seed, evaluation cadence, and a cap on the blocks of
-/// each task (compute-matched comparisons train every task for the same number of steps). Null fields keep the
-/// silo's value.
+/// fraction, a single-horizon kind's horizon), replay mixing, seed, evaluation cadence, a cap on the blocks of
+/// each task (compute-matched comparisons train every task for the same number of steps) and the order of each task's
+/// blocks. Null fields keep the silo's value.
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RunSettings
@@ -47,4 +47,7 @@ public sealed record RunSettings
 
     /// <summary>Pretrained weights to start from: a folder (or its model.safetensors) in the Hugging Face GPT-2 layout, on the silo.</summary>
     [Id(20)] public string? Init { get; init; }
+
+    /// <summary>`--order`: shuffled (the default; seeded by the run's seed and the corpus name) or file (as stored).</summary>
+    [Id(21)] public string? Order { get; init; }
 }

@@ -1,6 +1,7 @@
 namespace Streaming.Grains;
 
-/// <summary>A block of token ids of one corpus, addressed by its sequence number in that corpus.</summary>
+/// <summary>A block of token ids of one corpus, addressed by its sequence number: its position in the run's order of that
+/// corpus (the stored order, or a shuffle of it).</summary>
 [GenerateSerializer, Immutable]
 public sealed record TokenBlock(
     [property: Id(0)] string Corpus,

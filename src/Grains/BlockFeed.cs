@@ -25,7 +25,8 @@ public sealed record BlockRequest(string Corpus, long From, int Count);
 /// (<see cref="Accept"/>) are checked against the next expected sequence number: a duplicate, a block of another
 /// corpus or past the end is dropped; after a gap nothing is accepted until the first missing block comes, and once
 /// nothing has arrived for the redelivery timeout the feed asks again from it. At a corpus' end the feed moves to the next.
-/// Training thus gets every block exactly once and in order. Not thread-safe: one caller (the grain's turns).
+/// Training thus gets every block exactly once and in order. Sequence numbers are positions in the run's order of a
+/// corpus (the corpus blocks grain maps them to stored blocks). Not thread-safe: one caller (the grain's turns).
 /// </summary>
 public sealed class BlockFeed
 {

@@ -1,5 +1,6 @@
 using Streaming.Grains.Telemetry;
 using Streaming.Training.Checkpoints;
+using Streaming.Training.Data;
 using Streaming.Training.Engine;
 using Streaming.Training.Model;
 using Streaming.Schedules;
@@ -10,7 +11,7 @@ namespace Streaming.Grains;
 /// default's until the run's tokenizer replaces it (<see cref="GptConfig.ForTokenizer"/>).</summary>
 public sealed record RunConfiguration(
     ScheduleConfig Schedule, double ReplayFraction, long Seed, long? MaxStepsPerTask, int EvaluateEvery,
-    GptConfig Model, int BatchTokens, int? MicroBatchRows, string Precision, string? Init)
+    GptConfig Model, int BatchTokens, int? MicroBatchRows, string Precision, string? Init, TaskOrder Order)
 {
     public static readonly IReadOnlyList<string> Precisions = ["auto", "fp32", "bf16"];
 
@@ -65,7 +66,9 @@ public sealed record RunConfiguration(
             throw new ArgumentException($"--micro-batch {micro} rows must be between 1 and the batch's {rows} rows ({batchTokens} tokens of context {model.Context})");
         var precision = settings.Precision ?? "auto";
         if (!Precisions.Contains(precision)) throw new ArgumentException($"--precision must be one of {string.Join(", ", Precisions)}, not '{precision}'");
-        return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery, model, batchTokens, settings.MicroBatchRows, precision, settings.Init);
+        var order = settings.Order is { } name ? TaskOrders.Parse(name)
+            ?? throw new ArgumentException($"--order must be one of {string.Join(", ", TaskOrders.Names)}, not '{name}'") : TaskOrder.Shuffled;
+        return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery, model, batchTokens, settings.MicroBatchRows, precision, settings.Init, order);
     }
 
     /// <summary>The named shape (or the silo's model) with any explicit dimension over it.</summary>
@@ -133,7 +136,7 @@ public sealed record RunConfiguration(
         var horizon = s.TotalSteps is { } h ? $", horizon {h}" : "";
         var m = Model;
         var micro = MicroBatchRows is { } rows && rows < BatchRows ? $", micro-batches of {rows} rows" : "";
-        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}{horizon}), replay {ReplayFraction}, seed {Seed}{cap}; " +
+        return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}{horizon}), replay {ReplayFraction}, seed {Seed}{cap}, {Order.Name()} block order; " +
             $"model {m.Layers} layers, width {m.Width}, {m.Heads} heads, context {m.Context}; batch {BatchTokens:N0} tokens ({BatchRows} rows{micro}), precision {Precision}";
     }
 }

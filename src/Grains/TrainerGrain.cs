@@ -18,7 +18,7 @@ using Streaming.Training.Threading;
 namespace Streaming.Grains;
 
 /// <summary>What a run keeps in grain state: only what the grain alone knows. Its corpora in arrival order, its settings,
-/// tokenizer and model, the anneals asked for, and which checkpoint to resume from; how far that checkpoint has trained
+/// tokenizer, model and block order, the anneals asked for, and which checkpoint to resume from; how far that checkpoint has trained
 /// (cursors, counts, schedule) is in the checkpoint itself.</summary>
 [GenerateSerializer]
 public sealed class RunState
@@ -41,6 +41,10 @@ public sealed class RunState
 
     /// <summary>The model (GptConfig JSON, its vocabulary the tokenizer's), fixed when the first corpus is queued; null before.</summary>
     [Id(8)] public string? Model { get; set; }
+
+    /// <summary>The order of every task's blocks (<see cref="TaskOrders.Name"/>), fixed when the first corpus is queued; null before,
+    /// and for a run that had corpora before runs could shuffle (it keeps the stored order it started with).</summary>
+    [Id(9)] public string? Order { get; set; }
 }
 
 /// <summary>
@@ -121,6 +125,7 @@ public sealed partial class TrainerGrain(
             configuration.CheckFits(model, options.Value.Accelerator, Run);
             state.State.Model = JsonSerializer.Serialize(model);
         }
+        if (Corpora.Count == 0) state.State.Order = configuration.Order.Name();
         Corpora.Add(corpus);
         await state.WriteStateAsync();
         await KeepAliveAsync();
@@ -167,6 +172,7 @@ public sealed partial class TrainerGrain(
             Branch: p.Branch is { } b ? new BranchStatus(b.Mode.ToWire(), b.Steps, b.Length) : null,
             Tokenizer: Tokenizer,
             Schedule: Configuration.Schedule.Kind,
+            Order: Order.Name(),
             EvaluationError: evaluationError,
             Model: model?.ToString(),
             Parameters: model?.ParameterCount ?? 0,
@@ -195,6 +201,11 @@ public sealed partial class TrainerGrain(
     }
 
     string Tokenizer => state.State.Tokenizer ?? options.Value.Tokenizer;
+
+    /// <summary>The order of the run's tasks: as fixed by its first corpus; the stored order for a run from before that was kept.</summary>
+    TaskOrder Order =>
+        state.State.Order is { } name ? TaskOrders.Parse(name) ?? throw new InvalidOperationException($"run '{Run}' has an unknown block order '{name}' in its state")
+        : Corpora.Count > 0 ? TaskOrder.File : Configuration.Order;
 
     RunConfiguration Configuration => RunConfiguration.From(options.Value, state.State.Settings);
 
@@ -417,7 +428,9 @@ public sealed partial class TrainerGrain(
         RetireLoopWhenFinished(progress);
         // A loop that has stopped (e.g. its checkpoint is gone) takes no blocks: asking for them would only fail again and again.
         if (loop is null || progress.Error is not null || feed?.NextRequest() is not { } request) return;
-        var sent = await GrainFactory.GetGrain<ICorpusBlocksGrain>(request.Corpus).PublishAsync(Run, request.From, request.Count, Configuration.BlockTokens);
+        var configuration = Configuration;
+        var sent = await GrainFactory.GetGrain<ICorpusBlocksGrain>(request.Corpus).PublishAsync(Run, request.From, request.Count, configuration.BlockTokens,
+            Order == TaskOrder.Shuffled ? configuration.Seed : null);
         feed.Requested(request, sent);
     }
 

@@ -10,6 +10,7 @@ public class ClientCommandLineTests
     [InlineData("run create r --total-steps 1e4", "error: --total-steps: not a whole number of steps ('1e4')")]
     [InlineData("run create r --evaluate-every", "error: --evaluate-every: needs a value")]
     [InlineData("run create r --evaluate-every 2.5", "error: --evaluate-every: not a whole number of steps ('2.5')")]
+    [InlineData("run create r --order", "error: --order: needs a value")]
     [InlineData("run create r --colour blue", "error: unknown argument '--colour' (see streaming run create --help)")]
     public void BadFlagIsOneLineAndExitTwo(string arguments, string expected)
     {

@@ -14,7 +14,7 @@ public abstract class OneSiloCluster(string name) : IAsyncLifetime
 
     /// <summary>A one-layer GPT of width 32 on blocks of 4 rows of 32 tokens, under an infinite schedule with the paper
     /// protocol's anneal branches, short enough that a few hundred blocks show every phase.</summary>
-    protected static void UseTinyInfiniteRun(StreamingOptions o)
+    internal static void UseTinyInfiniteRun(StreamingOptions o)
     {
         o.Model = new GptConfig(Layers: 1, Width: 32, Heads: 2, Context: 32, Vocabulary: 256);
         o.BlockTokens = 4 * 32 + 1;

@@ -89,6 +89,7 @@ public sealed class RestartTests : IDisposable
         var runs = JsonNode.Parse(status.Out)!["runs"]!.AsArray();
         var demo = runs.Single(r => (string?)r!["run"] == "demo")!;
         Assert.Equal([("en", 50_605L), ("de", 78_047L)], demo["corpora"]!.AsArray().Select(c => ((string)c!["name"]!, (long)c["tokensTotal"]!)));
+        Assert.Equal("file", (string?)demo["order"]);   // it started before runs could shuffle: it keeps the order it trained in
         var broken = runs.Single(r => (string?)r!["run"] == "broken")!;
         Assert.Equal("unreadable", (string?)broken["phase"]);
         Assert.Contains("the stored state 'run' of trainer/broken cannot be read: RunState:", (string?)broken["error"]);

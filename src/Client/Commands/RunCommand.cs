@@ -6,7 +6,8 @@ namespace Streaming.Client.Commands;
 
 /// <summary>
 /// `streaming run create R [--kind K] [--max-lr X] ... [--replay F] [--seed N] [--task-steps N] [--total-steps N]
-/// [--evaluate-every N]`: a run with its own schedule, replay, seed, steps per task and evaluation cadence, before its first corpus. Unset flags keep the silo's defaults.
+/// [--evaluate-every N] [--order shuffled|file]`: a run with its own schedule, replay, seed, steps per task, evaluation cadence and
+/// block order, before its first corpus. Unset flags keep the silo's defaults.
 /// </summary>
 public static class RunCommand
 {
@@ -17,7 +18,7 @@ public static class RunCommand
         var rates = new RateOptions(showDefaults: false);
         var annealFraction = TextOptions.Create("--anneal-fraction", "Paper protocol: each task ends with an anneal branch of this fraction of its steps", null);
         var replay = TextOptions.Create("--replay", "Replay mixing: fraction of every batch drawn from earlier corpora, in [0, 1)", null);
-        var seed = TextOptions.Create("--seed", "Seed of the initial weights and of replay draws", null);
+        var seed = TextOptions.Create("--seed", "Seed of the initial weights, of replay draws and of each task's block order", null);
         var taskSteps = TextOptions.Create("--task-steps", "Train at most this many steps (blocks) of each corpus", null);
         var totalSteps = TextOptions.Create("--total-steps", "Single-horizon kinds (cosine, linear, inverse-sqrt, rex): the horizon in steps, warmup included", null);
         var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations of the live model (0: only task ends and releases)", null);
@@ -30,13 +31,14 @@ public static class RunCommand
         var microBatch = TextOptions.Create("--micro-batch", "Rows per forward/backward pass; the passes of a step accumulate their gradients [default: the whole batch]", null);
         var precision = TextOptions.Create("--precision", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16; weights and AdamW moments stay fp32", null);
         var init = TextOptions.Create("--init", "Start from pretrained weights: a folder with model.safetensors and config.json in the Hugging Face GPT-2 layout (read by the silo); the shape is the file's", null);
+        var order = TextOptions.Create("--order", "Order of each task's blocks: shuffled (seeded by --seed and the corpus name) or file (as ingested) [default: shuffled]", null);
         var tokenizer = new Option<string?>("--tokenizer") { Description = $"The run's tokenizer: {string.Join(", ", SiloNames.Tokenizers)} [default: the silo's, byte]" };
-        var create = new Command("create", "Create a run with its own model, batch, precision, tokenizer, schedule, replay, seed and steps per task (before its first corpus)")
+        var create = new Command("create", "Create a run with its own model, batch, precision, tokenizer, schedule, replay, seed, steps per task and block order (before its first corpus)")
         {
             name, kind,
         };
         foreach (var option in rates.All.Concat([annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery,
-            model, layers, width, heads, context, batchTokens, microBatch, precision, init, tokenizer, CommonOptions.Gateway])) create.Options.Add(option);
+            model, layers, width, heads, context, batchTokens, microBatch, precision, init, order, tokenizer, CommonOptions.Gateway])) create.Options.Add(option);
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -68,6 +70,7 @@ public static class RunCommand
                     MicroBatchRows = TextOptions.SmallCount(parse, microBatch),
                     Precision = TextOptions.Text(parse, precision),
                     Init = TextOptions.Text(parse, init) is { } path ? Path.GetFullPath(path) : null,
+                    Order = TextOptions.Text(parse, order),
                 };
             }
             catch (ScheduleConfigException e)

@@ -86,7 +86,8 @@ public static class StatusCommand
             var pending = r.PendingAnnealSteps is { } a && r.Branch is not { Mode: "on-demand" } ? $"; on-demand anneal of {a} steps pending" : "";
             var model = r.Model is null ? "no model yet" : $"model {r.Model} ({r.Parameters / 1e6:F2}M parameters)";
             var device = r.ModelInMemory ? r.Device : r.Corpora.Count > 0 ? "no device: every corpus is trained, the model is not in memory until a new one comes" : "no device yet";
-            Console.WriteLine($"{r.Run}: {model}, {r.Schedule} schedule, {r.Tokenizer} tokens, on {device} at silo {r.Silo}");
+            var order = r.Order is { } o ? $", {o} block order" : "";
+            Console.WriteLine($"{r.Run}: {model}, {r.Schedule} schedule{order}, {r.Tokenizer} tokens, on {device} at silo {r.Silo}");
             var lag = (r.EvaluationsPending > 0 ? $"; evaluator {r.EvaluationsPending} snapshot{(r.EvaluationsPending == 1 ? "" : "s")} behind" : "")
                 + (r.EvaluationsSkipped > 0 ? $"; {r.EvaluationsSkipped} older main-trajectory snapshots passed over to keep up" : "");
             Console.WriteLine($"{r.Run}: last checkpoint {r.LastCheckpoint ?? "none yet"}; last release {r.LastRelease ?? "none yet"}{branch}{pending}{lag}");

@@ -38,8 +38,9 @@ static class GrainStateSamples
         Settings = new RunSettings
         {
             Schedule = "infinite", MaxLr = 3e-4, ConstLr = 1.65e-4, MinLr = 3e-5, WarmupSteps = 20, CooldownSteps = 150, AnnealFraction = 0.15,
-            ReplayFraction = 0.25, Seed = 7, TaskSteps = 190, TotalSteps = 1000, EvaluateEvery = 50,
+            ReplayFraction = 0.25, Seed = 7, TaskSteps = 190, TotalSteps = 1000, EvaluateEvery = 50, Order = "shuffled",
         },
+        Order = "shuffled",
     };
 
     static EvaluationState Evaluation()

@@ -45,6 +45,7 @@ public sealed class GrainStateSerializerTests
         Assert.Equal("byte", run.Tokenizer);
         Assert.Null(run.Settings);
         Assert.Null(run.PendingAnnealSteps);
+        Assert.Null(run.Order);   // a run from before runs could shuffle: it keeps the stored order
 
         var corpus = Read<CorpusState>(Legacy("corpus.corpus.de.json"));
         Assert.Equal(("/in/de.jsonl", 20L, 78_047L), (corpus.Source, corpus.Blocks, corpus.Tokens));
