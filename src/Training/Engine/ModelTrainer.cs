@@ -66,6 +66,7 @@ public sealed class ModelTrainer : IDisposable
         ModelConfig = modelConfig.Validate();
         Options = options ?? new TrainerOptions();
         if (Options.MicroBatchRows is < 1) throw new ArgumentException($"micro-batch rows must be at least 1, not {Options.MicroBatchRows}");
+        if (Options.AverageDecay is double decay) WeightAverage.CheckDecay(decay);
         Device = device ?? torch.CPU;
         ComputeType = Options.Precision.ToLowerInvariant() switch
         {
@@ -77,7 +78,7 @@ public sealed class ModelTrainer : IDisposable
         model = new Gpt(ModelConfig, Options.Seed);
         model.to(Device);
         optimizer = new FlatAdamW(model, optimizerConfig, ComputeType);
-        average = Options.AverageDecay is double decay ? new WeightAverage(optimizer.FlatMaster, decay) : null;
+        average = Options.AverageDecay is double d ? new WeightAverage(optimizer.FlatMaster, d) : null;
         model.train();
     }
 

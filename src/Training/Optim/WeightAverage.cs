@@ -27,11 +27,14 @@ public sealed class WeightAverage : IDisposable
     /// <summary>Starts an average of <paramref name="master"/> (a flat fp32 tensor) with decay <paramref name="decay"/>.</summary>
     public WeightAverage(Tensor master, double decay)
     {
-        if (!(decay > 0 && decay < 1)) throw new ArgumentException($"average decay must be in (0, 1), not {decay}");
-        Decay = decay;
+        Decay = CheckDecay(decay);
         using var _ = torch.no_grad();
         average = master.detach().clone();
     }
+
+    /// <summary>The decay if it is in (0, 1); otherwise an <see cref="ArgumentException"/> with one line.</summary>
+    public static double CheckDecay(double decay) =>
+        decay > 0 && decay < 1 ? decay : throw new ArgumentException($"average decay must be in (0, 1), not {decay}");
 
     /// <summary>Moves the average towards the weights after an optimizer step: avg += (w - avg) (1 - d) / (1 - d^k).</summary>
     public void Update(Tensor master)
