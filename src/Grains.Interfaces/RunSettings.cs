@@ -10,6 +10,9 @@ namespace Streaming.Grains;
 [GenerateSerializer, Immutable]
 public sealed record RunSettings
 {
+    /// <summary>The weight average's decay when --release needs one and --average-decay is not given: a half-life of 69 steps.</summary>
+    public const double DefaultAverageDecay = 0.99;
+
     [Id(0)] public string? Schedule { get; init; }
     [Id(1)] public double? MaxLr { get; init; }
     [Id(2)] public double? ConstLr { get; init; }
@@ -47,4 +50,11 @@ public sealed record RunSettings
 
     /// <summary>Pretrained weights to start from: a folder (or its model.safetensors) in the Hugging Face GPT-2 layout, on the silo.</summary>
     [Id(20)] public string? Init { get; init; }
+
+    /// <summary>`--average-decay`: keep a moving average of the weights with this decay per step (null: none, unless --release
+    /// needs one).</summary>
+    [Id(30)] public double? AverageDecay { get; init; }
+
+    /// <summary>`--release`: what each task end releases: anneal (the paper-protocol branch; the default), average or both.</summary>
+    [Id(31)] public string? Release { get; init; }
 }

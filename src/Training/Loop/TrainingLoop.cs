@@ -180,7 +180,7 @@ public sealed class TrainingLoop : IDisposable
             }, device);
             if (options.ResumeFrom is null && options.InitFrom is { } init) trainer.LoadPretrained(init);
             var schedule = options.ResumeFrom is { } resume ? Resume(trainer, resume) : new LearningRateSchedule(options.Schedule);
-            progress = progress with { Device = trainer.Device.ToString(), PendingAnneal = PendingAnneal() };
+            progress = progress with { Device = trainer.Device.ToString(), PendingAnneal = PendingAnneal(), AverageDecay = options.AverageDecay };
             clock.Start();
             var reader = queue.Reader;
             while (true)
