@@ -2,7 +2,6 @@ using Streaming.Grains.Telemetry;
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Engine;
 using Streaming.Training.Loop;
-using Streaming.Training.Optim;
 using Streaming.Training.Model;
 using Streaming.Schedules;
 
