@@ -33,6 +33,7 @@ static class Bench
         public int Batch = 8, Seq, Steps = 20, Warmup = 3, Threads = 1, MicroBatches = 1;
         public string? LibTorch, Reference, Python = "python3";
         public bool SkipReference, Help;
+        public double? AverageDecay;
         public string[] Precisions = [];
 
         public const string Usage = """
@@ -50,6 +51,8 @@ static class Bench
               --reference FILE         reference script (default: reference.py next to the app or in ./bench)
               --precisions LIST        reference precisions, comma-separated (default fp32 on cpu, autocast,bf16 on cuda)
               --no-reference           time this project only
+              --average-decay D        also time steps with a weight average of decay D beside the same steps without
+                                       (alternating rounds), the average's update alone, and its memory
             """;
 
         public static Options Parse(string[] args)
@@ -82,6 +85,11 @@ static class Bench
                     case "--reference": o.Reference = Value(); break;
                     case "--precisions": o.Precisions = Value().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                     case "--no-reference": o.SkipReference = true; break;
+                    case "--average-decay":
+                        var d = Value();
+                        o.AverageDecay = double.TryParse(d, CultureInfo.InvariantCulture, out var decay) && decay is > 0 and < 1 ? decay
+                            : throw new ArgumentException($"--average-decay needs a number in (0, 1), not '{d}'");
+                        break;
                     default: throw new ArgumentException($"unknown option '{args[i]}' (see --help)");
                 }
             }
@@ -112,6 +120,7 @@ static class Bench
         Console.WriteLine($"# model {o.Model} ({o.Model.ParameterCount / 1e6:F2}M parameters), batch {o.Batch} x {o.Seq}, micro-batches {o.MicroBatches}, " +
                           $"{o.Steps} timed steps after {o.Warmup} warm-up, AdamW {adamw}, {flopsPerToken / 1e6:F1} MFLOP/token");
 
+        if (o.AverageDecay is { } averageDecay) return AverageCost(o, device, adamw, averageDecay);
         var ours = TimeOurs(o, device, adamw);
         var peak = MatmulPeak(device, cuda);
         Console.WriteLine($"# matmul peak ({(cuda ? "bf16 8192^3" : "fp32 1024^3")}, measured now): {peak / 1e12:F3} TFLOP/s");
@@ -133,9 +142,45 @@ static class Bench
         return 0;
     }
 
-    static Result TimeOurs(Options o, Device device, AdamWConfig adamw)
+    /// <summary>What keeping a weight average costs: the same steps without and with it in alternating rounds (the best
+    /// round of each, so that other work on the machine counts least), the average's update alone, and its memory.</summary>
+    static int AverageCost(Options o, Device device, AdamWConfig adamw, double decay)
     {
-        using var trainer = new ModelTrainer(o.Model, adamw, new TrainerOptions { MicroBatchRows = o.Batch / o.MicroBatches }, device);
+        const int rounds = 3;
+        var without = new List<double>();
+        var with = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            without.Add(TimeOurs(o, device, adamw).StepMs);
+            with.Add(TimeOurs(o, device, adamw, decay).StepMs);
+        }
+        using var trainer = new ModelTrainer(o.Model, adamw, new TrainerOptions { AverageDecay = decay }, device);
+        var updates = 20 * o.Steps;
+        for (var i = 0; i < 3; i++) trainer.Average!.Update(trainer.Optimizer.FlatMaster);
+        Synchronize(device);
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < updates; i++) trainer.Average!.Update(trainer.Optimizer.FlatMaster);
+        Synchronize(device);
+        var updateMs = 1000 * watch.Elapsed.TotalSeconds / updates;
+        var (plain, averaged) = (without.Min(), with.Min());
+        Console.WriteLine($"# weight average, decay {decay}: {rounds} rounds of {o.Steps} steps each way, alternating; best round of each");
+        Console.WriteLine();
+        Console.WriteLine("| step ms without | step ms with | ratio with/without | update alone ms | update / step | extra memory |");
+        Console.WriteLine("|---|---|---|---|---|---|");
+        Console.WriteLine($"| {plain:F2} | {averaged:F2} | {averaged / plain:F3} | {updateMs:F3} | {100 * updateMs / plain:F2}% | {Bytes(o.Model)} |");
+        var small = GptConfig.Presets["gpt2-small"];
+        Console.WriteLine($"# rounds without: {string.Join(", ", without.Select(ms => ms.ToString("F2", CultureInfo.InvariantCulture)))} ms; " +
+            $"with: {string.Join(", ", with.Select(ms => ms.ToString("F2", CultureInfo.InvariantCulture)))} ms");
+        Console.WriteLine($"# memory by arithmetic (one fp32 copy of the weights): {o.Model}: {Bytes(o.Model)}; gpt2-small {small}: {Bytes(small)}; " +
+            $"AdamW's own state is 16 bytes a parameter, so the average adds a quarter");
+        return 0;
+    }
+
+    static string Bytes(GptConfig model) => $"{model.ParameterCount:N0} x 4 B = {4.0 * model.ParameterCount / (1 << 20):F1} MiB";
+
+    static Result TimeOurs(Options o, Device device, AdamWConfig adamw, double? averageDecay = null)
+    {
+        using var trainer = new ModelTrainer(o.Model, adamw, new TrainerOptions { MicroBatchRows = o.Batch / o.MicroBatches, AverageDecay = averageDecay }, device);
         using var gen = new Generator(1337);
         using var x = torch.randint(0, o.Model.Vocabulary, [o.Batch, o.Seq], generator: gen, dtype: ScalarType.Int64).to(device);
         using var y = torch.randint(0, o.Model.Vocabulary, [o.Batch, o.Seq], generator: gen, dtype: ScalarType.Int64).to(device);

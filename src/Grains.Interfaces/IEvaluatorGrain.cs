@@ -15,7 +15,7 @@ public interface IEvaluatorGrain : IGrainWithStringKey
     Task<EvaluationReport> GetReportAsync();
 }
 
-/// <summary>A saved model state to evaluate: where, what kind (task-release, task-end, on-demand-release, main),
+/// <summary>A saved model state to evaluate: where, what kind (task-release, task-end, on-demand-release, main, average),
 /// after which task, at which step, and the corpora to evaluate it on.</summary>
 [GenerateSerializer, Immutable]
 public sealed record SnapshotRef(

@@ -32,6 +32,13 @@ public interface ITrainerGrain : IGrainWithStringKey
     /// forked at the next main step; the main trajectory then trains those blocks itself.</summary>
     Task<AnnealTicket> AnnealAsync(int steps);
 
+    /// <summary>Releases the run's moving average of its weights now, without a training step (after an open anneal branch):
+    /// stored, evaluated and exportable like any release; its loss comes with the run's releases once evaluated. A run that
+    /// keeps no average, or has trained nothing: <see cref="InvalidOperationException"/>. Interleaves: the trainer keeps
+    /// being fed while it waits.</summary>
+    [AlwaysInterleave]
+    Task<ReleaseInfo> ReleaseAverageAsync();
+
     /// <summary>Writes release <paramref name="release"/> (its folder name, or "latest") into <paramref name="directory"/> on the
     /// silo as model.safetensors + config.json in the Hugging Face GPT-2 layout; returns what was written, in one line.</summary>
     Task<string> ExportAsync(string release, string directory);
@@ -45,7 +52,7 @@ public sealed record AnnealTicket(
     [property: Id(2)] long BlocksAhead);
 
 /// <summary>A release of a run: the weights of an annealed branch, or of a task's end without one, and their validation
-/// loss per corpus. Mode: paper-protocol, on-demand or task-end.</summary>
+/// loss per corpus. Mode: paper-protocol, on-demand, task-end or average.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ReleaseInfo(
     [property: Id(0)] string? Path,
@@ -91,7 +98,19 @@ public sealed record RunStatus(
     // Main-cadence snapshots the evaluator passed over, unevaluated, because newer ones were waiting.
     [property: Id(25)] long EvaluationsSkipped = 0,
     // The order of each task's blocks: shuffled or file.
-    [property: Id(26)] string? Order = null);
+    [property: Id(26)] string? Order = null,
+    // The moving average of the weights the run keeps; null when it keeps none.
+    [property: Id(27)] AverageStatus? Average = null);
+
+/// <summary>A run's moving average of its weights: its decay per step and half-life, what its task ends release (anneal,
+/// average or both), and its newest release.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AverageStatus(
+    [property: Id(0)] double Decay,
+    [property: Id(1)] double HalfLifeSteps,
+    [property: Id(2)] string TaskRelease,
+    [property: Id(3)] string? LastRelease,
+    [property: Id(4)] long? LastReleaseStep);
 
 /// <summary>The anneal branch being trained: paper-protocol or on-demand, and how far it has got.</summary>
 [GenerateSerializer, Immutable]

@@ -10,6 +10,9 @@ namespace Streaming.Grains;
 [GenerateSerializer, Immutable]
 public sealed record RunSettings
 {
+    /// <summary>The weight average's decay when --release needs one and --average-decay is not given: a half-life of 69 steps.</summary>
+    public const double DefaultAverageDecay = 0.99;
+
     [Id(0)] public string? Schedule { get; init; }
     [Id(1)] public double? MaxLr { get; init; }
     [Id(2)] public double? ConstLr { get; init; }
@@ -50,4 +53,11 @@ public sealed record RunSettings
 
     /// <summary>`--order`: shuffled (the default; seeded by the run's seed and the corpus name) or file (as stored).</summary>
     [Id(21)] public string? Order { get; init; }
+
+    /// <summary>`--average-decay`: keep a moving average of the weights with this decay per step (null: none, unless --release
+    /// needs one).</summary>
+    [Id(30)] public double? AverageDecay { get; init; }
+
+    /// <summary>`--release`: what each task end releases: anneal (the paper-protocol branch; the default), average or both.</summary>
+    [Id(31)] public string? Release { get; init; }
 }

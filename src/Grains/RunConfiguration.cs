@@ -2,6 +2,7 @@ using Streaming.Grains.Telemetry;
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Data;
 using Streaming.Training.Engine;
+using Streaming.Training.Loop;
 using Streaming.Training.Model;
 using Streaming.Schedules;
 
@@ -14,6 +15,12 @@ public sealed record RunConfiguration(
     GptConfig Model, int BatchTokens, int? MicroBatchRows, string Precision, string? Init, TaskOrder Order)
 {
     public static readonly IReadOnlyList<string> Precisions = ["auto", "fp32", "bf16"];
+
+    /// <summary>Decay per step of the run's moving average of its weights; null: the run keeps none.</summary>
+    public double? AverageDecay { get; init; }
+
+    /// <summary>What each task end releases.</summary>
+    public TaskRelease TaskRelease { get; init; }
 
     /// <summary>Tokens of one block: a batch and the one token that the batch's last row predicts.</summary>
     public int BlockTokens => BatchTokens + 1;
@@ -43,6 +50,9 @@ public sealed record RunConfiguration(
             AnnealFraction = settings.AnnealFraction ?? schedule.AnnealFraction,
             TotalSteps = settings.TotalSteps ?? schedule.TotalSteps,
         };
+        var taskRelease = TaskReleaseOf(settings);
+        // The average as each task's release replaces the paper-protocol branch: the main trajectory trains every block.
+        if (taskRelease == TaskRelease.Average) schedule = schedule with { AnnealFraction = null };
         try
         {
             schedule.Validate();
@@ -68,7 +78,27 @@ public sealed record RunConfiguration(
         if (!Precisions.Contains(precision)) throw new ArgumentException($"--precision must be one of {string.Join(", ", Precisions)}, not '{precision}'");
         var order = settings.Order is { } name ? TaskOrders.Parse(name)
             ?? throw new ArgumentException($"--order must be one of {string.Join(", ", TaskOrders.Names)}, not '{name}'") : TaskOrder.Shuffled;
-        return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery, model, batchTokens, settings.MicroBatchRows, precision, settings.Init, order);
+        return new RunConfiguration(schedule, replay, settings.Seed ?? 1, settings.TaskSteps, evaluateEvery, model, batchTokens, settings.MicroBatchRows, precision, settings.Init, order)
+        {
+            AverageDecay = AverageDecayOf(settings, taskRelease), TaskRelease = taskRelease,
+        };
+    }
+
+    static TaskRelease TaskReleaseOf(RunSettings settings)
+    {
+        var release = settings.Release is null ? TaskRelease.Anneal
+            : Enum.GetValues<TaskRelease>().Select(r => (TaskRelease?)r).FirstOrDefault(r => r!.Value.ToWire() == settings.Release)
+              ?? throw new ArgumentException($"--release must be anneal, average or both, not '{settings.Release}'");
+        if (release == TaskRelease.Average && settings.AnnealFraction is not null)
+            throw new ArgumentException("--release average takes no anneal branch at task ends: leave out --anneal-fraction (or use --release both)");
+        return release;
+    }
+
+    static double? AverageDecayOf(RunSettings settings, TaskRelease release)
+    {
+        var decay = settings.AverageDecay ?? (release == TaskRelease.Anneal ? null : RunSettings.DefaultAverageDecay);
+        if (decay is double d && !(d > 0 && d < 1)) throw new ArgumentException($"--average-decay must be in (0, 1), not {d}");
+        return decay;
     }
 
     /// <summary>The named shape (or the silo's model) with any explicit dimension over it.</summary>
@@ -116,14 +146,14 @@ public sealed record RunConfiguration(
         var cuda = accelerator == "cuda";
         var bf16 = Precision == "bf16" || (Precision == "auto" && cuda);
         var rows = MicroBatchRows ?? BatchRows;
-        var need = TrainingMemory.Estimate(model, rows, bf16, fusedAttention: cuda);
+        var need = TrainingMemory.Estimate(model, rows, bf16, fusedAttention: cuda, average: AverageDecay is not null);
         var (have, where) = cuda && GpuMemory.Read().FirstOrDefault() is { Total: > 0 } gpu
             ? ((double)gpu.Total, "GPU memory")
             : ((double)GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "memory");
         if (need.TotalBytes <= 0.9 * have) return;
         var advice = rows > 1 ? $"a smaller --micro-batch (now {rows} rows), " : "";
         throw new ArgumentException($"run '{run}': training {model} ({need.Parameters / 1e6:F1}M parameters) with micro-batches of {rows} x {model.Context} tokens needs about " +
-            $"{TrainingMemory.Text(need.TotalBytes)} (weights, gradients and AdamW moments {TrainingMemory.Text(need.StateBytes)}, activations {TrainingMemory.Text(need.ActivationBytes)}), " +
+            $"{TrainingMemory.Text(need.TotalBytes)} (weights, gradients{(AverageDecay is null ? "" : ", weight average")} and AdamW moments {TrainingMemory.Text(need.StateBytes)}, activations {TrainingMemory.Text(need.ActivationBytes)}), " +
             $"more than 90% of this silo's {TrainingMemory.Text(have)} of {where}: use {advice}a shorter --context or a smaller --model");
     }
 
@@ -136,7 +166,8 @@ public sealed record RunConfiguration(
         var horizon = s.TotalSteps is { } h ? $", horizon {h}" : "";
         var m = Model;
         var micro = MicroBatchRows is { } rows && rows < BatchRows ? $", micro-batches of {rows} rows" : "";
+        var average = AverageDecay is { } d ? $"; weight average decay {d:G4}, releases at task ends: {TaskRelease.ToWire()}" : "";
         return $"{s.Kind} schedule (max {s.MaxLr:G4}, const {s.ConstLr:G4}, min {s.MinLr:G4}, warmup {s.WarmupSteps}, cooldown {s.CooldownSteps}{anneal}{horizon}), replay {ReplayFraction}, seed {Seed}{cap}, {Order.Name()} block order; " +
-            $"model {m.Layers} layers, width {m.Width}, {m.Heads} heads, context {m.Context}; batch {BatchTokens:N0} tokens ({BatchRows} rows{micro}), precision {Precision}";
+            $"model {m.Layers} layers, width {m.Width}, {m.Heads} heads, context {m.Context}; batch {BatchTokens:N0} tokens ({BatchRows} rows{micro}), precision {Precision}{average}";
     }
 }

@@ -179,7 +179,15 @@ public sealed partial class TrainerGrain(
             EvaluationsPending: evaluations.Pending,
             ModelInMemory: loop is not null,
             SkippedSteps: p.State.SkippedSteps,
-            EvaluationsSkipped: evaluations.Skipped);
+            EvaluationsSkipped: evaluations.Skipped,
+            Average: Average(p));
+    }
+
+    AverageStatus? Average(TrainingProgress p)
+    {
+        if (Configuration.AverageDecay is not { } decay) return null;
+        var last = p.State.Releases.LastOrDefault(r => r.Mode == ReleaseMode.Average);
+        return new AverageStatus(decay, Math.Log(0.5) / Math.Log(decay), Configuration.TaskRelease.ToWire(), last?.Path, last?.Step);
     }
 
     /// <summary>One line for an exception: the unreadable state it comes from, or its first line.</summary>
@@ -316,6 +324,30 @@ public sealed partial class TrainerGrain(
         return new AnnealTicket(state.State.AnnealsRequested, steps, ahead);
     }
 
+    public async Task<ReleaseInfo> ReleaseAverageAsync()
+    {
+        if (Corpora.Count == 0) throw new InvalidOperationException($"run '{Run}' has no corpora yet: ingest one first");
+        if (Configuration.AverageDecay is null)
+            throw new InvalidOperationException($"run '{Run}' keeps no weight average: create a run with --average-decay D (or --release average|both)");
+        if (loop is null)
+        {
+            // A finished run's model comes back into memory to release its average (and is let go again later).
+            finished = null;
+            StartLoop(state.State.Checkpoint);
+            Meter();
+        }
+        ReleaseReport release;
+        try
+        {
+            release = await loop!.ReleaseAverageAsync();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"run '{Run}': {e.Message}");
+        }
+        return new ReleaseInfo(release.Path, release.Task, release.Step, release.Mode.ToWire(), new Dictionary<string, double>());
+    }
+
     void StartLoop(string? resumeFrom)
     {
         var settings = options.Value;
@@ -338,6 +370,8 @@ public sealed partial class TrainerGrain(
             EvaluateEvery = Configuration.EvaluateEvery,
             OnSnapshot = toEvaluate.Add,
             ReplayFraction = Configuration.ReplayFraction,
+            AverageDecay = Configuration.AverageDecay,
+            TaskRelease = Configuration.TaskRelease,
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
             Logger = logger,
         });
@@ -361,7 +395,10 @@ public sealed partial class TrainerGrain(
         try
         {
             // The device is the one a loop would take here (status shows the same after a restart as before).
-            return TrainingLoop.ProgressAt(checkpoint, Configuration.Schedule) with { Device = TorchRuntime.Initialize(options.Value.Torch).ToString() };
+            return TrainingLoop.ProgressAt(checkpoint, Configuration.Schedule) with
+            {
+                Device = TorchRuntime.Initialize(options.Value.Torch).ToString(), AverageDecay = Configuration.AverageDecay,
+            };
         }
         catch (Exception e) when (e is CheckpointException or IOException or JsonException)
         {

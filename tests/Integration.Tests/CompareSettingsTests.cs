@@ -1,5 +1,6 @@
 using Streaming.Client;
 using Streaming.Client.Compare;
+using Streaming.Grains;
 
 namespace Streaming.Integration.Tests;
 
@@ -63,6 +64,32 @@ public sealed class CompareSettingsTests
         var error = Assert.Throws<UserError>(() => Spec(40, warmup, cooldown, $"{schedule},constant").Validate());
         Assert.Contains(expected, error.Message);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void InfinitePlusAverageReleasesTheAverageAtTaskEndsWithoutBranches()
+    {
+        var spec = Spec(40, schedules: "infinite,infinite+average,repeated-cosine");
+        spec.Validate();
+        var runs = spec.Runs().ToDictionary(r => r.Schedule);
+        var average = runs["infinite+average"];
+        Assert.Equal($"{spec.Name}.infinite-average.seed1", average.Name);
+        Assert.Equal(("infinite", "average", RunSettings.DefaultAverageDecay, (double?)null),
+            (average.Settings.Schedule, average.Settings.Release, average.Settings.AverageDecay, average.Settings.AnnealFraction));
+        Assert.Equal((0.15, (string?)null, (double?)null), (runs["infinite"].Settings.AnnealFraction, runs["infinite"].Settings.Release, runs["infinite"].Settings.AverageDecay));
+        Assert.Equal(["warmup", "cooldown"], Spec(40, schedules: "repeated-cosine,infinite+average").PhaseLengths.Select(l => l.Setting));
+        Assert.Equal(0.9, (spec with { AverageDecay = 0.9 }).Runs().Single(r => r.Schedule == "infinite+average").Settings.AverageDecay);
+        // Given, the decay names another comparison; left out, names stay as they were before the average existed.
+        Assert.NotEqual(spec.Name, (spec with { AverageDecay = 0.9 }).Name);
+
+        // Without a branch the main trajectory has all 40 steps of the first task to reach its constant rate, not 34.
+        Spec(40, warmup: 20, cooldown: 20, schedules: "infinite+average,constant").Validate();
+        Assert.Contains("after the 34 main-trajectory", Assert.Throws<UserError>(() => Spec(40, warmup: 20, cooldown: 20, schedules: "infinite,constant").Validate()).Message);
+
+        Assert.Equal($"--schedules: unknown schedule kind 'sawtooth+average' (one of {ComparedSchedule.Names})",
+            Assert.Throws<UserError>(() => Spec(40, schedules: "infinite,sawtooth+average").Validate()).Message);
+        Assert.Equal("--average-decay must be in (0, 1), not 1",
+            Assert.Throws<UserError>(() => (Spec(40, schedules: "infinite,infinite+average") with { AverageDecay = 1 }).Validate()).Message);
     }
 
     [Fact]

@@ -122,6 +122,33 @@ public sealed class CompareTests : IClassFixture<IngestSilo>
         Assert.Contains("(trained before)", File.ReadAllText(Path.Combine(output, "report.md")));
     }
 
+    [Fact]
+    public async Task InfinitePlusAverageReleasesTheWeightAverageAtEachTaskEndBesideTheAnnealedInfinite()
+    {
+        var corpora = $"{Slice("english", 60)},{Slice("german", 60)}";
+        var output = Path.Combine(silo.Data, "compare-average");
+        var result = await Task.Run(() => Executables.Run(Executables.Client,
+            $"compare --corpora {corpora} --schedules infinite,infinite+average --steps-per-task {StepsPerTask} --evaluate-every 0 " +
+            $"--average-decay 0.8 --name with-average --out {output} --gateway {silo.Gateway}", TimeSpan.FromMinutes(5)));
+        Assert.True(result.Code == 0, $"compare failed: {result.Err}\n{result.Out}\nsilo log:\n{silo.Log}");
+        Assert.Contains("infinite+average", result.Out);
+
+        var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "results.json"))).RootElement;
+        Assert.Equal(0.8, results.GetProperty("averageDecay").GetDouble());
+        var average = results.GetProperty("runs").EnumerateArray().Single(r => r.GetProperty("schedule").GetString() == "infinite+average");
+        Assert.Equal(("with-average.infinite-average.seed1", "average", 0.8),
+            (average.GetProperty("run").GetString(), average.GetProperty("taskRelease").GetString(), average.GetProperty("averageDecay").GetDouble()));
+        // No branch: every step of a task is a main-trajectory step, and the task's release is the average at its end.
+        var status = await Executables.WaitForRun(silo.Gateway, "with-average.infinite-average.seed1", _ => true);
+        Assert.Equal(2 * StepsPerTask, status.GetProperty("step").GetInt64());
+        Assert.All(status.GetProperty("releases").EnumerateArray(), r => Assert.Equal("average", r.GetProperty("mode").GetString()));
+        Assert.Equal(0.8, status.GetProperty("average").GetProperty("decay").GetDouble());
+        AssertMatrixIsTheStoredReleases("with-average", average);
+        var report = File.ReadAllText(Path.Combine(output, "report.md"));
+        Assert.Contains("| infinite+average |", report);
+        Assert.Contains("| weight average (KIND+average) | decay 0.8 (half-life 3 steps) | --average-decay |", report);
+    }
+
     /// <summary>Each row of the run's matrix is its release after that task, evaluated again here from the stored files.</summary>
     void AssertMatrixIsTheStoredReleases(string comparison, JsonElement run)
     {

@@ -151,6 +151,35 @@ public sealed class RestartTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterAReleaseOfTheWeightAverage()
+    {
+        await using var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");
+        await silo.StartAsync();
+        var create = silo.Client("run create average --average-decay 0.9 --task-steps 12");
+        Assert.True(create.Code == 0, create.Err);
+        Assert.Contains("weight average decay 0.9, releases at task ends: anneal", create.Out);
+        var ingest = silo.Client($"ingest --run average {Slice("english", 40)}");
+        Assert.True(ingest.Code == 0, ingest.Err);
+        await silo.WaitUntilSettledAsync("average");
+        var release = await Task.Run(() => silo.Client("anneal --run average --mode average --wait", TimeSpan.FromMinutes(3)));
+        Assert.True(release.Code == 0, $"{release.Err}\nsilo log:\n{silo.Log}");
+        Assert.Contains("released the weight average of run average at step 12", release.Out);
+        Assert.Contains("validation loss english:", release.Out);
+        var settled = await silo.WaitUntilSettledAsync("average");
+        Assert.Equal(["paper-protocol", "average"], settled["releases"]!.AsArray().Select(r => (string?)r!["mode"]));
+        Assert.Equal((string?)settled["lastRelease"], (string?)settled["average"]!["lastRelease"]);
+        var status = silo.Client("status --run average");
+        Assert.Contains("weight average, decay 0.9 (half-life 7 steps), task ends release anneal; last average release ", status.Out);
+
+        // Checkpointed with the run: a restarted silo still lists it, with its losses.
+        var before = await silo.ObserveAsync("average");
+        Assert.True(before.Split('\n').Any(l => l.StartsWith("streaming_average_decay{") && l.Split(' ')[1] == "0.9"), before);
+        Assert.Contains("streaming_average_release_step{", before);
+        await silo.RestartAsync();
+        Assert.Equal(before, await silo.ObserveAsync("average"));
+    }
+
+    [Fact]
     public async Task AfterACompareTheSameCommandOnlyRewritesTheReport()
     {
         await using var silo = new SiloProcess(Path.Combine(data, "silo"));

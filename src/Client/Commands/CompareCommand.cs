@@ -19,7 +19,7 @@ public static class CompareCommand
         var corpora = new Option<string>("--corpora") { Description = "The stream: corpus files or folders in order, separated by commas (readable by the silo)", Required = true };
         var schedules = new Option<string>("--schedules")
         {
-            Description = $"Schedule kinds to compare, separated by commas; the first is the reference ({string.Join(", ", ScheduleKinds.AllNames)})",
+            Description = $"Schedule kinds to compare, separated by commas; the first is the reference ({ComparedSchedule.Names}: releases the weight average at task ends instead of an anneal branch)",
             DefaultValueFactory = _ => "infinite,repeated-cosine",
         };
         var stepsPerTask = TextOptions.Create("--steps-per-task", "Optimizer steps (blocks) every run trains on every task; at most the smallest corpus' blocks (required)", null);
@@ -32,11 +32,12 @@ public static class CompareCommand
         var rates = new RateOptions(showDefaults: false, lengthsDefault: "derived from the stream, see the report's settings");
         var evaluateEvery = TextOptions.Create("--evaluate-every", "Main-trajectory steps between evaluations for the loss curves (default: a quarter of a task)", null);
         var tokenizer = new Option<string?>("--tokenizer") { Description = "The runs' tokenizer (default: the silo's, byte)" };
+        var averageDecay = TextOptions.Create("--average-decay", $"KIND+average schedules: the weight average's decay per step, in (0, 1) [default: {RunSettings.DefaultAverageDecay}]", null);
         var command = new Command("compare", "Compare learning-rate schedules on a stream of corpora: one run per schedule and seed, compute-matched, with a report")
         {
             corpora, schedules, stepsPerTask, annealFraction, replay, seeds, output, name, parallel,
         };
-        foreach (var option in rates.All.Concat([evaluateEvery, tokenizer, CommonOptions.Progress, CommonOptions.Gateway])) command.Options.Add(option);
+        foreach (var option in rates.All.Concat([evaluateEvery, tokenizer, averageDecay, CommonOptions.Progress, CommonOptions.Gateway])) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             ComparisonSpec spec;
@@ -56,6 +57,7 @@ public static class CompareCommand
                     WarmupSteps = rates.WarmupSteps(parse), CooldownSteps = rates.CooldownSteps(parse),
                     EvaluateEvery = TextOptions.SmallCount(parse, evaluateEvery),
                     Tokenizer = parse.GetValue(tokenizer),
+                    AverageDecay = TextOptions.OptionalNumber(parse, averageDecay),
                     GivenName = parse.GetValue(name),
                 };
                 slots = TextOptions.SmallCount(parse, parallel);

@@ -32,13 +32,15 @@ public static class RunCommand
         var precision = TextOptions.Create("--precision", "auto (bf16 on CUDA, fp32 on CPU), fp32 or bf16; weights and AdamW moments stay fp32", null);
         var init = TextOptions.Create("--init", "Start from pretrained weights: a folder with model.safetensors and config.json in the Hugging Face GPT-2 layout (read by the silo); the shape is the file's", null);
         var order = TextOptions.Create("--order", "Order of each task's blocks: shuffled (seeded by --seed and the corpus name) or file (as ingested) [default: shuffled]", null);
+        var averageDecay = TextOptions.Create("--average-decay", $"Keep a moving average of the weights with this decay per step, in (0, 1) [default: none; {RunSettings.DefaultAverageDecay} when --release needs one]", null);
+        var release = TextOptions.Create("--release", "What each task end releases: anneal (the paper-protocol branch, or the task's end without one), average (the weight average; no branch) or both [default: anneal]", null);
         var tokenizer = new Option<string?>("--tokenizer") { Description = $"The run's tokenizer: {string.Join(", ", SiloNames.Tokenizers)} [default: the silo's, byte]" };
         var create = new Command("create", "Create a run with its own model, batch, precision, tokenizer, schedule, replay, seed, steps per task and block order (before its first corpus)")
         {
             name, kind,
         };
         foreach (var option in rates.All.Concat([annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery,
-            model, layers, width, heads, context, batchTokens, microBatch, precision, init, order, tokenizer, CommonOptions.Gateway])) create.Options.Add(option);
+            model, layers, width, heads, context, batchTokens, microBatch, precision, init, order, averageDecay, release, tokenizer, CommonOptions.Gateway])) create.Options.Add(option);
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -71,6 +73,8 @@ public static class RunCommand
                     Precision = TextOptions.Text(parse, precision),
                     Init = TextOptions.Text(parse, init) is { } path ? Path.GetFullPath(path) : null,
                     Order = TextOptions.Text(parse, order),
+                    AverageDecay = TextOptions.OptionalNumber(parse, averageDecay),
+                    Release = TextOptions.Text(parse, release),
                 };
             }
             catch (ScheduleConfigException e)

@@ -91,6 +91,9 @@ public static class StatusCommand
             var lag = (r.EvaluationsPending > 0 ? $"; evaluator {r.EvaluationsPending} snapshot{(r.EvaluationsPending == 1 ? "" : "s")} behind" : "")
                 + (r.EvaluationsSkipped > 0 ? $"; {r.EvaluationsSkipped} older main-trajectory snapshots passed over to keep up" : "");
             Console.WriteLine($"{r.Run}: last checkpoint {r.LastCheckpoint ?? "none yet"}; last release {r.LastRelease ?? "none yet"}{branch}{pending}{lag}");
+            if (r.Average is { } average)
+                Console.WriteLine($"{r.Run}: weight average, decay {average.Decay:G4} (half-life {average.HalfLifeSteps:F0} steps), task ends release {average.TaskRelease}; " +
+                    $"last average release {(average.LastRelease is { } path ? $"{path} at step {average.LastReleaseStep:N0}" : "none yet")}");
             if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
             foreach (var why in noValidation(r).Values) Console.WriteLine($"{r.Run}: {why}");
             if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");

@@ -92,8 +92,11 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         text.AppendLine($"| steps per task | {spec.StepsPerTask:N0} | --steps-per-task |");
         foreach (var length in spec.PhaseLengths)
             text.AppendLine($"| {length.Setting}{(length.Setting == "cooldown" ? " (infinite)" : "")} | {length.StepsText} | {length.Source} |");
-        if (spec.Schedules.Any(k => ScheduleKinds.Parse(k)!.Value.HasBranches()))
+        if (spec.Schedules.Any(k => ComparedSchedule.Parse(k)!.HasBranches))
             text.AppendLine($"| anneal branch (infinite, wsd) | {anneal:N0} steps | --anneal-fraction {Num(spec.AnnealFraction)} |");
+        if (spec.Averages)
+            text.AppendLine($"| weight average (KIND+average) | decay {Num(spec.EffectiveAverageDecay)} (half-life {Math.Log(0.5) / Math.Log(spec.EffectiveAverageDecay):F0} steps) | " +
+                $"{(spec.AverageDecay is null ? "the default" : "--average-decay")} |");
         text.AppendLine($"| max lr | {Num(schedule.MaxLr)} | {Given(spec.MaxLr, "--max-lr")} |");
         text.AppendLine($"| const lr | {Num(schedule.ConstLr)} | {Given(spec.ConstLr, "--const-lr")} |");
         text.AppendLine($"| min lr | {Num(schedule.MinLr)} | {Given(spec.MinLr, "--min-lr")} |");
@@ -118,12 +121,13 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         text.AppendLine($"Stream: {string.Join(" → ", Corpora)}, {spec.StepsPerTask:N0} optimizer steps per task for every run " +
             $"({spec.Corpora.Count * spec.StepsPerTask:N0} in all: compute-matched), {spec.Seeds} seed{(spec.Seeds == 1 ? "" : "s")} per schedule, " +
             $"replay {spec.Replay.ToString(CultureInfo.InvariantCulture)}, trained on {(first.Device == "" ? "an unknown device" : first.Device)}. " +
-            (spec.Schedules.Any(k => ScheduleKinds.Parse(k)!.Value.HasBranches())
+            (spec.Schedules.Any(k => ComparedSchedule.Parse(k)!.HasBranches)
                 ? $"Schedules with anneal branches follow the paper protocol: the last {new ScheduleConfig { AnnealFraction = spec.AnnealFraction }.AnnealStepsFor(spec.StepsPerTask)} " +
                   $"steps of each task ({spec.AnnealFraction.ToString(CultureInfo.InvariantCulture)} of it) train an anneal branch whose release is evaluated, and the next task " +
                   "goes on from the main trajectory. "
                 : "") +
-            "A schedule without branches is evaluated at the end of each task.");
+            "A schedule without branches is evaluated at the end of each task" +
+            (spec.Averages ? "; one named KIND+average trains every step of each task on its main trajectory and releases the moving average of its weights at the task's end (no training step)." : "."));
         text.AppendLine();
         text.AppendLine($"Each run trained {first.TokensTrained:N0} tokens" + (first.Model is { } m
             ? $" into a GPT {m} ({first.Parameters / 1e6:F2}M parameters)."
@@ -180,6 +184,7 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
         replay = spec.Replay,
         seeds = spec.Seeds,
         evaluateEvery = spec.EffectiveEvaluateEvery,
+        averageDecay = spec.Averages ? spec.EffectiveAverageDecay : (double?)null,
         wallSeconds,
         phaseLengths = spec.PhaseLengths,
         summary = Summaries,
@@ -198,6 +203,8 @@ public sealed class ComparisonReport(ComparisonSpec spec, IReadOnlyList<RunOutco
             run = r.Run.Name,
             schedule = r.Run.Schedule,
             seed = r.Run.Seed,
+            taskRelease = r.Run.Settings.Release ?? "anneal",
+            averageDecay = r.Run.Settings.AverageDecay,
             scheduleConfig = r.Schedule,
             matrix = r.Matrix,
             finalLoss = r.FinalLoss,

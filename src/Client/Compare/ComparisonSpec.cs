@@ -22,7 +22,8 @@ public sealed record ComparisonRun(string Name, string Schedule, long Seed, RunS
 /// <summary>
 /// What `streaming compare` was asked for: the stream (corpora in order), the schedules, steps per task, the paper
 /// protocol's anneal fraction, replay, seeds and shared rates. Every run trains <see cref="StepsPerTask"/> steps on
-/// every task (a branch schedule: T - A main steps and an A-step anneal branch), so all runs are compute-matched.
+/// every task (a branch schedule: T - A main steps and an A-step anneal branch; KIND+average: T main steps, the weight
+/// average released at each task end), so all runs are compute-matched.
 /// </summary>
 public sealed record ComparisonSpec
 {
@@ -38,6 +39,14 @@ public sealed record ComparisonSpec
     public long? WarmupSteps { get; init; }
     public long? CooldownSteps { get; init; }
     public string? Tokenizer { get; init; }
+
+    /// <summary>KIND+average schedules: the weight average's decay per step (null: <see cref="RunSettings.DefaultAverageDecay"/>).</summary>
+    public double? AverageDecay { get; init; }
+
+    public double EffectiveAverageDecay => AverageDecay ?? RunSettings.DefaultAverageDecay;
+
+    /// <summary>Whether any compared schedule releases the weight average.</summary>
+    public bool Averages => Schedules.Any(k => ComparedSchedule.Parse(k)!.Average);
 
     /// <summary>Main-trajectory steps between evaluations of the live model (null: a quarter of a task).</summary>
     public int? EvaluateEvery { get; init; }
@@ -65,7 +74,7 @@ public sealed record ComparisonSpec
 
     /// <summary>The phase lengths that matter to the compared schedules (the cooldown only to the infinite one).</summary>
     public IReadOnlyList<PhaseLength> PhaseLengths =>
-        Schedules.Any(k => ScheduleKinds.Parse(k) == ScheduleKind.Infinite) ? [Warmup, Cooldown] : [Warmup];
+        Schedules.Any(k => ComparedSchedule.Parse(k)!.Kind == ScheduleKind.Infinite) ? [Warmup, Cooldown] : [Warmup];
 
     static long Round(double steps) => (long)Math.Round(steps, MidpointRounding.AwayFromZero);
 
@@ -80,17 +89,19 @@ public sealed record ComparisonSpec
 
     /// <summary>Seed by seed, every schedule in turn: runs trained side by side are of different schedules, so their speeds compare.</summary>
     public IReadOnlyList<ComparisonRun> Runs() =>
-        [.. Enumerable.Range(1, Seeds).SelectMany(seed => Schedules.Select(kind => new ComparisonRun($"{Name}.{kind}.seed{seed}", kind, seed, Settings(kind, seed))))];
+        [.. Enumerable.Range(1, Seeds).SelectMany(seed => Schedules.Select(kind => new ComparisonRun($"{Name}.{ComparedSchedule.RunLabel(kind)}.seed{seed}", kind, seed, Settings(kind, seed))))];
 
     RunSettings Settings(string kind, long seed)
     {
-        var parsed = ScheduleKinds.Parse(kind)!.Value;
+        var parsed = ComparedSchedule.Parse(kind)!;
         return new RunSettings
         {
-            Schedule = kind,
+            Schedule = parsed.KindName,
             MaxLr = MaxLr, ConstLr = ConstLr, MinLr = MinLr, WarmupSteps = Warmup.Steps, CooldownSteps = Cooldown.Steps,
-            AnnealFraction = parsed.HasBranches() ? AnnealFraction : null,
-            TotalSteps = parsed.IsSingleHorizon() ? StepsPerTask * Corpora.Count : null,
+            AnnealFraction = parsed.HasBranches ? AnnealFraction : null,
+            TotalSteps = parsed.Kind.IsSingleHorizon() ? StepsPerTask * Corpora.Count : null,
+            Release = parsed.Average ? "average" : null,
+            AverageDecay = parsed.Average ? EffectiveAverageDecay : null,
             ReplayFraction = Replay,
             Seed = seed,
             TaskSteps = StepsPerTask,
@@ -108,14 +119,16 @@ public sealed record ComparisonSpec
             throw new UserError($"--corpora: two corpora are named '{twice.Key}' (the file or folder name); rename one");
         if (Schedules.Count == 0) throw new UserError("--schedules: give at least one schedule kind");
         foreach (var kind in Schedules)
-            if (ScheduleKinds.Parse(kind) is null)
-                throw new UserError($"--schedules: unknown schedule kind '{kind}' (one of {string.Join(", ", ScheduleKinds.AllNames)})");
-        if (Schedules.Distinct().Count() != Schedules.Count) throw new UserError("--schedules: a schedule is named twice");
+            if (ComparedSchedule.Parse(kind) is null)
+                throw new UserError($"--schedules: unknown schedule kind '{kind}' (one of {ComparedSchedule.Names})");
+        if (Schedules.Select(ComparedSchedule.RunLabel).Distinct().Count() != Schedules.Count)
+            throw new UserError("--schedules: a schedule is named twice");
         if (StepsPerTask < 1) throw new UserError($"--steps-per-task must be at least 1, not {StepsPerTask}");
         if (!(AnnealFraction >= 0 && AnnealFraction < 1)) throw new UserError($"--anneal-fraction must be in [0, 1), not {AnnealFraction}");
         if (!(Replay >= 0 && Replay < 1)) throw new UserError($"--replay must be a fraction in [0, 1), not {Replay}");
         if (Seeds < 1) throw new UserError($"--seeds must be at least 1, not {Seeds}");
-        foreach (var kind in Schedules) ShowsItsShape(ScheduleKinds.Parse(kind)!.Value);
+        if (AverageDecay is { } decay && !(decay > 0 && decay < 1)) throw new UserError($"--average-decay must be in (0, 1), not {decay}");
+        foreach (var kind in Schedules) ShowsItsShape(ComparedSchedule.Parse(kind)!);
         if (EvaluateEvery is < 0) throw new UserError($"--evaluate-every must be 0 (off) or more, not {EvaluateEvery}");
         if (GivenName is not null && !NameRule.IsValid(GivenName))
             throw new UserError($"--name '{GivenName}': use letters, digits, '.', '_' and '-', starting with a letter or digit");
@@ -129,10 +142,11 @@ public sealed record ComparisonSpec
     /// schedule still cooling down at its first release would be compared at almost its peak rate, a repeated cosine
     /// that spends most of each task re-warming never decays.
     /// </summary>
-    void ShowsItsShape(ScheduleKind kind)
+    void ShowsItsShape(ComparedSchedule schedule)
     {
         var (w, c, t) = (Warmup.Steps, Cooldown.Steps, StepsPerTask);
-        var main = t - (kind.HasBranches() ? new ScheduleConfig { AnnealFraction = AnnealFraction }.AnnealStepsFor(t) : 0);
+        var kind = schedule.Kind;
+        var main = t - (schedule.HasBranches ? new ScheduleConfig { AnnealFraction = AnnealFraction }.AnnealStepsFor(t) : 0);
         var derive = Warmup.Derived && Cooldown.Derived ? "" : ", or leave --warmup and --cooldown out to derive them from the stream";
         switch (kind)
         {
@@ -152,6 +166,8 @@ public sealed record ComparisonSpec
     string Hash()
     {
         object?[] settings = [StepsPerTask, AnnealFraction, Replay, MaxLr, ConstLr, MinLr, Warmup.Steps, Cooldown.Steps, Tokenizer, EffectiveEvaluateEvery];
+        // Given only: comparisons named before the average existed keep their names.
+        if (AverageDecay is { } decay) settings = [.. settings, decay];
         var shared = string.Join("\n", Corpora.Select(c => c.Path).Concat(settings.Select(s => Convert.ToString(s, CultureInfo.InvariantCulture))));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(shared)))[..8];
     }

@@ -79,7 +79,12 @@ public sealed class StreamingMetrics : IDisposable
         meter.CreateObservableGauge("streaming_task_info", () => Each(CurrentTask),
             description: "1, labelled with the task being trained: its 0-based index and its corpus");
         meter.CreateObservableCounter("streaming_releases", () => Each(ReleasesByMode),
-            description: "Releases kept so far, by mode (paper-protocol, on-demand, task-end)");
+            description: "Releases kept so far, by mode (paper-protocol, on-demand, task-end, average)");
+        meter.CreateObservableGauge("streaming_average_decay", () => Each<double>(p => p.AverageDecay is { } d ? [Measure(d)] : []),
+            description: "Decay per step of the run's moving average of its weights (absent when it keeps none)");
+        meter.CreateObservableGauge("streaming_average_release_step",
+            () => Each<long>(p => p.State.Releases.LastOrDefault(r => r.Mode == ReleaseMode.Average) is { } r ? [Measure(r.Step)] : []),
+            description: "Optimizer step (executed) of the run's newest release of its weight average (absent before one)");
         meter.CreateObservableGauge("streaming_loss_matrix", LossMatrixCells,
             description: "Validation loss (nats per token) of the release after each task (row) on each corpus (column)");
     }

@@ -10,8 +10,9 @@ namespace Streaming.Training.Checkpoints;
 /// <summary>A checkpoint read back: its manifest, tensors (on the requested device) and JSON parts. Dispose frees the tensors.</summary>
 public sealed class LoadedCheckpoint : IDisposable
 {
-    internal LoadedCheckpoint(CheckpointManifest manifest, Dictionary<string, Tensor> model, Dictionary<string, Tensor> optimizer, CheckpointParts parts)
-        => (Manifest, Model, Optimizer, Parts) = (manifest, model, optimizer, parts);
+    internal LoadedCheckpoint(CheckpointManifest manifest, Dictionary<string, Tensor> model, Dictionary<string, Tensor> optimizer,
+        Dictionary<string, Tensor> average, CheckpointParts parts)
+        => (Manifest, Model, Optimizer, Average, Parts) = (manifest, model, optimizer, average, parts);
 
     /// <summary>The verified manifest.</summary>
     public CheckpointManifest Manifest { get; }
@@ -19,18 +20,20 @@ public sealed class LoadedCheckpoint : IDisposable
     public IReadOnlyDictionary<string, Tensor> Model { get; }
     /// <summary>Optimizer tensors by name (empty if none were saved).</summary>
     public IReadOnlyDictionary<string, Tensor> Optimizer { get; }
+    /// <summary>The weight average's tensors (empty if the run kept none, or the checkpoint is from before averaging).</summary>
+    public IReadOnlyDictionary<string, Tensor> Average { get; }
     /// <summary>The callers' JSON parts.</summary>
     public CheckpointParts Parts { get; }
 
     /// <summary>Frees the tensors.</summary>
     public void Dispose()
     {
-        foreach (var t in Model.Values.Concat(Optimizer.Values)) t.Dispose();
+        foreach (var t in Model.Values.Concat(Optimizer.Values).Concat(Average.Values)) t.Dispose();
     }
 }
 
 /// <summary>
-/// Checkpoint directories: model.tensors, optimizer.tensors, parts/NAME.json and manifest.json (format
+/// Checkpoint directories: model.tensors, optimizer.tensors, average.tensors (a run that keeps a weight average), parts/NAME.json and manifest.json (format
 /// version, model config, step, SHA-256 of every other file). Written atomically: everything goes into
 /// a sibling DIR.tmp-GUID, each file and folder is fsynced, then the folder is renamed to DIR. A crash
 /// leaves either no DIR or a complete one (plus a .tmp- folder that <see cref="RemoveTemporaries"/> clears).
@@ -43,6 +46,8 @@ public static class Checkpoint
     public const string ModelFile = "model.tensors";
     /// <summary>The optimizer state's file name.</summary>
     public const string OptimizerFile = "optimizer.tensors";
+    /// <summary>The weight average's file name.</summary>
+    public const string AverageFile = "average.tensors";
     /// <summary>The folder of the JSON parts.</summary>
     public const string PartsFolder = "parts";
 
@@ -52,7 +57,7 @@ public static class Checkpoint
     /// </summary>
     public static CheckpointManifest Save(string directory, GptConfig model, long step,
         IReadOnlyDictionary<string, Tensor> modelTensors, IReadOnlyDictionary<string, Tensor>? optimizerTensors = null,
-        CheckpointParts? parts = null, bool overwrite = false)
+        CheckpointParts? parts = null, bool overwrite = false, IReadOnlyDictionary<string, Tensor>? averageTensors = null)
     {
         var final = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(final) ?? throw new CheckpointException($"checkpoint directory '{directory}' has no parent folder");
@@ -69,6 +74,8 @@ public static class Checkpoint
             };
             if (optimizerTensors is not null)
                 files[OptimizerFile] = TensorFile.Write(Path.Combine(temporary, OptimizerFile), optimizerTensors);
+            if (averageTensors is not null)
+                files[AverageFile] = TensorFile.Write(Path.Combine(temporary, AverageFile), averageTensors);
             var partNames = parts?.Names.ToList() ?? [];
             if (partNames.Count > 0)
             {
@@ -152,19 +159,20 @@ public static class Checkpoint
         RequireModel(directory, expectedModel);
         var manifest = Verify(directory);
         device ??= torch.CPU;
-        Dictionary<string, Tensor>? model = null;
+        Dictionary<string, Tensor>? model = null, optimizer = null;
         try
         {
             model = ReadTensors(directory, ModelFile, device);
-            var optimizer = manifest.Files.ContainsKey(OptimizerFile) ? ReadTensors(directory, OptimizerFile, device) : [];
+            optimizer = manifest.Files.ContainsKey(OptimizerFile) ? ReadTensors(directory, OptimizerFile, device) : [];
+            var average = manifest.Files.ContainsKey(AverageFile) ? ReadTensors(directory, AverageFile, device) : [];
             var parts = new CheckpointParts();
             foreach (var name in manifest.Parts)
                 parts.SetJson(name, File.ReadAllBytes(Path.Combine(directory, PartsFolder, name + ".json")));
-            return new LoadedCheckpoint(manifest, model, optimizer, parts);
+            return new LoadedCheckpoint(manifest, model, optimizer, average, parts);
         }
         catch (Exception e) when (e is not CheckpointException)
         {
-            foreach (var t in model?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
+            foreach (var t in new[] { model, optimizer }.SelectMany(d => d?.Values ?? Enumerable.Empty<Tensor>())) t.Dispose();
             throw new CheckpointException($"cannot read checkpoint '{directory}': {e.Message}", e);
         }
     }

@@ -36,11 +36,12 @@ public sealed class CheckpointStore
 
     /// <summary>Writes the checkpoint of <paramref name="stepsExecuted"/> with <paramref name="save"/> (given the folder to
     /// write, atomically), then deletes the older ones nobody may resume from. Returns its folder; a checkpoint of that step
-    /// that this store wrote already is kept as it is (nothing has happened since).</summary>
-    public string Save(long stepsExecuted, Action<string> save)
+    /// that this store wrote already is kept as it is (nothing has happened since), unless <paramref name="replace"/> (the loop's
+    /// state changed without a step: a release of the weight average), when it is rewritten in place.</summary>
+    public string Save(long stepsExecuted, Action<string> save, bool replace = false)
     {
         var path = Path.Combine(Directory, $"{Prefix}{stepsExecuted:D8}");
-        if (kept.Count > 0 && kept[^1] == path) return path;
+        if (kept.Count > 0 && kept[^1] == path && !replace) return path;
         save(path);
         kept.Remove(path);
         kept.Add(path);

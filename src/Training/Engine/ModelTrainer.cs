@@ -19,6 +19,10 @@ public sealed record TrainerOptions
 
     /// <summary>Seed of the initial weights (a private generator; torch's global one is not touched).</summary>
     public long Seed { get; init; } = 1337;
+
+    /// <summary>Decay per step of an exponential moving average of the weights kept beside them (see <see cref="WeightAverage"/>);
+    /// null: none, and no memory for one.</summary>
+    public double? AverageDecay { get; init; }
 }
 
 /// <summary>
@@ -32,6 +36,7 @@ public sealed class ModelTrainer : IDisposable
     const string TrainerPart = "trainer";
     readonly Gpt model;
     readonly FlatAdamW optimizer;
+    readonly WeightAverage? average;
     int ownerThread;
 
     /// <summary>The model shape.</summary>
@@ -50,6 +55,8 @@ public sealed class ModelTrainer : IDisposable
     public Gpt Model => model;
     /// <summary>The optimizer.</summary>
     public FlatAdamW Optimizer => optimizer;
+    /// <summary>The moving average of the weights, updated after every step taken; null when <see cref="TrainerOptions.AverageDecay"/> is.</summary>
+    public WeightAverage? Average => average;
     /// <summary>Global gradient norm before clipping at the last step (waits for the device).</summary>
     public float LastGradNorm { get { CheckThread(); return optimizer.GradNorm.item<float>(); } }
 
@@ -59,6 +66,7 @@ public sealed class ModelTrainer : IDisposable
         ModelConfig = modelConfig.Validate();
         Options = options ?? new TrainerOptions();
         if (Options.MicroBatchRows is < 1) throw new ArgumentException($"micro-batch rows must be at least 1, not {Options.MicroBatchRows}");
+        if (Options.AverageDecay is double decay) WeightAverage.CheckDecay(decay);
         Device = device ?? torch.CPU;
         ComputeType = Options.Precision.ToLowerInvariant() switch
         {
@@ -70,6 +78,7 @@ public sealed class ModelTrainer : IDisposable
         model = new Gpt(ModelConfig, Options.Seed);
         model.to(Device);
         optimizer = new FlatAdamW(model, optimizerConfig, ComputeType);
+        average = Options.AverageDecay is double d ? new WeightAverage(optimizer.FlatMaster, d) : null;
         model.train();
     }
 
@@ -89,7 +98,7 @@ public sealed class ModelTrainer : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         var total = Backward(inputs, targets);
-        optimizer.Step(learningRate);
+        StepAndAverage(learningRate);
         return total.MoveToOuterDisposeScope();
     }
 
@@ -108,8 +117,15 @@ public sealed class ModelTrainer : IDisposable
             optimizer.ZeroGrad();
             return (read[0], true);
         }
-        optimizer.Step(learningRate);
+        StepAndAverage(learningRate);
         return (read[0], false);
+    }
+
+    /// <summary>The optimizer's step, then the average's (a skipped step updates neither).</summary>
+    void StepAndAverage(double learningRate)
+    {
+        optimizer.Step(learningRate);
+        average?.Update(optimizer.FlatMaster);
     }
 
     /// <summary>Forward and backward over the micro-batches into fresh gradients; the mean loss as a 0-d fp32 device tensor
@@ -149,7 +165,7 @@ public sealed class ModelTrainer : IDisposable
     }
 
     /// <summary>
-    /// Writes a checkpoint: fp32 master weights, moments and step, and the caller's JSON parts (schedule, data
+    /// Writes a checkpoint: fp32 master weights, moments and step, the weight average (if kept), and the caller's JSON parts (schedule, data
     /// cursors, sampler ...). Atomic; see <see cref="Checkpoint"/>. Not libtorch's CPU random state: it is the whole
     /// process's, drawn by every run and evaluator in it, so saving it made checkpoints differ with what ran beside
     /// them (the fault suite found it); training draws nothing from it (weights are initialized from their own seeded
@@ -159,6 +175,21 @@ public sealed class ModelTrainer : IDisposable
     {
         CheckThread();
         using var scope = torch.NewDisposeScope();
+        return Write(directory, parts, overwrite, optimizer.MasterWeights(), average?.StateDict());
+    }
+
+    /// <summary>Writes a release whose weights are the moving average (the optimizer's state beside them, as in any release,
+    /// so the evaluators and exports read it like one). Throws when the trainer keeps no average.</summary>
+    public CheckpointManifest SaveAverage(string directory, CheckpointParts? parts = null, bool overwrite = false)
+    {
+        CheckThread();
+        if (average is null) throw new InvalidOperationException("this trainer keeps no weight average");
+        using var scope = torch.NewDisposeScope();
+        return Write(directory, parts, overwrite, optimizer.Named(average.Flat), null);
+    }
+
+    CheckpointManifest Write(string directory, CheckpointParts? parts, bool overwrite, Dictionary<string, Tensor> weights, Dictionary<string, Tensor>? averageState)
+    {
         var state = optimizer.StateDict();
         var all = new CheckpointParts();
         foreach (var name in parts?.Names ?? [])
@@ -167,7 +198,7 @@ public sealed class ModelTrainer : IDisposable
             all.SetJson(name, parts!.GetJson(name).Span);
         }
         all.Set(TrainerPart, new TrainerRecord(OptimizerConfig, Options, ComputeType.ToString()));
-        return Checkpoint.Save(directory, ModelConfig, Step, optimizer.MasterWeights(), state, all, overwrite);
+        return Checkpoint.Save(directory, ModelConfig, Step, weights, state, all, overwrite, averageState);
     }
 
     /// <summary>Starts from pretrained weights in the Hugging Face GPT-2 layout (see <see cref="HuggingFaceGpt2"/>); only before
@@ -180,6 +211,7 @@ public sealed class ModelTrainer : IDisposable
         try
         {
             optimizer.LoadMasterWeights(weights);
+            average?.Restart(optimizer.FlatMaster);
         }
         finally
         {
@@ -188,7 +220,7 @@ public sealed class ModelTrainer : IDisposable
     }
 
     /// <summary>
-    /// Restores weights, optimizer state and step from a checkpoint of the same model shape and returns
+    /// Restores weights, optimizer state, step and the weight average from a checkpoint of the same model shape and returns
     /// its parts (the trainer's own part removed). Throws <see cref="CheckpointException"/> for another model
     /// shape or a damaged file; the trainer is unchanged then.
     /// </summary>
@@ -201,6 +233,9 @@ public sealed class ModelTrainer : IDisposable
         {
             optimizer.LoadMasterWeights(loaded.Model);
             optimizer.LoadStateDict(loaded.Optimizer);
+            // A checkpoint from before the run kept an average (or from an older version) starts one from its weights.
+            if (average is not null && loaded.Average.Count > 0) average.LoadStateDict(loaded.Average);
+            else average?.Restart(optimizer.FlatMaster);
         }
         catch (ArgumentException e)
         {
@@ -256,6 +291,7 @@ public sealed class ModelTrainer : IDisposable
     {
         model.Dispose();
         optimizer.Dispose();
+        average?.Dispose();
     }
 
     sealed record TrainerRecord(AdamWConfig Optimizer, TrainerOptions Options, string ComputeType);

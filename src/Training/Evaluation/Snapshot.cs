@@ -11,8 +11,8 @@ public enum SnapshotKind
     /// <summary>The paper-protocol release at the end of a task: that task's row of the loss matrix.</summary>
     TaskRelease,
 
-    /// <summary>The main trajectory at the end of a task that had no anneal branch, kept as that task's release: its row
-    /// of the loss matrix.</summary>
+    /// <summary>The model at the end of a task that had no anneal branch (the main trajectory's weights, or under `--release
+    /// average` their average), kept as that task's release: its row of the loss matrix.</summary>
     TaskEnd,
 
     /// <summary>A release asked for on demand (`streaming anneal`).</summary>
@@ -20,6 +20,10 @@ public enum SnapshotKind
 
     /// <summary>The live main trajectory at the evaluation cadence.</summary>
     Main,
+
+    /// <summary>The weight average released beside a task's row (`--release both`) or on demand (`streaming anneal --mode
+    /// average`). At a task end under `--release average` the average is the task's row instead: a <see cref="TaskEnd"/>.</summary>
+    Average,
 }
 
 /// <summary>What each <see cref="SnapshotKind"/> means for its evaluation.</summary>
@@ -30,7 +34,7 @@ public static class SnapshotKinds
 
     /// <summary>Whether the snapshot is a release (kept, listed with the run's releases).</summary>
     public static bool IsRelease(this SnapshotKind kind) =>
-        kind is SnapshotKind.TaskRelease or SnapshotKind.TaskEnd or SnapshotKind.OnDemandRelease;
+        kind is SnapshotKind.TaskRelease or SnapshotKind.TaskEnd or SnapshotKind.OnDemandRelease or SnapshotKind.Average;
 
     /// <summary>Whether the snapshot's files are the evaluator's to delete once evaluated (releases are kept).</summary>
     public static bool IsTemporary(this SnapshotKind kind) => kind is SnapshotKind.Main;

@@ -28,4 +28,8 @@ public enum ReleaseMode
     /// <summary>The main trajectory at the end of a task that had no anneal branch (e.g. repeated-cosine, whose
     /// every task ends at the minimum rate): the model a run of that kind has after the task.</summary>
     TaskEnd,
+
+    /// <summary>The moving average of the main trajectory's weights, released at a task's end or on demand, without a
+    /// training step.</summary>
+    Average,
 }

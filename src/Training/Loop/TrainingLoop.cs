@@ -64,6 +64,12 @@ public sealed record TrainingLoopOptions
     /// <summary>An on-demand anneal asked for before this loop started (e.g. before a crash); ignored if already released.</summary>
     public AnnealRequest? PendingAnneal { get; init; }
 
+    /// <summary>Decay per step of the moving average of the weights the run keeps (null: none). Every checkpoint saves it.</summary>
+    public double? AverageDecay { get; init; }
+
+    /// <summary>What each task end releases: the anneal release (today's), the weight average, or both.</summary>
+    public TaskRelease TaskRelease { get; init; } = TaskRelease.Anneal;
+
     /// <summary>Where the training thread logs an error that stops it, whole (status and streaming_run_failed show that it did).</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
 }
@@ -95,6 +101,8 @@ public sealed class TrainingLoop : IDisposable
     AnnealRequest? onDemand;                       // the open branch, when it is an on-demand one
     readonly List<TrainingBlock> branchBlocks = [];  // an on-demand branch's blocks: the main trajectory trains them after it
     readonly Queue<TrainingBlock> retrain = new();
+    // Asked-for releases of the weight average, served by the training thread between steps.
+    readonly Channel<TaskCompletionSource<ReleaseReport>> averageRequests = Channel.CreateUnbounded<TaskCompletionSource<ReleaseReport>>();
     volatile TrainingProgress progress = TrainingProgress.Empty;
 
     /// <summary>The main trajectory's state an anneal branch returns to: a checkpoint, or a temporary save when the loop keeps none.</summary>
@@ -106,6 +114,8 @@ public sealed class TrainingLoop : IDisposable
         pendingAnneal = options.PendingAnneal;
         if (options.ReplayFraction is < 0 or >= 1 || double.IsNaN(options.ReplayFraction))
             throw new ArgumentException($"replay fraction must be in [0, 1), not {options.ReplayFraction}");
+        if (options.TaskRelease != TaskRelease.Anneal && options.AverageDecay is null)
+            throw new ArgumentException($"releasing the {options.TaskRelease.ToWire()} at task ends needs a weight average (an average decay)");
         if (options.ReplayFraction > 0 && options.Data is { } data) replay = new ReplaySampler(options.ReplayFraction, options.Seed, data);
         queue = Channel.CreateBounded<TrainingBlock>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true });
         thread = WorkerThread.Start("trainer", Run, options.Logger, e => progress = progress with { Error = WorkerThread.OneLine(e) });
@@ -134,22 +144,54 @@ public sealed class TrainingLoop : IDisposable
         progress = progress with { PendingAnneal = request };
     }
 
+    /// <summary>Releases the weight average now, without a training step (between two steps; after an open anneal branch,
+    /// whose steps are not the main trajectory's), and checkpoints the run so the release is kept across restarts.</summary>
+    public Task<ReleaseReport> ReleaseAverageAsync()
+    {
+        if (options.AverageDecay is null) throw new InvalidOperationException("the run keeps no weight average");
+        var asked = new TaskCompletionSource<ReleaseReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!averageRequests.Writer.TryWrite(asked))
+            throw new InvalidOperationException($"the run's training has stopped{(progress.Error is { } e ? $": {e}" : "")}");
+        return asked.Task;
+    }
+
     void Run()
     {
         try
         {
+            Train();
+        }
+        finally
+        {
+            averageRequests.Writer.TryComplete();
+            while (averageRequests.Reader.TryRead(out var asked))
+                asked.TrySetException(new InvalidOperationException("the run's training stopped before the average was released"));
+        }
+    }
+
+    void Train()
+    {
+        try
+        {
             var device = TorchRuntime.Initialize(options.Torch);
-            using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions { Seed = options.Seed, MicroBatchRows = options.MicroBatchRows, Precision = options.Precision }, device);
+            using var trainer = new ModelTrainer(options.Model, options.Optimizer, new TrainerOptions
+            {
+                Seed = options.Seed, MicroBatchRows = options.MicroBatchRows, Precision = options.Precision, AverageDecay = options.AverageDecay,
+            }, device);
             if (options.ResumeFrom is null && options.InitFrom is { } init) trainer.LoadPretrained(init);
             var schedule = options.ResumeFrom is { } resume ? Resume(trainer, resume) : new LearningRateSchedule(options.Schedule);
-            progress = progress with { Device = trainer.Device.ToString(), PendingAnneal = PendingAnneal() };
+            progress = progress with { Device = trainer.Device.ToString(), PendingAnneal = PendingAnneal(), AverageDecay = options.AverageDecay };
             clock.Start();
             var reader = queue.Reader;
             while (true)
             {
+                if (!schedule.InBranch) ServeAverageRequests(trainer, schedule);
                 if (!retrain.TryDequeue(out var block) && !reader.TryRead(out block))
                 {
-                    if (!reader.WaitToReadAsync(stopping.Token).AsTask().GetAwaiter().GetResult()) break;
+                    var blocks = reader.WaitToReadAsync(stopping.Token).AsTask();
+                    // A release of the average wakes the thread too, except in a branch: it waits for the branch's end.
+                    if (!schedule.InBranch) Task.WaitAny(blocks, averageRequests.Reader.WaitToReadAsync(stopping.Token).AsTask());
+                    if ((schedule.InBranch || blocks.IsCompleted) && !blocks.GetAwaiter().GetResult()) break;
                     continue;
                 }
                 Process(trainer, schedule, block);
@@ -183,11 +225,16 @@ public sealed class TrainingLoop : IDisposable
         // A paper-protocol branch ends on its task's last block: its release is the task's row of the loss matrix.
         var taskReleased = taskEnded && schedule.InBranch && onDemand is null;
         if (schedule.InBranch && schedule.BranchSteps >= schedule.BranchLength) Release(trainer, schedule);
-        // A task without that branch ends on the main trajectory: the model at its end is its release instead.
+        // A task without that branch ends on the main trajectory: the model at its end (or its average) is its release instead.
+        var averageIsRow = options.TaskRelease == TaskRelease.Average && !taskReleased;
         if (taskEnded && !taskReleased)
-            KeepRelease(trainer, schedule, TaskReleaseName(schedule), state.Tasks[^1], ReleaseMode.TaskEnd, SnapshotKind.TaskEnd);
+            KeepRelease(trainer, schedule, TaskReleaseName(schedule), state.Tasks[^1], averageIsRow ? ReleaseMode.Average : ReleaseMode.TaskEnd,
+                SnapshotKind.TaskEnd, averaged: averageIsRow);
         else if (!schedule.InBranch && options.EvaluateEvery > 0 && schedule.MainSteps % options.EvaluateEvery == 0 && onDemand is null)
             SnapshotMain(trainer, schedule);
+        // Released after the branch has returned to the fork: the average of the main trajectory, not of the branch.
+        if (taskEnded && options.TaskRelease != TaskRelease.Anneal && !averageIsRow)
+            KeepRelease(trainer, schedule, AverageReleaseName(schedule), state.Tasks[^1], ReleaseMode.Average, SnapshotKind.Average, averaged: true);
         // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch.
         if (!schedule.InBranch && (taskEnded || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
     }
@@ -310,34 +357,61 @@ public sealed class TrainingLoop : IDisposable
     /// <summary>The folder name of a task's release (its paper-protocol branch or its end): the task and the step.</summary>
     string TaskReleaseName(LearningRateSchedule schedule) => $"{state.Tasks[^1]}-step-{schedule.StepsExecuted:D8}";
 
-    /// <summary>Keeps the model as it is now as a release: saved under the releases folder (not saved when there is
-    /// none), listed with the run's releases (progress and checkpoints) and sent to the evaluators as <paramref name="kind"/>.</summary>
-    void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, ReleaseMode mode, SnapshotKind kind)
+    /// <summary>The folder name of a weight average released beside a task's row or on demand: the task and the step.</summary>
+    string AverageReleaseName(LearningRateSchedule schedule) => $"{state.Tasks[^1]}-average-step-{schedule.StepsExecuted:D8}";
+
+    /// <summary>Serves the releases of the average asked for: once per step (asked again without a step between, the same
+    /// release), and with nothing trained yet, a one-line error.</summary>
+    void ServeAverageRequests(ModelTrainer trainer, LearningRateSchedule schedule)
     {
-        var folder = options.Folders?.Releases;
-        var path = folder is null ? null : SaveTo(Path.Combine(folder, name), trainer, schedule);
+        while (averageRequests.Reader.TryRead(out var asked))
+        {
+            if (state.Tasks.Count == 0)
+            {
+                asked.TrySetException(new InvalidOperationException("the run has trained nothing yet: there is no average to release"));
+                continue;
+            }
+            var name = AverageReleaseName(schedule);
+            if (!state.Releases.Any(r => r.Mode == ReleaseMode.Average && r.Step == schedule.StepsExecuted && r.Path == ReleasePath(name)))
+            {
+                KeepRelease(trainer, schedule, name, state.Tasks[^1], ReleaseMode.Average, SnapshotKind.Average, averaged: true);
+                Checkpoint(trainer, schedule, replace: true);
+            }
+            asked.TrySetResult(state.Releases.Last(r => r.Mode == ReleaseMode.Average));
+        }
+    }
+
+    string? ReleasePath(string name) => options.Folders?.Releases is { } folder ? Path.GetFullPath(Path.Combine(folder, name)) : null;
+
+    /// <summary>Keeps the model as it is now (<paramref name="averaged"/>: its weight average) as a release: saved under the
+    /// releases folder (not saved when there is none), listed with the run's releases (progress and checkpoints) and sent
+    /// to the evaluators as <paramref name="kind"/>.</summary>
+    void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, ReleaseMode mode, SnapshotKind kind, bool averaged = false)
+    {
+        var path = ReleasePath(name) is { } release ? SaveTo(release, trainer, schedule, averaged) : null;
         Publish(state with { Releases = state.Releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, mode)) });
         if (path is not null) Emit(new Snapshot(path, kind, task, schedule.StepsExecuted, [.. state.Tasks.Distinct()]));
     }
 
     /// <summary>Writes a checkpoint (atomically; the store deletes the older ones nobody may resume from) and reports it.</summary>
-    string? Checkpoint(ModelTrainer trainer, LearningRateSchedule schedule)
+    string? Checkpoint(ModelTrainer trainer, LearningRateSchedule schedule, bool replace = false)
     {
         if (options.Checkpoints is not { } store) return null;
-        var path = store.Save(schedule.StepsExecuted, folder => SaveTo(folder, trainer, schedule));
+        var path = store.Save(schedule.StepsExecuted, folder => SaveTo(folder, trainer, schedule), replace);
         // Reported after the clean-up, so whoever sees this checkpoint sees the folder as it stays.
         progress = progress with { LastCheckpoint = new CheckpointReport(path, trainer.Step, state) };
         return path;
     }
 
-    string SaveTo(string path, ModelTrainer trainer, LearningRateSchedule schedule)
+    string SaveTo(string path, ModelTrainer trainer, LearningRateSchedule schedule, bool averaged = false)
     {
         path = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var parts = new CheckpointParts()
             .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
             .Set(LoopState.PartName, state);
-        trainer.Save(path, parts, overwrite: true);
+        if (averaged) trainer.SaveAverage(path, parts, overwrite: true);
+        else trainer.Save(path, parts, overwrite: true);
         return path;
     }
 

@@ -27,6 +27,9 @@ public sealed record TrainingProgress
     public double TokensPerSecond { get; init; }
     public string Device { get; init; } = "";
 
+    /// <summary>Decay per step of the run's moving average of its weights; null when it keeps none.</summary>
+    public double? AverageDecay { get; init; }
+
     /// <summary>The newest checkpoint on disk and the loop state in it; the owner records it as the one to resume from.</summary>
     public CheckpointReport? LastCheckpoint { get; init; }
 

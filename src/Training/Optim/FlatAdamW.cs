@@ -173,7 +173,10 @@ public sealed class FlatAdamW : IDisposable
     }
 
     /// <summary>fp32 master weights by parameter name: views into the master buffer (caller disposes the views).</summary>
-    public Dictionary<string, Tensor> MasterWeights() => Slots.ToDictionary(s => s.Name, s => Slice(master, s));
+    public Dictionary<string, Tensor> MasterWeights() => Named(master);
+
+    /// <summary>A flat fp32 tensor laid out like the master (e.g. a weight average) as views by parameter name (caller disposes the views).</summary>
+    public Dictionary<string, Tensor> Named(Tensor flat) => Slots.ToDictionary(s => s.Name, s => Slice(flat, s));
 
     /// <summary>Copies named fp32 weights into the master (and the compute copy). Every slot must be present with its shape.</summary>
     public void LoadMasterWeights(IReadOnlyDictionary<string, Tensor> weights)

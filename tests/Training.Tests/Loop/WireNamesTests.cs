@@ -12,8 +12,8 @@ public class WireNamesTests
     [Fact]
     public void KindsAndModesHaveTheStringsEarlierVersionsWrote()
     {
-        Assert.Equal(["task-release", "task-end", "on-demand-release", "main"], Enum.GetValues<SnapshotKind>().Select(k => k.ToWire()));
-        Assert.Equal(["paper-protocol", "on-demand", "task-end"], Enum.GetValues<ReleaseMode>().Select(m => m.ToWire()));
+        Assert.Equal(["task-release", "task-end", "on-demand-release", "main", "average"], Enum.GetValues<SnapshotKind>().Select(k => k.ToWire()));
+        Assert.Equal(["paper-protocol", "on-demand", "task-end", "average"], Enum.GetValues<ReleaseMode>().Select(m => m.ToWire()));
     }
 
     [Fact]
