@@ -285,7 +285,7 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
     }
 
     /// <summary>Exit 2, nothing on stdout, exactly one `error: ...` line on stderr that starts with <paramref name="expected"/>; returns it.</summary>
-    static string AssertError((int Code, string Out, string Err) result, string expected)
+    internal static string AssertError((int Code, string Out, string Err) result, string expected)
     {
         Assert.True(result.Code == 2, $"exit {result.Code}; stdout: {result.Out}; stderr: {result.Err}");
         Assert.Equal("", result.Out);
