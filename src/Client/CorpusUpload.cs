@@ -18,7 +18,8 @@ public static class CorpusUpload
     /// result. <paramref name="onProgress"/> gets the hashing (<see cref="IngestProgressInfo.HashPhase"/>), the upload
     /// (<see cref="IngestProgressInfo.UploadPhase"/>), then the silo's ingest phases. The silo names the source by the local
     /// path, so the same path again is "already queued". Failures throw as a grain call's do (<see cref="IngestFailedException"/>
-    /// for refusals, one line), and <see cref="UserError"/> for a file that changes while it is sent.
+    /// for refusals, one line), and <see cref="UserError"/> for a file that changes while it is sent or a silo that stops
+    /// answering mid-upload.
     /// </summary>
     public static async Task<IngestResult> IngestAsync(IGrainFactory grains, string corpus, IngestRequest request,
         Action<IngestProgressInfo> onProgress, CancellationToken cancellation = default)
@@ -26,8 +27,15 @@ public static class CorpusUpload
         var local = await LocalCorpus.DescribeAsync(request.Path,
             (hashed, total) => onProgress(new IngestProgressInfo(corpus, IngestProgressInfo.HashPhase, hashed, total, 0, 0, 0)), cancellation);
         var total = local.Manifest.TotalBytes;
-        await SendAsync(grains.GetGrain<IUploadGrain>(local.Manifest.Id), local,
-            sent => onProgress(new IngestProgressInfo(corpus, IngestProgressInfo.UploadPhase, sent, total, 0, 0, 0)), cancellation);
+        try
+        {
+            await SendAsync(grains.GetGrain<IUploadGrain>(local.Manifest.Id), local,
+                sent => onProgress(new IngestProgressInfo(corpus, IngestProgressInfo.UploadPhase, sent, total, 0, 0, 0)), cancellation);
+        }
+        catch (TimeoutException)
+        {
+            throw new UserError($"the silo did not answer in time while {local.Path} was uploaded: ingest it again to go on from what the silo holds");
+        }
         return await grains.IngestAsync(corpus, request with { Path = local.Path, Upload = local.Manifest.Id }, onProgress, cancellation: cancellation);
     }
 
