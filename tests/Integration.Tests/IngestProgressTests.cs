@@ -20,7 +20,8 @@ public sealed partial class IngestProgressTests(IngestSilo silo) : IClassFixture
         var path = IngestSilo.WriteParagraphs(Path.Combine(input, "big.txt"), 150L << 20);
 
         // Not a terminal, so `always` draws Spectre's plain fallback on stderr: "big upload: 40%", "big scan: 12,345 docs: 25%".
-        var (code, stdout, stderr) = silo.Client($"ingest --run {IngestSilo.Run} --progress always {path}");
+        // Uploaded first (on a busy machine this takes longer than the minute a command usually gets).
+        var (code, stdout, stderr) = silo.Client($"ingest --run {IngestSilo.Run} --progress always {path}", TimeSpan.FromMinutes(3));
 
         Assert.True(code == 0, stderr);
         var summary = Assert.Single(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
