@@ -41,8 +41,8 @@ var cluster = new Option<string>("--cluster") { Description = "Membership: local
 var advertiseIp = new Option<string?>("--advertise-ip") { Description = "With --cluster redis: the IP other silos and clients reach this silo at (default: Orleans' choice)" };
 var corpusRoots = new Option<string?>("--corpus-roots")
 {
-    Description = "Folders (DIR[,DIR...]) that the corpus paths clients name must lie in, symbolic links resolved; unset: any path "
-        + "the silo can read (fine for a silo on one's own machine, not for a shared one). http(s) URLs are allowed either way",
+    Description = "Folders (DIR[,DIR...]) that the corpus paths clients name (`ingest --on-silo`) must lie in, symbolic links resolved; unset: "
+        + "any path the silo can read (fine for a silo on one's own machine, not for a shared one). http(s) URLs and uploads are allowed either way",
 };
 var maxDownload = new Option<int>("--max-download-mb")
 {
