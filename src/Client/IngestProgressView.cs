@@ -5,8 +5,8 @@ namespace Streaming.Client;
 
 /// <summary>
 /// Draws an ingest as two bars, one per pass over the source (scan: read and hash; tokenize: read again
-/// and write blocks), each with bytes read of the total, time left, and documents and tokens so far; a URL's download
-/// runs on the first bar before its scan.
+/// and write blocks), each with bytes read of the total, time left, and documents and tokens so far; a URL's download,
+/// or a local corpus' hashing and upload, runs on the first bar before its scan.
 /// </summary>
 public sealed class IngestProgressView
 {
@@ -71,8 +71,9 @@ public sealed class IngestProgressView
         task.StopTask();
     }
 
-    /// <summary>The first bar also shows a URL's download (bytes only: no documents yet).</summary>
-    string Describe(string phase, long documents, long tokens, long skipped) => phase == IngestProgressInfo.DownloadPhase ? $"{corpus} {phase}" :
+    /// <summary>The first bar also shows a URL's download, or a local file's hashing and upload (bytes only: no documents yet).</summary>
+    string Describe(string phase, long documents, long tokens, long skipped) =>
+        phase is IngestProgressInfo.DownloadPhase or IngestProgressInfo.HashPhase or IngestProgressInfo.UploadPhase ? $"{corpus} {phase}" :
         $"{corpus} {phase}: {documents:N0} docs" + (phase == IngestProgressInfo.TokenizePhase ? $", {tokens:N0} tokens" : "")
         + (skipped > 0 ? $", [yellow]{skipped:N0} skipped[/]" : "");
 }

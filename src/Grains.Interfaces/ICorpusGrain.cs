@@ -27,14 +27,18 @@ public interface ICorpusGrain : IGrainWithStringKey
 
 /// <summary>What to ingest and for which run; <paramref name="Run"/> null stores the corpus for runs to attach later
 /// (e.g. `streaming compare`, which checks every corpus before any run trains) without queuing it anywhere.
-/// <paramref name="AllowDuplicate"/>: queue it even when another corpus of the run holds the same text (`--allow-duplicate`).</summary>
+/// <paramref name="AllowDuplicate"/>: queue it even when another corpus of the run holds the same text (`--allow-duplicate`).
+/// <paramref name="Upload"/>: the id of a complete upload (<see cref="IUploadGrain"/>) that the silo reads instead of a path of
+/// its own; <paramref name="Path"/> is then the client's path of the uploaded file or folder, which names the source in
+/// messages and identifies it (the same path again is the same source, checked unchanged).</summary>
 [GenerateSerializer, Immutable]
 public sealed record IngestRequest(
     [property: Id(0)] string? Run,
     [property: Id(1)] string Path,
     // The run's tokenizer when this is its first corpus (null: the silo's default, or a stored corpus' own); later corpora must match it.
     [property: Id(2)] string? Tokenizer = null,
-    [property: Id(3)] bool AllowDuplicate = false);
+    [property: Id(3)] bool AllowDuplicate = false,
+    [property: Id(4)] string? Upload = null);
 
 /// <summary>A corpus as a run knows it: its train blocks and tokens.</summary>
 [GenerateSerializer, Immutable]
@@ -126,6 +130,12 @@ public sealed record IngestProgressInfo(
     /// <summary>Before <see cref="ScanPhase"/>, for a URL: the silo downloads it (<see cref="TotalBytes"/> 0 while the server
     /// has not said how long it is).</summary>
     public const string DownloadPhase = "download";
+
+    /// <summary>Before an upload, on the client: it hashes the local file(s), which name the upload.</summary>
+    public const string HashPhase = "hash";
+
+    /// <summary>Before <see cref="ScanPhase"/>, for a local file sent to the cluster: the client uploads it.</summary>
+    public const string UploadPhase = "upload";
 }
 
 /// <summary>

@@ -209,14 +209,16 @@ public sealed class CorpusGrain(
             throw new IngestFailedException($"invalid corpus name '{Name}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit); choose one with --name");
         if (request.Run is not null && !CorpusIngestor.IsValidName(request.Run))
             throw new IngestFailedException($"invalid run name '{request.Run}': use letters, digits, '.', '_' and '-' (at most 100, starting with a letter or digit)");
-        if (!CorpusSource.IsUrl(request.Path, out _) && CorpusRoots.Refusal(request.Path, options.Value.CorpusRoots) is { } outside)
+        // An upload is the silo's own copy, in its data folder: the roots confine the paths a client names, not that.
+        if (request.Upload is null && !CorpusSource.IsUrl(request.Path, out _) && CorpusRoots.Refusal(request.Path, options.Value.CorpusRoots) is { } outside)
             throw new IngestFailedException(outside);
         if (previous.Source is { } source && source != request.Path)
             throw new IngestFailedException($"corpus name '{Name}' is already used (for {source}{OnRuns(previous)}); choose another --name");
     }
 
     /// <summary>Runs the ingestor on its own thread, publishing its progress; turns every failure into one line. A URL is
-    /// first downloaded into a folder on the data volume, read as a local file would be, and deleted whatever happens.</summary>
+    /// first downloaded into a folder on the data volume, read as a local file would be, and deleted whatever happens; an
+    /// upload is read where it was stored. Messages name the source as the client named it.</summary>
     /// <returns>The stored corpus, and the bytes of its source files (from the last progress report).</returns>
     async Task<(CorpusManifest, long)> Read(IngestRequest request, CorpusState previous, IngestOptions ingest, string tokenizer)
     {
@@ -227,7 +229,12 @@ public sealed class CorpusGrain(
         var source = request.Path;
         try
         {
-            if (CorpusSource.IsUrl(request.Path, out var url))
+            if (request.Upload is { } upload)
+            {
+                source = UploadFolder.CompletePath(settings.DataDirectory, upload)
+                    ?? throw new IngestFailedException($"the upload of {request.Path} is not on the silo (incomplete, or removed as stale): ingest it again");
+            }
+            else if (CorpusSource.IsUrl(request.Path, out var url))
             {
                 progress = new IngestProgressInfo(name, IngestProgressInfo.DownloadPhase, 0, 0, 0, 0, 0);
                 download = CorpusIngestor.CreateDownloadFolder(settings.DataDirectory, name);
@@ -258,7 +265,7 @@ public sealed class CorpusGrain(
         }
         catch (Exception e) when (e is CorpusFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            // The user knows the URL, not the silo's download folder.
+            // The user knows the URL or their own path, not the silo's download or upload folder.
             throw new IngestFailedException(ExceptionText.FirstLine(e.Message).Replace(source, request.Path));
         }
         catch (Exception e)

@@ -82,6 +82,12 @@ public sealed class StreamingOptions
     /// <summary>A corpus downloaded from a URL may be at most this many bytes (as sent, compressed or not).</summary>
     public long MaxDownloadBytes { get; set; } = 10240L << 20;
 
+    /// <summary>A corpus a client uploads (<see cref="IUploadGrain"/>; all the files of a folder together) may be at most this many bytes.</summary>
+    public long MaxUploadBytes { get; set; } = 10240L << 20;
+
+    /// <summary>An upload nobody has touched for this long, finished or not, is removed (<see cref="UploadSweeper"/>).</summary>
+    public TimeSpan UploadRetention { get; set; } = TimeSpan.FromHours(24);
+
     /// <summary>How long a download may wait for the server's answer, or for the next bytes of its body, before it fails.</summary>
     public TimeSpan DownloadIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -44,6 +44,7 @@ public static partial class StreamingSiloBuilderExtensions
             return Task.CompletedTask;
         }, ServiceLifecycleStage.Active - 1);
         silo.AddStartupTask(RunResumer.ResumeAllAsync);
+        silo.Services.AddHostedService<UploadSweeper>();
         return silo;
     }
 

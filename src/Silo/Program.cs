@@ -41,13 +41,18 @@ var cluster = new Option<string>("--cluster") { Description = "Membership: local
 var advertiseIp = new Option<string?>("--advertise-ip") { Description = "With --cluster redis: the IP other silos and clients reach this silo at (default: Orleans' choice)" };
 var corpusRoots = new Option<string?>("--corpus-roots")
 {
-    Description = "Folders (DIR[,DIR...]) that the corpus paths clients name must lie in, symbolic links resolved; unset: any path "
-        + "the silo can read (fine for a silo on one's own machine, not for a shared one). http(s) URLs are allowed either way",
+    Description = "Folders (DIR[,DIR...]) that the corpus paths clients name (`ingest --on-silo`) must lie in, symbolic links resolved; unset: "
+        + "any path the silo can read (fine for a silo on one's own machine, not for a shared one). http(s) URLs and uploads are allowed either way",
 };
 var maxDownload = new Option<int>("--max-download-mb")
 {
     Description = "Largest corpus file, in MiB as sent, that `streaming ingest URL` may download",
     DefaultValueFactory = _ => defaults.MaxDownloadMiB,
+};
+var maxUpload = new Option<int>("--max-upload-mb")
+{
+    Description = "Largest corpus, in MiB (a folder's files together), that `streaming ingest PATH` may upload from a client",
+    DefaultValueFactory = _ => defaults.MaxUploadMiB,
 };
 var demo = new Option<string[]>("--demo")
 {
@@ -57,11 +62,11 @@ var demo = new Option<string[]>("--demo")
 };
 
 Option[] settable = [httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, minFree, storage, redis, cluster, advertiseIp,
-    corpusRoots, maxDownload];
+    corpusRoots, maxDownload, maxUpload];
 try
 {
     configured.RejectUnknownFileKeys(settable);
-    foreach (var option in new Option<int>[] { httpPort, siloPort, gatewayPort, threads, trainers, checkpointEvery, evaluateEvery, minFree, maxDownload }) configured.Apply(option);
+    foreach (var option in new Option<int>[] { httpPort, siloPort, gatewayPort, threads, trainers, checkpointEvery, evaluateEvery, minFree, maxDownload, maxUpload }) configured.Apply(option);
     foreach (var option in new[] { data, device, storage, cluster }) configured.Apply(option);
     foreach (var option in new[] { libtorch, redis, advertiseIp, corpusRoots }) configured.Apply(option);
     configured.Apply(replay);
@@ -97,6 +102,7 @@ root.SetAction(async (parse, cancellation) =>
         AdvertiseIp = parse.GetValue(advertiseIp),
         CorpusRoots = parse.GetValue(corpusRoots),
         MaxDownloadMiB = parse.GetValue(maxDownload),
+        MaxUploadMiB = parse.GetValue(maxUpload),
     };
     // A cluster's silos must share grain state, so there the default storage is the cluster's Redis.
     if (settings.Cluster == "redis" && parse.GetResult(storage) is null or { Implicit: true } && !configured.Sets(storage))

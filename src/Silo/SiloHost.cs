@@ -36,6 +36,7 @@ public static class SiloHost
                 o.MinFreeDataBytes = (long)settings.MinFreeMiB << 20;
                 o.CorpusRoots = [.. settings.CorpusRootFolders];
                 o.MaxDownloadBytes = (long)settings.MaxDownloadMiB << 20;
+                o.MaxUploadBytes = (long)settings.MaxUploadMiB << 20;
                 // One silo keeps reminders in memory; a cluster keeps them where every silo can take them over.
                 o.Reminders = settings.Cluster == "redis" ? "redis" : "memory";
             }));

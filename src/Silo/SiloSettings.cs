@@ -54,6 +54,9 @@ public sealed record SiloSettings
     /// <summary>The largest corpus a URL may bring, in MiB (<see cref="StreamingOptions.MaxDownloadBytes"/>).</summary>
     public int MaxDownloadMiB { get; init; } = (int)(Defaults.MaxDownloadBytes >> 20);
 
+    /// <summary>The largest corpus a client may upload, in MiB (<see cref="StreamingOptions.MaxUploadBytes"/>).</summary>
+    public int MaxUploadMiB { get; init; } = (int)(Defaults.MaxUploadBytes >> 20);
+
     /// <summary>This silo's label for placement (cuda or cpu), from the device libtorch initialized.</summary>
     public string Accelerator { get; init; } = SiloAccelerator.Cpu;
 
@@ -74,6 +77,7 @@ public sealed record SiloSettings
         if (Trainers < 1) throw new ArgumentException($"--trainers must be at least 1, not {Trainers}");
         if (MinFreeMiB < 0) throw new ArgumentException($"--min-free-mb must be 0 (no floor) or more, not {MinFreeMiB}");
         if (MaxDownloadMiB < 1) throw new ArgumentException($"--max-download-mb must be at least 1, not {MaxDownloadMiB}");
+        if (MaxUploadMiB < 1) throw new ArgumentException($"--max-upload-mb must be at least 1, not {MaxUploadMiB}");
         // Set but empty would silently mean "any path": the opposite of what whoever set it wanted.
         if (CorpusRoots is not null && CorpusRootFolders.Count == 0)
             throw new ArgumentException("--corpus-roots names no folder: give at least one, or leave it unset to allow any path");

@@ -129,7 +129,8 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         // Measure once training has settled, so that only the ingest moves the peak.
         await silo.WaitUntilTrained();
         var before = silo.ResetPeakMemory();
-        var (code, stdout, stderr) = Ingest(txt);
+        // Read where it lies: the measurement is the reader's, not an upload's.
+        var (code, stdout, stderr) = Ingest(txt, options: "--on-silo");
         var growth = silo.PeakMemory() - before;
         output.WriteLine($"silo peak memory {before >> 20} MiB before, +{growth >> 20} MiB reading the 100 MiB line");
         Assert.True(code == 0, stderr);
@@ -146,7 +147,7 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
             WriteLongLine(file);
             file.Write("\"}\n"u8);
         }
-        AssertError(Ingest(jsonl, name: "oneline-jsonl"), $"{jsonl}: no usable documents (skipped 1 document: 1 over 16 MiB)");
+        AssertError(Ingest(jsonl, name: "oneline-jsonl", options: "--on-silo"), $"{jsonl}: no usable documents (skipped 1 document: 1 over 16 MiB)");
         silo.AssertGoodCorpusIntact();
     }
 
@@ -266,8 +267,8 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
         silo.AssertGoodCorpusIntact();
     }
 
-    (int Code, string Out, string Err) Ingest(string path, string? name = null, string run = IngestSilo.Run) =>
-        silo.Client($"ingest --run {run} {(name is null ? "" : $"--name {name} ")}{path}");
+    (int Code, string Out, string Err) Ingest(string path, string? name = null, string run = IngestSilo.Run, string options = "") =>
+        silo.Client($"ingest --run {run} {options} {(name is null ? "" : $"--name {name} ")}{path}");
 
     string Write(string name, byte[] bytes)
     {
@@ -285,7 +286,7 @@ public sealed class IngestCommandTests(IngestSilo silo, ITestOutputHelper output
     }
 
     /// <summary>Exit 2, nothing on stdout, exactly one `error: ...` line on stderr that starts with <paramref name="expected"/>; returns it.</summary>
-    static string AssertError((int Code, string Out, string Err) result, string expected)
+    internal static string AssertError((int Code, string Out, string Err) result, string expected)
     {
         Assert.True(result.Code == 2, $"exit {result.Code}; stdout: {result.Out}; stderr: {result.Err}");
         Assert.Equal("", result.Out);

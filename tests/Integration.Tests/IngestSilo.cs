@@ -55,9 +55,9 @@ public sealed partial class IngestSilo : IAsyncLifetime
 
     public string Log => string.Join('\n', log);
 
-    /// <summary>Runs `streaming ARGS --gateway PORT`.</summary>
-    public (int Code, string Out, string Err) Client(string arguments) =>
-        Executables.Run(Executables.Client, $"{arguments} --gateway {Gateway}");
+    /// <summary>Runs `streaming ARGS --gateway PORT` (for at most <paramref name="timeout"/>, a minute by default).</summary>
+    public (int Code, string Out, string Err) Client(string arguments, TimeSpan? timeout = null) =>
+        Executables.Run(Executables.Client, $"{arguments} --gateway {Gateway}", timeout);
 
     /// <summary>The run as `streaming status --run R --json` reports it.</summary>
     public JsonElement Status()

@@ -1,6 +1,7 @@
 namespace Streaming.Integration.Tests;
 
-/// <summary>The silo dies while it ingests: the CLI says so in one line and exits 2 instead of waiting out the ingest's hour.</summary>
+/// <summary>The silo dies while it ingests (the silo's own read of the file, --on-silo, so that the kill falls in the ingest and not
+/// in an upload): the CLI says so in one line and exits 2 instead of waiting out the ingest's hour.</summary>
 public sealed class IngestSiloLostTests(IngestSilo silo) : IClassFixture<IngestSilo>, IDisposable
 {
     readonly string input = Directory.CreateTempSubdirectory("streaming-ingest-lost-").FullName;
@@ -11,7 +12,7 @@ public sealed class IngestSiloLostTests(IngestSilo silo) : IClassFixture<IngestS
     public async Task KilledSiloDuringIngestIsOneLineAndExitTwo()
     {
         var path = IngestSilo.WriteParagraphs(Path.Combine(input, "big.txt"), 150L << 20);
-        using var client = Executables.Start(Executables.Client, $"ingest --run {IngestSilo.Run} --progress always --gateway {silo.Gateway} {path}");
+        using var client = Executables.Start(Executables.Client, $"ingest --run {IngestSilo.Run} --on-silo --progress always --gateway {silo.Gateway} {path}");
         var stdout = client.StandardOutput.ReadToEndAsync();
 
         // The first progress line proves the ingest is in flight; then the silo goes, without a goodbye.

@@ -5,8 +5,10 @@ using Streaming.Grains;
 namespace Streaming.Client.Commands;
 
 /// <summary>
-/// `streaming ingest --run R PATH [--name N] [--allow-duplicate]`: queue a corpus as the run's next task while training goes on.
-/// Shows the silo's progress while it reads; the last line (stdout) says what was queued, what was skipped, and how many
+/// `streaming ingest --run R PATH [--name N] [--allow-duplicate] [--on-silo]`: queue a corpus as the run's next task while
+/// training goes on. A local file or folder is uploaded to the cluster (<see cref="CorpusUpload"/>), so the client may be
+/// anywhere its gateway is reachable; with --on-silo, or for an http(s) URL, the silo reads or downloads the source itself.
+/// Shows the upload's and the silo's progress; the last line (stdout) says what was queued, what was skipped, and how many
 /// documents other corpora of the run hold too.
 /// </summary>
 public static class IngestCommand
@@ -23,21 +25,24 @@ public static class IngestCommand
         {
             Description = "Queue the corpus even when the run already has the same text under another name (trains it again)",
         };
+        var onSilo = new Option<bool>("--on-silo")
+        {
+            Description = "PATH is on the silo's machine (inside its --corpus-roots): the silo reads it there instead of this client uploading it",
+        };
         var path = new Argument<string>("path")
         {
-            Description = "A corpus file or folder (.txt, .jsonl, .parquet; .txt and .jsonl also as .gz or .zst), readable by the silo, "
+            Description = "A corpus file or folder (.txt, .jsonl, .parquet; .txt and .jsonl also as .gz or .zst) on this machine, which is "
+                + "uploaded to the silo (resuming an interrupted upload of the same content), or with --on-silo on the silo's; "
                 + "or an http:// or https:// URL of such a file, which the silo downloads",
         };
-        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, allowDuplicate, CommonOptions.Progress, path, CommonOptions.Gateway };
+        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, allowDuplicate, onSilo, CommonOptions.Progress, path, CommonOptions.Gateway };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             var source = parse.GetValue(path)!;
-            // A path is the silo's to read, so it goes absolute (the silo's working folder is not ours); a URL goes as it is.
-            if (!CorpusSource.IsUrl(source, out _))
-            {
-                source = Path.GetFullPath(source);
-                if (!File.Exists(source) && !Directory.Exists(source)) throw new UserError($"corpus path not found: {source}");
-            }
+            var upload = !CorpusSource.IsUrl(source, out _) && !parse.GetValue(onSilo);
+            // A path goes absolute: the silo names the source by it, and reads it with --on-silo (its working folder is not ours).
+            if (!CorpusSource.IsUrl(source, out _)) source = Path.GetFullPath(source);
+            if (upload && !File.Exists(source) && !Directory.Exists(source)) throw new UserError($"corpus path not found: {source}");
             var corpus = parse.GetValue(name) ?? NameRule.CorpusNameOf(source);
             if (corpus.Length == 0) throw new UserError($"{source} names no file to call the corpus after: choose a name with --name");
             var request = new IngestRequest(parse.GetValue(run)!, source, parse.GetValue(tokenizer), parse.GetValue(allowDuplicate));
@@ -47,7 +52,9 @@ public static class IngestCommand
             {
                 try
                 {
-                    return await silo.Client.IngestAsync(corpus, request, onProgress, cancellation: cancellation);
+                    return upload
+                        ? await CorpusUpload.IngestAsync(silo.Client, corpus, request, onProgress, cancellation)
+                        : await silo.Client.IngestAsync(corpus, request, onProgress, cancellation: cancellation);
                 }
                 catch (TimeoutException)
                 {

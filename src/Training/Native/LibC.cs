@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Streaming.Training.Native;
 
 /// <summary>The few C library calls .NET has no API for: a directory's fsync and realpath. Linux (and other Unix) only.</summary>
-internal static class LibC
+public static class LibC
 {
     /// <summary>fsync of a directory, so that the names in it (a rename into it, a file created in it) are durable.
     /// Elsewhere than Linux a no-op.</summary>
