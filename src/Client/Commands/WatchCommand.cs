@@ -6,7 +6,8 @@ namespace Streaming.Client.Commands;
 
 /// <summary>
 /// `streaming watch --run R DIR`: every new complete file in DIR becomes the run's next task, exactly once, in the
-/// order the files became complete, until Ctrl+C (or, with --once, until what is there now is sent). A journal beside
+/// order the files became complete, until Ctrl+C (or, with --once, until what is there now is sent). Each file is uploaded
+/// (or, with --on-silo, read by the silo where it is). A journal beside
 /// the files (DIR/.streaming-watch.R.json) records what was sent, so a restarted watcher goes on where it stopped.
 /// </summary>
 public static class WatchCommand
@@ -24,14 +25,18 @@ public static class WatchCommand
         var journal = new Option<string?>("--journal") { Description = "The watcher's record of what it sent (default: DIR/.streaming-watch.RUN.json)" };
         var tokenizer = new Option<string?>("--tokenizer") { Description = $"The run's tokenizer if the first file is its first corpus: {string.Join(", ", SiloNames.Tokenizers)}" };
         var allowDuplicate = new Option<bool>("--allow-duplicate") { Description = "Queue a file even when the run already has the same text under another name" };
+        var onSilo = new Option<bool>("--on-silo")
+        {
+            Description = "The folder is on the silo's machine too (inside its --corpus-roots): the silo reads each file there instead of this client uploading it",
+        };
         var folder = new Argument<string>("folder")
         {
-            Description = "The folder to watch, readable by the silo (each file: .txt, .jsonl, .parquet; .txt and .jsonl also as .gz or .zst). "
-                + "Hidden files and names ending in .tmp, .part, .partial, .crdownload, .download or ~ are passed over",
+            Description = "The folder to watch on this machine; each file (.txt, .jsonl, .parquet; .txt and .jsonl also as .gz or .zst) is uploaded "
+                + "to the silo, or read there with --on-silo. Hidden files and names ending in .tmp, .part, .partial, .crdownload, .download or ~ are passed over",
         };
         var command = new Command("watch", "Turn every new complete file in a folder into the run's next task, exactly once")
         {
-            run, settle, poll, once, journal, tokenizer, allowDuplicate, folder, CommonOptions.Gateway,
+            run, settle, poll, once, journal, tokenizer, allowDuplicate, onSilo, folder, CommonOptions.Gateway,
         };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -41,7 +46,7 @@ public static class WatchCommand
             if (!directory.Exists) throw new UserError($"folder not found: {directory.FullName}");
             var (settleTime, pollTime) = (Seconds(parse.GetValue(settle), "--settle"), Seconds(parse.GetValue(poll), "--poll"));
             var record = WatchJournal.Open(parse.GetValue(journal) is { } path ? Path.GetFullPath(path) : Path.Combine(directory.FullName, $".streaming-watch.{name}.json"), name);
-            await using var connection = new Reconnecting(parse.GetValue(CommonOptions.Gateway));
+            await using var connection = new Reconnecting(parse.GetValue(CommonOptions.Gateway), upload: !parse.GetValue(onSilo));
             var request = new IngestRequest(name, "", parse.GetValue(tokenizer), parse.GetValue(allowDuplicate));
             var watcher = new FolderWatcher(directory, record, (file, corpus, token) => connection.IngestAsync(corpus, request with { Path = file.FullName }, token),
                 Console.Out, settleTime, pollTime);
@@ -63,8 +68,9 @@ public static class WatchCommand
     static TimeSpan Seconds(double value, string option) =>
         value is > 0 and <= 86_400 ? TimeSpan.FromSeconds(value) : throw new UserError($"{option} must be between 0 and 86400 seconds, not {value}");
 
-    /// <summary>A connection to the silo made when first needed and made again after it was lost (a silo restart).</summary>
-    sealed class Reconnecting(int gateway) : IAsyncDisposable
+    /// <summary>A connection to the silo made when first needed and made again after it was lost (a silo restart); ingests
+    /// by uploading the file, or (<paramref name="upload"/> false) by naming it for the silo to read.</summary>
+    sealed class Reconnecting(int gateway, bool upload) : IAsyncDisposable
     {
         SiloConnection? connection;
 
@@ -73,7 +79,9 @@ public static class WatchCommand
             connection ??= await SiloConnection.ConnectAsync(gateway, cancellation);
             try
             {
-                return await connection.Client.IngestAsync(corpus, request, _ => { }, cancellation: cancellation);
+                return upload
+                    ? await CorpusUpload.IngestAsync(connection.Client, corpus, request, _ => { }, cancellation)
+                    : await connection.Client.IngestAsync(corpus, request, _ => { }, cancellation: cancellation);
             }
             catch (Exception e) when (e is IngestContactLostException || CommonOptions.IsConnectionLost(e))
             {
