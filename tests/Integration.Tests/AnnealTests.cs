@@ -50,17 +50,4 @@ public sealed class AnnealTests() : OneSiloCluster("anneal")
         Assert.Equal(corpus.Blocks, status.Step);
         Assert.Null(status.Branch);
     }
-
-    static async Task<RunStatus> WaitFor(ITrainerGrain trainer, Func<RunStatus, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (true)
-        {
-            var status = await trainer.GetStatusAsync();
-            Assert.DoesNotContain("failed", status.Phase);
-            if (condition(status)) return status;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"run stuck at step {status.Step}, phase {status.Phase}");
-            await Task.Delay(200);
-        }
-    }
 }

@@ -47,17 +47,4 @@ public sealed class FinishedRunTests() : OneSiloCluster("finished-run")
         Assert.Equal(trained.Releases.Select(r => r.Path), both.Releases.Take(trained.Releases.Count).Select(r => r.Path));
         Assert.Equal(trained.Corpora[0], both.Corpora[0]);
     }
-
-    static async Task<RunStatus> WaitFor(ITrainerGrain trainer, Func<RunStatus, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (true)
-        {
-            var status = await trainer.GetStatusAsync();
-            Assert.DoesNotContain("failed", status.Phase);
-            if (condition(status)) return status;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"run {status.Run} at step {status.Step}, model in memory: {status.ModelInMemory}");
-            await Task.Delay(200);
-        }
-    }
 }

@@ -38,6 +38,21 @@ public abstract class OneSiloCluster(string name) : IAsyncLifetime
         await Cluster.DeployAsync();
     }
 
+    /// <summary>Polls the run's status (every 200 ms, at most 2 minutes) until <paramref name="condition"/> holds; a failed run fails at once.</summary>
+    protected static async Task<RunStatus> WaitFor(ITrainerGrain trainer, Func<RunStatus, bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+        while (true)
+        {
+            var status = await trainer.GetStatusAsync();
+            Assert.DoesNotContain("failed", status.Phase);
+            if (condition(status)) return status;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"run {status.Run} stuck at step {status.Step}, phase {status.Phase}, model in memory: {status.ModelInMemory}");
+            await Task.Delay(200);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();

@@ -113,17 +113,4 @@ public sealed class WeightAverageTests() : OneSiloCluster("average")
     /// <summary>Waits until the run's first corpus has trained <paramref name="tokens"/> tokens and its loss-matrix row is evaluated.</summary>
     static Task<RunStatus> WaitUntilTrained(ITrainerGrain trainer, long tokens) =>
         WaitFor(trainer, s => s.Corpora[0].TokensRead >= tokens && s.Evaluations.Count > 0 && s.Releases.All(r => r.Loss.Count > 0));
-
-    static async Task<RunStatus> WaitFor(ITrainerGrain trainer, Func<RunStatus, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while (true)
-        {
-            var status = await trainer.GetStatusAsync();
-            Assert.DoesNotContain("failed", status.Phase);
-            if (condition(status)) return status;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"run stuck at step {status.Step}, phase {status.Phase}");
-            await Task.Delay(200);
-        }
-    }
 }
