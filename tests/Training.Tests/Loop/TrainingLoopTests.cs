@@ -299,11 +299,11 @@ public sealed class TrainingLoopTests : IDisposable
         OnSnapshot = _ => { },
     };
 
-    static List<int[]> Blocks(byte[] text, int offset) =>
+    internal static List<int[]> Blocks(byte[] text, int offset) =>
         [.. Enumerable.Range(0, BlocksPerTask).Select(i => text.Skip(offset + i * BlockTokens).Take(BlockTokens).Select(b => (int)b).ToArray())];
 
     /// <summary>The progress once <paramref name="done"/> holds or the loop has failed; a timeout after a minute is a failure.</summary>
-    static TrainingProgress WaitUntil(TrainingLoop loop, Func<TrainingProgress, bool> done)
+    internal static TrainingProgress WaitUntil(TrainingLoop loop, Func<TrainingProgress, bool> done)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
         while (!done(loop.Progress) && loop.Progress.Error is null)

@@ -16,7 +16,7 @@ namespace Streaming.Training.Tests.Loop;
 [Collection("torch")]
 public sealed class WeightAverageLoopTests : IDisposable
 {
-    const int Context = 32, BlockTokens = 2 * Context + 1, BlocksPerTask = 8;
+    const int Context = 32, BlockTokens = 2 * Context + 1, BlocksPerTask = 8;   // TrainingLoopTests' sizes
     const double Decay = 0.9;
     static readonly GptConfig Model = new(2, 32, 2, Context, 256);
     static readonly ScheduleConfig Infinite = new() { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
@@ -204,19 +204,10 @@ public sealed class WeightAverageLoopTests : IDisposable
 
     static float[] Flat(Tensor t) => t.detach().cpu().data<float>().ToArray();
 
-    static List<int[]> Blocks(byte[] text, int offset) =>
-        [.. Enumerable.Range(0, BlocksPerTask).Select(i => text.Skip(offset + i * BlockTokens).Take(BlockTokens).Select(b => (int)b).ToArray())];
+    // The same blocks and waiting as TrainingLoopTests (same sizes).
+    static List<int[]> Blocks(byte[] text, int offset) => TrainingLoopTests.Blocks(text, offset);
 
-    static TrainingProgress WaitUntil(TrainingLoop loop, Func<TrainingProgress, bool> done)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (!done(loop.Progress) && loop.Progress.Error is null)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the loop did not get there in a minute: {loop.Progress}");
-            Thread.Sleep(50);
-        }
-        return loop.Progress;
-    }
+    static TrainingProgress WaitUntil(TrainingLoop loop, Func<TrainingProgress, bool> done) => TrainingLoopTests.WaitUntil(loop, done);
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 }
