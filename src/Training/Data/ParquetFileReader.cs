@@ -15,7 +15,7 @@ internal static class ParquetFileReader
 
     public static IEnumerable<CorpusDocument> Read(string path, CorpusReaderOptions options, SkipCounts skipped)
     {
-        using var stream = CorpusFiles.OpenRead(path);
+        using var stream = new EndOfFileGuardStream(CorpusFiles.OpenRead(path));
         if (!HasMagic(stream)) throw new CorpusFormatException($"{path}: not a parquet file (no PAR1 header and footer)");
         // Parquet.Net is async only. The readers are synchronous (ingest is CPU-bound and runs on its
         // own thread); Task.Run keeps the blocking wait off any caller's synchronization context.
@@ -79,7 +79,7 @@ internal static class ParquetFileReader
         return field;
     }
 
-    private static bool HasMagic(FileStream stream)
+    private static bool HasMagic(Stream stream)
     {
         if (stream.Length < 12) return false;
         Span<byte> head = stackalloc byte[4];
