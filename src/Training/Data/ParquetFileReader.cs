@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Parquet;
 using Parquet.Schema;
 
@@ -17,6 +18,7 @@ internal static class ParquetFileReader
     {
         using var stream = new EndOfFileGuardStream(CorpusFiles.OpenRead(path));
         if (!HasMagic(stream)) throw new CorpusFormatException($"{path}: not a parquet file (no PAR1 header and footer)");
+        CheckFooter(stream, path);
         // Parquet.Net is async only. The readers are synchronous (ingest is CPU-bound and runs on its
         // own thread); Task.Run keeps the blocking wait off any caller's synchronization context.
         var reader = Decode(path, () => Run(() => ParquetReader.CreateAsync(stream, leaveStreamOpen: true)));
@@ -77,6 +79,23 @@ internal static class ParquetFileReader
         if (field.ClrType != typeof(string) && field.ClrType != typeof(ReadOnlyMemory<char>) || field.IsArray)
             throw new CorpusFormatException($"{path}: column '{column}' holds {field.ClrType}{(field.IsArray ? "[]" : "")}, not text");
         return field;
+    }
+
+    /// <summary>The footer (file metadata) must fit in the file and be well-formed Thrift before Parquet.Net decodes it.</summary>
+    private static void CheckFooter(Stream stream, string path)
+    {
+        Span<byte> length = stackalloc byte[4];
+        stream.Seek(-8, SeekOrigin.End);
+        stream.ReadExactly(length);
+        var footerLength = BinaryPrimitives.ReadInt32LittleEndian(length);
+        if (footerLength <= 0 || footerLength > stream.Length - 12)
+            throw new CorpusFormatException($"{path}: damaged parquet file (a footer of {footerLength} bytes in a file of {stream.Length})");
+        var footer = new byte[footerLength];
+        stream.Seek(-8 - footerLength, SeekOrigin.End);
+        stream.ReadExactly(footer);
+        stream.Seek(0, SeekOrigin.Begin);
+        if (ThriftCompactCheck.Problem(footer) is { } problem)
+            throw new CorpusFormatException($"{path}: damaged parquet file (its footer is not well-formed: {problem})");
     }
 
     private static bool HasMagic(Stream stream)
