@@ -1,5 +1,6 @@
 using Streaming.Training.Data;
 using Streaming.Training.Tests.Data;
+using Xunit.Abstractions;
 
 namespace Streaming.Training.Tests.Fuzz;
 
@@ -10,7 +11,7 @@ namespace Streaming.Training.Tests.Fuzz;
 /// limit) whatever the size of the file.
 /// </summary>
 [Collection(FuzzCollection.Name)]
-public class LargeInputMemoryTests
+public class LargeInputMemoryTests(ITestOutputHelper output)
 {
     private const long PeakBytesBound = 384L << 20;
 
@@ -30,6 +31,7 @@ public class LargeInputMemoryTests
         var manifest = FuzzRun.WithTimeout(() => CorpusIngestor.Ingest(temp.Combine("corpus"), temp.Combine("data"), "large", ByteTokenizer.Instance));
 
         var peak = PeakMemory.Bytes();
+        output.WriteLine($"{name}: peak working set {peak >> 20} MiB");
         Assert.Equal(2, manifest.TrainDocuments + manifest.ValidationDocuments);
         Assert.Equal(new SkipCounts { TooLarge = 1 }, manifest.Skipped);
         Assert.True(peak < PeakBytesBound, $"peak working set {peak >> 20} MiB reading {name}");
