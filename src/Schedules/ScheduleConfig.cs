@@ -153,6 +153,10 @@ public sealed record ScheduleConfig
         }
         if (AnnealSteps is long a && length is long len && a > len)
             throw new ScheduleConfigException("anneal-steps", $"must not exceed the length of task {taskIndex} ({a} > {len})");
+        // A branch's length is an int (RequestAnneal); a longer planned branch would overflow where the trainer asks for it.
+        if (length is long taskLength && AnnealStepsFor(taskLength) is var branch && branch > int.MaxValue)
+            throw new ScheduleConfigException(AnnealSteps is null ? "anneal-fraction" : "anneal-steps",
+                $"task {taskIndex}'s anneal branch would take {branch} steps, more than the {int.MaxValue} a branch may");
     }
 
     private static string Num(double v) => NumberText.Format(v);

@@ -24,10 +24,19 @@ public static class SchedulePlanner
         for (var i = 0; i < taskLengths.Count; i++)
             if (taskLengths[i] < 0) throw new ScheduleConfigException("tasks", $"task {i} has a negative length ({taskLengths[i]})");
         if (ScheduleKinds.Parse(config.Kind) is { } kind && kind.IsSingleHorizon() && config.TotalSteps is null)
-            config = config with { TotalSteps = taskLengths.Sum() };
+            config = config with { TotalSteps = Total(taskLengths) };
         config.Validate();
         for (var i = 0; i < taskLengths.Count; i++) config.ValidateTask(i, taskLengths[i]);
         return config;
+    }
+
+    private static long Total(IReadOnlyList<long> taskLengths)
+    {
+        long total = 0;
+        foreach (var length in taskLengths)
+            if ((total += length) < 0)
+                throw new ScheduleConfigException("tasks", $"the task lengths add up to more than {long.MaxValue:N0} steps");
+        return total;
     }
 
     public static IReadOnlyList<ScheduleRow> Plan(ScheduleConfig config, IReadOnlyList<long> taskLengths)

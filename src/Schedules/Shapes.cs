@@ -32,7 +32,8 @@ public static class Shapes
         return shape switch
         {
             Shape.Linear => a + (b - a) * p,
-            Shape.Cosine => b + (a - b) * (1.0 + Math.Cos(Math.PI * p)) / 2.0,
+            // The weight first: (a - b) * (1 + cos) would overflow for rates near double.MaxValue.
+            Shape.Cosine => b + (a - b) * ((1.0 + Math.Cos(Math.PI * p)) / 2.0),
             Shape.Exponential => a * Math.Pow(b / a, p),
             Shape.OneMinusSqrt => b + (a - b) * (1.0 - Math.Sqrt(p)),
             Shape.InverseSqrt => a + (b - a) * H(p) / H(1.0),

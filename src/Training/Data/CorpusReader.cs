@@ -1,3 +1,5 @@
+using System.IO.Enumeration;
+
 namespace Streaming.Training.Data;
 
 /// <summary>
@@ -35,11 +37,21 @@ public sealed class CorpusReader
         CheckExplicitFile(_path);
     }
 
-    /// <summary>The corpus files in reading order (the path itself when it is a file).</summary>
+    /// <summary>
+    /// The corpus files in reading order (the path itself when it is a file). Linked files are read; linked folders are
+    /// not walked into: a link to the folder itself or to one above it would make the walk endless (and its paths
+    /// ever longer).
+    /// </summary>
     public IEnumerable<string> Files()
     {
         if (!Directory.Exists(_path)) return [_path];
-        return Directory.EnumerateFiles(_path, "*", SearchOption.AllDirectories)
+        var walk = new FileSystemEnumerable<string>(_path, (ref entry) => entry.ToFullPath(),
+            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false })
+        {
+            ShouldIncludePredicate = (ref entry) => !entry.IsDirectory,
+            ShouldRecursePredicate = (ref entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
+        return walk
             .Select(f => Path.GetRelativePath(_path, f))
             .Order(StringComparer.Ordinal)
             .Select(f => Path.Combine(_path, f));
@@ -93,7 +105,7 @@ public sealed class CorpusReader
             yield break;
         }
         // Unbuffered (buffer size 1): the line reader (or the decompressor) buffers itself, and Position is then what it has consumed.
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var stream = CorpusFiles.OpenRead(file, 1, FileOptions.SequentialScan);
         using var text = DecompressingStream.Open(stream, type.Compression, file);
         _sequential = stream;
         try
@@ -127,7 +139,7 @@ public sealed class CorpusReader
     /// <summary>What the start of a text file's text looks like (decompressed, when it is compressed).</summary>
     private static TextChecks.FileKind Sniff(string file, CorpusFileType type)
     {
-        using var stream = File.OpenRead(file);
+        using var stream = CorpusFiles.OpenRead(file);
         using var text = DecompressingStream.Open(stream, type.Compression, file);
         return TextChecks.Sniff(text);
     }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Parquet;
 using Parquet.Schema;
 
@@ -15,19 +16,18 @@ internal static class ParquetFileReader
 
     public static IEnumerable<CorpusDocument> Read(string path, CorpusReaderOptions options, SkipCounts skipped)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        using var stream = new EndOfFileGuardStream(CorpusFiles.OpenRead(path));
         if (!HasMagic(stream)) throw new CorpusFormatException($"{path}: not a parquet file (no PAR1 header and footer)");
+        CheckFooter(stream, path);
         // Parquet.Net is async only. The readers are synchronous (ingest is CPU-bound and runs on its
         // own thread); Task.Run keeps the blocking wait off any caller's synchronization context.
-        var reader = Run(() => ParquetReader.CreateAsync(stream, leaveStreamOpen: true));
+        var reader = Decode(path, () => Run(() => ParquetReader.CreateAsync(stream, leaveStreamOpen: true)));
         try
         {
-            var field = FindTextField(reader.Schema, options.TextColumn, path);
+            var field = Decode(path, () => FindTextField(reader.Schema, options.TextColumn, path));
             for (var group = 0; group < reader.RowGroupCount; group++)
             {
-                using var rows = reader.OpenRowGroupReader(group);
-                var values = new string?[checked((int)rows.RowCount)];
-                Run(async () => { await rows.ReadAsync(field, values.AsMemory()!, null).ConfigureAwait(false); return 0; });
+                var values = Decode(path, () => ReadRowGroup(reader, group, field));
                 for (var row = 0; row < values.Length; row++)
                 {
                     var value = values[row];
@@ -40,6 +40,30 @@ internal static class ParquetFileReader
         finally
         {
             Run(async () => { await reader.DisposeAsync().ConfigureAwait(false); return 0; });
+        }
+    }
+
+    private static string?[] ReadRowGroup(ParquetReader reader, int group, DataField field)
+    {
+        using var rows = reader.OpenRowGroupReader(group);
+        var values = new string?[checked((int)rows.RowCount)];
+        Run(async () => { await rows.ReadAsync(field, values.AsMemory()!, null).ConfigureAwait(false); return 0; });
+        return values;
+    }
+
+    /// <summary>
+    /// Runs a Parquet.Net read. A damaged file fails there with whatever its decoder hit (ThriftProtocolException,
+    /// IOException, InvalidDataException, index or overflow errors, ...); every one is the file's fault, so one line.
+    /// </summary>
+    private static T Decode<T>(string path, Func<T> read)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is not (CorpusFormatException or OutOfMemoryException or OperationCanceledException))
+        {
+            throw new CorpusFormatException($"{path}: damaged parquet file ({ExceptionText.FirstLine(ExceptionText.Innermost(e).Message).TrimEnd('.')})");
         }
     }
 
@@ -57,7 +81,24 @@ internal static class ParquetFileReader
         return field;
     }
 
-    private static bool HasMagic(FileStream stream)
+    /// <summary>The footer (file metadata) must fit in the file and be well-formed Thrift before Parquet.Net decodes it.</summary>
+    private static void CheckFooter(Stream stream, string path)
+    {
+        Span<byte> length = stackalloc byte[4];
+        stream.Seek(-8, SeekOrigin.End);
+        stream.ReadExactly(length);
+        var footerLength = BinaryPrimitives.ReadInt32LittleEndian(length);
+        if (footerLength <= 0 || footerLength > stream.Length - 12)
+            throw new CorpusFormatException($"{path}: damaged parquet file (a footer of {footerLength} bytes in a file of {stream.Length})");
+        var footer = new byte[footerLength];
+        stream.Seek(-8 - footerLength, SeekOrigin.End);
+        stream.ReadExactly(footer);
+        stream.Seek(0, SeekOrigin.Begin);
+        if (ThriftCompactCheck.Problem(footer) is { } problem)
+            throw new CorpusFormatException($"{path}: damaged parquet file (its footer is not well-formed: {problem})");
+    }
+
+    private static bool HasMagic(Stream stream)
     {
         if (stream.Length < 12) return false;
         Span<byte> head = stackalloc byte[4];

@@ -5,9 +5,14 @@ namespace Streaming.Training.Tests.Data;
 /// <summary>A fresh temporary folder per test, deleted afterwards; helpers to write fixtures in it.</summary>
 internal sealed class TempFolder : IDisposable
 {
-    public TempFolder() => Directory.CreateDirectory(Path);
+    /// <param name="root">Where to make it (default: the system's temporary folder).</param>
+    public TempFolder(string? root = null)
+    {
+        Path = System.IO.Path.Combine(root ?? System.IO.Path.GetTempPath(), "streaming-data-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
 
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "streaming-data-tests", Guid.NewGuid().ToString("N"));
+    public string Path { get; }
 
     public string File(string name, string text) => File(name, Encoding.UTF8.GetBytes(text));
 
