@@ -1,3 +1,4 @@
+using Streaming.Training.Checkpoints;
 using System.IO.Enumeration;
 
 namespace Streaming.Training.Data;
@@ -38,18 +39,19 @@ public sealed class CorpusReader
     }
 
     /// <summary>
-    /// The corpus files in reading order (the path itself when it is a file). Linked files are read; linked folders are
-    /// not walked into: a link to the folder itself or to one above it would make the walk endless (and its paths
-    /// ever longer).
+    /// The corpus files in reading order (the path itself when it is a file). Links are followed, to files and folders,
+    /// but each folder is walked once, as the file system names it (links resolved): a link to the folder itself, to one
+    /// above it or to one already walked would otherwise make the walk endless or read the same files twice.
     /// </summary>
     public IEnumerable<string> Files()
     {
         if (!Directory.Exists(_path)) return [_path];
+        var walked = new HashSet<string>(StringComparer.Ordinal) { ResolvedPath.Of(_path) };
         var walk = new FileSystemEnumerable<string>(_path, (ref entry) => entry.ToFullPath(),
             new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false })
         {
             ShouldIncludePredicate = (ref entry) => !entry.IsDirectory,
-            ShouldRecursePredicate = (ref entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
+            ShouldRecursePredicate = (ref entry) => walked.Add(ResolvedPath.Of(entry.ToFullPath())),
         };
         return walk
             .Select(f => Path.GetRelativePath(_path, f))

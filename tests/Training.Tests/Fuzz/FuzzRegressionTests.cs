@@ -22,6 +22,21 @@ public class FuzzRegressionTests
         Assert.Equal("one document".Length, manifest.TrainTokens + manifest.ValidationTokens);
     }
 
+    [Fact]
+    public void A_linked_folder_is_read_once_however_many_links_lead_to_it()
+    {
+        using var temp = new TempFolder();
+        temp.File("elsewhere/more.txt", "another document");
+        temp.File("corpus/notes.txt", "one document");
+        File.CreateSymbolicLink(temp.Combine("corpus", "more"), temp.Combine("elsewhere"));
+        File.CreateSymbolicLink(temp.Combine("corpus", "again"), temp.Combine("elsewhere"));
+
+        var manifest = FuzzRun.WithTimeout(() => CorpusIngestor.Ingest(temp.Combine("corpus"), temp.Combine("data"), "linked", ByteTokenizer.Instance));
+
+        Assert.Equal(2, manifest.TrainDocuments + manifest.ValidationDocuments);
+        Assert.Equal("one document".Length + "another document".Length, manifest.TrainTokens + manifest.ValidationTokens);
+    }
+
     [Theory]
     [InlineData("nowhere.txt")]
     [InlineData("gone.txt")] // a link to itself
