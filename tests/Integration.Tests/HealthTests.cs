@@ -44,6 +44,8 @@ public sealed class HealthTests : IAsyncLifetime
             stored.Position = 2 * 10;
             stored.Write([0xFF, 0xFF]);
         }
+        // In file order, so that the damaged block is the first one trained.
+        Assert.Equal(0, silo.Client("run create second --order file").Code);
         Assert.Equal(0, silo.Client($"ingest --run second {source}").Code);   // the stored corpus, attached as it is
 
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);

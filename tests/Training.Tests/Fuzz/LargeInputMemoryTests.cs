@@ -7,13 +7,14 @@ namespace Streaming.Training.Tests.Fuzz;
 /// <summary>
 /// Inputs of gigabytes with the default 16 MiB document limit: compression bombs of 1 GiB (a few MB of .gz or .zst)
 /// and an enormous sparse .txt of 2 GiB, each beside a small file of real documents, all read twice by the ingest. The
-/// process' peak working set must stay under <see cref="PeakBytesBound"/>: the readers hold one document (at most the
-/// limit) whatever the size of the file.
+/// process' peak working set must grow by less than <see cref="GrowthBound"/>: the readers hold one document (at most the
+/// limit) whatever the size of the file. Growth over the process' resident set before the ingest is what is bounded:
+/// earlier tests in the same process leave their own memory behind.
 /// </summary>
 [Collection(FuzzCollection.Name)]
 public class LargeInputMemoryTests(ITestOutputHelper output)
 {
-    private const long PeakBytesBound = 384L << 20;
+    private const long GrowthBound = 128L << 20;   // 8 times the document limit; measured +18 to +36 MiB
 
     [Theory]
     [InlineData("bomb.txt.gz")]
@@ -26,15 +27,15 @@ public class LargeInputMemoryTests(ITestOutputHelper output)
         var path = temp.Combine("corpus", name);
         if (name.StartsWith("bomb")) File.WriteAllBytes(path, Compressed.Bomb(Path.GetExtension(name), 1L << 30));
         else WriteSparse(path, 2L << 30);
-        PeakMemory.Reset();
+        var before = PeakMemory.Reset();
 
         var manifest = FuzzRun.WithTimeout(() => CorpusIngestor.Ingest(temp.Combine("corpus"), temp.Combine("data"), "large", ByteTokenizer.Instance));
 
-        var peak = PeakMemory.Bytes();
-        output.WriteLine($"{name}: peak working set {peak >> 20} MiB");
+        var growth = PeakMemory.Bytes() - before;
+        output.WriteLine($"{name}: peak working set {before >> 20} MiB before, +{growth >> 20} MiB");
         Assert.Equal(2, manifest.TrainDocuments + manifest.ValidationDocuments);
         Assert.Equal(new SkipCounts { TooLarge = 1 }, manifest.Skipped);
-        Assert.True(peak < PeakBytesBound, $"peak working set {peak >> 20} MiB reading {name}");
+        Assert.True(growth < GrowthBound, $"peak working set grew by {growth >> 20} MiB reading {name}");
     }
 
     /// <summary>A file of <paramref name="length"/> bytes: 18 KiB of lines without a blank one (so it sniffs as text),
