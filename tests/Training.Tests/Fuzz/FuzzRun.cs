@@ -24,11 +24,11 @@ internal sealed partial class FuzzRun(string generator, ITestOutputHelper output
     /// <summary>Longer than any legitimate case takes here (the largest reads a few hundred MiB); a hang is far beyond.</summary>
     public static readonly TimeSpan CaseTimeout = TimeSpan.FromSeconds(60);
 
-    private long _succeeded, _refused, _other;
+    private long _succeeded, _refused, _other, _residentBefore;
 
     public void Sample<T>(Gen<T> gen, Func<T, FuzzOutcome> runCase, Func<T, string> print)
     {
-        PeakMemory.Reset();
+        _residentBefore = PeakMemory.Reset();
         var clock = Stopwatch.StartNew();
         var passed = false;
         try
@@ -55,14 +55,16 @@ internal sealed partial class FuzzRun(string generator, ITestOutputHelper output
         }
     }
 
-    /// <summary>The run's peak working set, in bytes (since <see cref="PeakMemory.Reset"/>).</summary>
-    public long PeakBytes { get; private set; }
+    /// <summary>How far the run's peak working set rose over what the process held before it, in bytes: earlier (and, in
+    /// the integration tests, concurrent) tests in the same process hold memory of their own.</summary>
+    public long GrowthBytes { get; private set; }
 
     private void Report(TimeSpan elapsed, bool passed)
     {
-        PeakBytes = PeakMemory.Bytes();
+        var peak = PeakMemory.Bytes();
+        GrowthBytes = peak - _residentBefore;
         var line = $"{generator}: {_succeeded + _refused + _other} cases, {_succeeded} succeeded, {_refused} refused with one line, " +
-            $"{_other} other; {elapsed.TotalSeconds:F1} s; peak working set {PeakBytes / (1024 * 1024)} MiB{(passed ? "" : " (FAILED, shrinking included)")}";
+            $"{_other} other; {elapsed.TotalSeconds:F1} s; peak working set {peak / (1024 * 1024)} MiB (+{GrowthBytes / (1024 * 1024)} MiB){(passed ? "" : " (FAILED, shrinking included)")}";
         output.WriteLine(line);
         if (Environment.GetEnvironmentVariable("STREAMING_FUZZ_REPORT") is { Length: > 0 } file)
             lock (ReportLock) File.AppendAllText(file, line + Environment.NewLine);
