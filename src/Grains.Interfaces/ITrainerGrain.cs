@@ -100,7 +100,19 @@ public sealed record RunStatus(
     // The order of each task's blocks: shuffled or file.
     [property: Id(26)] string? Order = null,
     // The moving average of the weights the run keeps; null when it keeps none.
-    [property: Id(27)] AverageStatus? Average = null);
+    [property: Id(27)] AverageStatus? Average = null,
+    // Times the run went back to its last checkpoint after too many skipped steps in a row.
+    [property: Id(28)] int Rollbacks = 0,
+    // Training losses reported as spikes, and the last one; null before any.
+    [property: Id(29)] long LossSpikes = 0,
+    [property: Id(30)] LossSpikeStatus? LastLossSpike = null);
+
+/// <summary>A training loss reported as a spike: the step, the loss and the reference it exceeded.</summary>
+[GenerateSerializer, Immutable]
+public sealed record LossSpikeStatus(
+    [property: Id(0)] long Step,
+    [property: Id(1)] double Loss,
+    [property: Id(2)] double Reference);
 
 /// <summary>A run's moving average of its weights: its decay per step and half-life, what its task ends release (anneal,
 /// average or both), and its newest release.</summary>
@@ -133,7 +145,9 @@ public sealed record CorpusProgress(
     [property: Id(1)] long TokensTrained,
     [property: Id(2)] long TokensTotal,
     // Trained only by an anneal branch (a task's last blocks under the paper protocol): its release saw them, the main trajectory did not.
-    [property: Id(3)] long TokensAnnealOnly = 0)
+    [property: Id(3)] long TokensAnnealOnly = 0,
+    // Of the tokens read, those in skipped steps (non-finite, or undone by a rollback): passed over for good.
+    [property: Id(4)] long TokensSkipped = 0)
 {
     /// <summary>Tokens read from the corpus so far: trained by the main trajectory or by an anneal branch only.</summary>
     public long TokensRead => TokensTrained + TokensAnnealOnly;

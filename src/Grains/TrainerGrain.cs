@@ -147,7 +147,7 @@ public sealed partial class TrainerGrain(
         var p = Progress;
         var model = state.State.Model is null ? null : Model;
         var progress = Corpora.Select(c => new CorpusProgress(c.Name, p.State.TokensTrained.GetValueOrDefault(c.Name), c.Tokens,
-            p.State.TokensAnnealOnly.GetValueOrDefault(c.Name))).ToList();
+            p.State.TokensAnnealOnly.GetValueOrDefault(c.Name), p.State.TokensSkipped.GetValueOrDefault(c.Name))).ToList();
         var (evaluations, evaluatorError) = Corpora.Count == 0 ? (EvaluationReport.Empty, null) : await EvaluationsAsync();
         var evaluationError = evaluatorError ?? (evaluations.Error is { } stopped ? $"the evaluator stopped: {stopped}" : null);
         var releaseLoss = evaluations.Releases.ToDictionary(r => r.Snapshot.Path, r => r.Loss);
@@ -180,7 +180,10 @@ public sealed partial class TrainerGrain(
             ModelInMemory: loop is not null,
             SkippedSteps: p.State.SkippedSteps,
             EvaluationsSkipped: evaluations.Skipped,
-            Average: Average(p));
+            Average: Average(p),
+            Rollbacks: p.State.Rollbacks,
+            LossSpikes: p.State.LossSpikes.Count,
+            LastLossSpike: p.State.LossSpikes.Last is { } spike ? new LossSpikeStatus(spike.Step, spike.Loss, spike.Reference) : null);
     }
 
     AverageStatus? Average(TrainingProgress p)
@@ -374,6 +377,7 @@ public sealed partial class TrainerGrain(
             TaskRelease = Configuration.TaskRelease,
             PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
             Logger = logger,
+            Run = Run,
         });
     }
 

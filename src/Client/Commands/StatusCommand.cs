@@ -97,7 +97,12 @@ public static class StatusCommand
             if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
             foreach (var why in noValidation(r).Values) Console.WriteLine($"{r.Run}: {why}");
             if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");
-            if (r.SkippedSteps > 0) Console.WriteLine($"{r.Run}: {r.SkippedSteps:N0} steps skipped: their loss or gradient was NaN or infinite (the weights stayed as they were)");
+            if (r.SkippedSteps > 0)
+                Console.WriteLine($"{r.Run}: {r.SkippedSteps:N0} steps skipped: their loss or gradient was NaN or infinite, or a rollback undid them "
+                    + $"({r.Corpora.Sum(c => c.TokensSkipped):N0} tokens passed over; the weights do not carry them)");
+            if (r.Rollbacks > 0) Console.WriteLine($"{r.Run}: rolled back to its last checkpoint {r.Rollbacks} time{(r.Rollbacks == 1 ? "" : "s")} after steps skipped in a row");
+            if (r.LastLossSpike is { } spike)
+                Console.WriteLine($"{r.Run}: {r.LossSpikes:N0} loss spike{(r.LossSpikes == 1 ? "" : "s")}; the last at step {spike.Step:N0}: {spike.Loss:F4} against a reference of {spike.Reference:F4}");
             // The last blocks of each task under the paper protocol train only its anneal branch, not the main trajectory.
             if (r.Corpora.Sum(c => c.TokensAnnealOnly) is > 0 and var annealOnly)
                 Console.WriteLine($"{r.Run}: {annealOnly:N0} more tokens trained only by anneal branches (" +

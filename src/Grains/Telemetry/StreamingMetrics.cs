@@ -57,6 +57,10 @@ public sealed class StreamingMetrics : IDisposable
             description: "1 when the run's training loop stopped on an error (streaming status says which), else 0");
         meter.CreateObservableCounter("streaming_skipped_steps", () => Each<long>(p => [Measure(p.State.SkippedSteps)]),
             description: "Steps skipped because their loss or gradient was NaN or infinite (the weights stayed as they were)");
+        meter.CreateObservableCounter("streaming_rollbacks", () => Each<int>(p => [Measure(p.State.Rollbacks)]),
+            description: "Times the run went back to its last checkpoint after too many skipped steps in a row");
+        meter.CreateObservableCounter("streaming_loss_spikes", () => Each<long>(p => [Measure(p.State.LossSpikes.Count)]),
+            description: "Training losses above the run's reference (moving mean + max(5 std, 10%)): reported, not acted on");
         meter.CreateObservableGauge("streaming_train_loss_nonfinite", () => Each<int>(p => [Measure(p.NonFiniteLoss ? 1 : 0)]),
             description: "1 when the last step's training loss was NaN or infinite, else 0");
         meter.CreateObservableGauge("streaming_tokens_to_train",

@@ -37,8 +37,18 @@ public sealed record TrainingLoopOptions
     /// evaluators go, one folder each. Null: none are saved (releases are still listed).</summary>
     public RunFolders? Folders { get; init; }
 
-    /// <summary>Steps skipped in a row (non-finite loss or gradient) after which the loop stops: the run has diverged.</summary>
+    /// <summary>Steps skipped in a row (non-finite loss or gradient) after which the run counts as diverged: the loop goes
+    /// back to its last checkpoint, or, with no rollback left (or no checkpoint), stops.</summary>
     public int MaxSkippedStepsInARow { get; init; } = 16;
+
+    /// <summary>Rollbacks to the last checkpoint a run may take in all; the next divergence stops it.</summary>
+    public int MaxRollbacks { get; init; } = 3;
+
+    /// <summary>When a training loss is reported as a spike.</summary>
+    public LossSpikeRule LossSpikes { get; init; } = new();
+
+    /// <summary>The run's name, for log lines.</summary>
+    public string Run { get; init; } = "";
 
     /// <summary>Steps between checkpoints; one is also written at the end of every task and at every anneal fork.</summary>
     public int CheckpointEvery { get; init; } = 50;
@@ -94,6 +104,7 @@ public sealed class TrainingLoop : IDisposable
     readonly ReplaySampler? replay;
     readonly Stopwatch clock = new();
     int skippedInARow;
+    long readSinceCheckpoint;                        // steps whose block was read since the last checkpoint: what a rollback undoes
     readonly object requestLock = new();
     LoopState state = LoopState.Empty;             // the training thread's; published with every progress
     AnnealRequest? pendingAnneal;
@@ -211,7 +222,7 @@ public sealed class TrainingLoop : IDisposable
             {
                 // A new corpus is a new task: the schedule decides what that means (infinite: nothing re-warms).
                 schedule.TaskStarted(block.TaskLength);
-                Publish(state with { Tasks = state.Tasks.Add(block.Corpus) });
+                Publish(state with { Tasks = state.Tasks.Add(block.Corpus), LossSpikes = state.LossSpikes.TaskStarted() });
             }
             if (schedule.AnnealDue) Fork(trainer, schedule, null);
             else if (PendingAnneal() is { } request && schedule.Config.ParsedKind.HasBranches() && !schedule.TaskComplete)
@@ -220,7 +231,7 @@ public sealed class TrainingLoop : IDisposable
         // An on-demand branch only borrows its blocks: they are trained again on the main trajectory after it.
         var borrowed = onDemand is not null;
         if (borrowed) branchBlocks.Add(block);
-        Train(trainer, schedule, block, borrowed);
+        var rolledBack = Train(trainer, schedule, block, borrowed);
         var taskEnded = !borrowed && block.Sequence == block.TaskLength - 1;
         // A paper-protocol branch ends on its task's last block: its release is the task's row of the loss matrix.
         var taskReleased = taskEnded && schedule.InBranch && onDemand is null;
@@ -235,8 +246,9 @@ public sealed class TrainingLoop : IDisposable
         // Released after the branch has returned to the fork: the average of the main trajectory, not of the branch.
         if (taskEnded && options.TaskRelease != TaskRelease.Anneal && !averageIsRow)
             KeepRelease(trainer, schedule, AverageReleaseName(schedule), state.Tasks[^1], ReleaseMode.Average, SnapshotKind.Average, averaged: true);
-        // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch.
-        if (!schedule.InBranch && (taskEnded || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
+        // No periodic checkpoints inside a branch: a crash there resumes from the fork and redoes the branch. After a
+        // rollback, one at once: a resume starts past the offending blocks, with the restored weights.
+        if (!schedule.InBranch && (taskEnded || rolledBack || schedule.StepsExecuted % options.CheckpointEvery == 0)) Checkpoint(trainer, schedule);
     }
 
     ReleaseMode BranchMode => onDemand is null ? ReleaseMode.PaperProtocol : ReleaseMode.OnDemand;
@@ -251,8 +263,9 @@ public sealed class TrainingLoop : IDisposable
     }
 
     /// <summary>One optimizer step on the block (and replayed rows). A block an on-demand branch only borrows is read
-    /// again later and not counted now; one a paper-protocol branch trains is read for good but counted apart.</summary>
-    void Train(ModelTrainer trainer, LearningRateSchedule schedule, TrainingBlock block, bool borrowed)
+    /// again later and not counted now; one a paper-protocol branch trains is read for good but counted apart.
+    /// True when the step ended in a rollback to the last checkpoint.</summary>
+    bool Train(ModelTrainer trainer, LearningRateSchedule schedule, TrainingBlock block, bool borrowed)
     {
         var started = clock.Elapsed;
         var learningRate = schedule.LearningRate;
@@ -277,14 +290,18 @@ public sealed class TrainingLoop : IDisposable
             }
             (loss, skipped) = trainer.TrainStepUnlessNonFinite(inputs, targets, learningRate);
         }
-        // A skipped step leaves the weights as they were; many in a row mean the run has diverged and skipping will not mend it.
+        // A skipped step leaves the weights as they were; many in a row mean the run has diverged and skipping will not mend it:
+        // the weights go back to the last checkpoint while the data goes on, or, with no rollback left, the loop stops.
         skippedInARow = skipped ? skippedInARow + 1 : 0;
-        if (skippedInARow >= options.MaxSkippedStepsInARow)
+        var diverged = skippedInARow >= options.MaxSkippedStepsInARow;
+        if (diverged && (state.Rollbacks >= options.MaxRollbacks || progress.LastCheckpoint is null))
             throw new TrainingDivergedException($"{skippedInARow} steps in a row had a NaN or infinite loss or gradient and were skipped "
-                + $"(the last on {block.Corpus} block {block.Sequence}): training stopped; the last checkpoint "
-                + $"({progress.LastCheckpoint?.Path ?? "none yet"}) is intact: lower the learning rate and start a new run from there");
+                + $"(the last on {block.Corpus} block {block.Sequence}){(state.Rollbacks > 0 ? $" after {state.Rollbacks} rollback{(state.Rollbacks == 1 ? "" : "s")} to the last checkpoint" : "")}: "
+                + $"training stopped; the last checkpoint ({progress.LastCheckpoint?.Path ?? "none yet"}) is intact: lower the learning rate and start a new run from there");
         schedule.StepTaken();
+        if (!borrowed) readSinceCheckpoint++;
         var rate = block.Tokens.Length / Math.Max(1e-9, (clock.Elapsed - started).TotalSeconds);
+        LossSpike? spike = null;
         var next = state with
         {
             ReplayTokens = state.ReplayTokens + replayed.Sum(r => r.Length),
@@ -292,8 +309,13 @@ public sealed class TrainingLoop : IDisposable
             // Only finite losses: the state is saved as JSON, which has no NaN or infinity.
             FirstLoss = state.FirstLoss ?? (float.IsFinite(loss) ? loss : null),
             LastLoss = float.IsFinite(loss) ? loss : null,
+            // The main trajectory's losses only: a branch's annealed rate lowers its loss, which is no reference for the main one.
+            LossSpikes = annealOnly ? state.LossSpikes : state.LossSpikes.Observe(options.LossSpikes, schedule.StepsExecuted, loss, out spike),
         };
-        if (!borrowed) next = next.Read(block, annealOnly);
+        if (!borrowed) next = next.Read(block, annealOnly, skipped);
+        if (spike is not null)
+            options.Logger.LogWarning("run {Run}: loss spike at step {Step} on {Corpus} block {Sequence}: {Loss:F4} above the reference {Reference:F4}",
+                options.Run, spike.Step, block.Corpus, block.Sequence, spike.Loss, spike.Reference);
         var p = progress;
         Publish(next, p with
         {
@@ -303,6 +325,27 @@ public sealed class TrainingLoop : IDisposable
             Branch = schedule.InBranch ? new BranchProgress(BranchMode, schedule.BranchSteps, schedule.BranchLength) : null,
             TokensPerSecond = p.TokensPerSecond == 0 ? rate : 0.9 * p.TokensPerSecond + 0.1 * rate,
         });
+        if (!diverged) return false;
+        RollBack(trainer, block);
+        return true;
+    }
+
+    /// <summary>
+    /// Puts the weights, the optimizer's moments and step count and the weight average back as the last checkpoint saved
+    /// them, and passes over every block read since (the offending ones among them): the cursors stay where they are, those
+    /// steps count as skipped. The schedule keeps its position, as it does for every skipped step, so the task's end and its
+    /// anneal branch fall on the blocks planned. Deterministic: the same blocks from the same checkpoint roll back the same.
+    /// </summary>
+    void RollBack(ModelTrainer trainer, TrainingBlock block)
+    {
+        var checkpoint = progress.LastCheckpoint!;
+        trainer.Load(checkpoint.Path);
+        Publish(state.RolledBackTo(checkpoint.State, readSinceCheckpoint));
+        options.Logger.LogWarning("run {Run}: {Skipped} steps in a row had a NaN or infinite loss or gradient (the last on {Corpus} block {Sequence}): "
+            + "rolled back to {Checkpoint} and passed over the {Passed} blocks read since (rollback {Rollback} of at most {MaxRollbacks})",
+            options.Run, skippedInARow, block.Corpus, block.Sequence, checkpoint.Path, readSinceCheckpoint, state.Rollbacks, options.MaxRollbacks);
+        progress = progress with { Step = trainer.Step };
+        skippedInARow = 0;
     }
 
     /// <summary>Replaces the loop's state and publishes it (with <paramref name="live"/>, or the live values as they are).</summary>
@@ -398,6 +441,7 @@ public sealed class TrainingLoop : IDisposable
     {
         if (options.Checkpoints is not { } store) return null;
         var path = store.Save(schedule.StepsExecuted, folder => SaveTo(folder, trainer, schedule), replace);
+        readSinceCheckpoint = 0;
         // Reported after the clean-up, so whoever sees this checkpoint sees the folder as it stays.
         progress = progress with { LastCheckpoint = new CheckpointReport(path, trainer.Step, state) };
         return path;

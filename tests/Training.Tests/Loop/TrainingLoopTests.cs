@@ -206,7 +206,7 @@ public sealed class TrainingLoopTests : IDisposable
     {
         var text = Text();
         var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
-        using var loop = new TrainingLoop(Options(blocks, Overflowing, folder) with { MaxSkippedStepsInARow = 3 });
+        using var loop = new TrainingLoop(Options(blocks, Overflowing, folder) with { MaxSkippedStepsInARow = 3, MaxRollbacks = 0 });
         for (var i = 0; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
         var progress = WaitUntil(loop, p => p.Error is not null);
 
@@ -214,6 +214,91 @@ public sealed class TrainingLoopTests : IDisposable
         Assert.Contains("training stopped; the last checkpoint", progress.Error);
         // The third stops the loop before its block is read: a resume from the checkpoint meets that block again.
         Assert.Equal(2, progress.State.SkippedSteps);
+    }
+
+    [Fact]
+    public void StepsSkippedInARowRollBackToTheLastCheckpointAndPassOverTheBlocksReadSince()
+    {
+        var text = Text();
+        var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0), ["b"] = Blocks(text, BlocksPerTask * BlockTokens) };
+        var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
+        var options = Options(blocks, schedule, folder) with { MaxSkippedStepsInARow = 3, MaxRollbacks = 1 };
+        TrainingProgress Feed(TrainingLoop loop, string corpus, int from, int to, Func<TrainingProgress, bool> done)
+        {
+            for (var i = from; i < to; i++) Assert.True(loop.TryEnqueue(new TrainingBlock(corpus, i, blocks[corpus][i], BlocksPerTask)));
+            return WaitUntil(loop, done);
+        }
+        TrainingProgress healthy;
+        using (var loop = new TrainingLoop(options))
+            healthy = Feed(loop, "a", 0, 4, p => p.LastCheckpoint?.Step == 4);
+        var kept = Path.Combine(folder, "kept");
+        Directory.CreateDirectory(kept);
+        File.Copy(Path.Combine(healthy.LastCheckpoint!.Path, Checkpoint.ModelFile), Path.Combine(kept, Checkpoint.ModelFile));
+
+        // From step 4 on, a rate of 1e30: block 4 blows the weights up (its own loss is still finite), blocks 5, 6 and 7 are
+        // skipped, and the third in a row rolls back to the checkpoint of step 4, past blocks 4-7 (the task's end).
+        using (var loop = new TrainingLoop(options with { ResumeFrom = healthy.LastCheckpoint.Path, Schedule = schedule with { ConstLr = 1e30 } }))
+        {
+            var rolled = Feed(loop, "a", 4, BlocksPerTask, p => p.LastCheckpoint?.State.NextSequence["a"] == BlocksPerTask);
+            Assert.True(rolled.Error is null, rolled.Error);
+            Assert.Equal(1, rolled.State.Rollbacks);
+            Assert.Equal(4, rolled.Step);                            // the optimizer's step count is the checkpoint's
+            Assert.Equal(4, rolled.State.SkippedSteps);              // blocks 4-7: every step since the checkpoint
+            // Every token read once: the cursor is past the task, the passed-over blocks counted as skipped.
+            Assert.Equal(blocks["a"].Sum(b => b.Length), rolled.State.TokensTrained["a"]);
+            Assert.Equal(blocks["a"].Skip(4).Sum(b => b.Length), rolled.State.TokensSkipped["a"]);
+            // The checkpoint written after the rollback holds the weights of step 4, bit for bit.
+            Assert.EndsWith("step-00000008", rolled.LastCheckpoint!.Path);
+            Assert.Equal(File.ReadAllBytes(Path.Combine(kept, Checkpoint.ModelFile)),
+                File.ReadAllBytes(Path.Combine(rolled.LastCheckpoint.Path, Checkpoint.ModelFile)));
+            Assert.Equal(1, LoopState.ReadFrom(rolled.LastCheckpoint.Path).Rollbacks);
+
+            // The rate is still 1e30: the next divergence finds no rollback left and stops in one line.
+            var stopped = Feed(loop, "b", 0, 4, p => p.Error is not null);
+            Assert.StartsWith("3 steps in a row had a NaN or infinite loss or gradient and were skipped (the last on b block 3) after 1 rollback "
+                + "to the last checkpoint: training stopped; the last checkpoint (", stopped.Error);
+        }
+
+        // Resumed from the rollback's checkpoint at a sane rate, the run trains on: counts as saved, finite losses.
+        using (var loop = new TrainingLoop(options with { ResumeFrom = Path.Combine(folder, "checkpoints", "step-00000008") }))
+        {
+            var after = Feed(loop, "b", 0, BlocksPerTask, p => p.State.NextSequence.GetValueOrDefault("b") == BlocksPerTask);
+            Assert.True(after.Error is null, after.Error);
+            Assert.True(double.IsFinite(after.Loss));
+            Assert.Equal(4 + BlocksPerTask, after.Step);
+            Assert.Equal((1, 4L), (after.State.Rollbacks, after.State.SkippedSteps));
+            Assert.False(after.State.TokensSkipped.ContainsKey("b"));
+        }
+    }
+
+    [Fact]
+    public void ALossSpikeIsReportedAndItsDetectorResumesFromTheCheckpoint()
+    {
+        var text = Text();
+        var blocks = new Dictionary<string, List<int[]>> { ["a"] = Blocks(text, 0) };
+        var schedule = new ScheduleConfig { MaxLr = 3e-3, ConstLr = 1.5e-3, MinLr = 3e-4, WarmupSteps = 2, CooldownSteps = 2 };
+        var options = Options(blocks, schedule, folder) with { LossSpikes = new LossSpikeRule { Warmup = 3 } };
+        string checkpoint;
+        using (var loop = new TrainingLoop(options))
+        {
+            for (var i = 0; i < 4; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+            var healthy = WaitUntil(loop, p => p.LastCheckpoint?.Step == 4);
+            Assert.Equal((4L, 0L), (healthy.State.LossSpikes.Observed, healthy.State.LossSpikes.Count));
+            checkpoint = healthy.LastCheckpoint!.Path;
+        }
+        // A rate of 0.5 from step 4 on: the weights jump and the next loss is far above the four before it.
+        using (var loop = new TrainingLoop(options with { ResumeFrom = checkpoint, Schedule = schedule with { ConstLr = 0.5 } }))
+        {
+            for (var i = 4; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
+            var spiked = WaitUntil(loop, p => p.LastCheckpoint?.State.NextSequence["a"] == BlocksPerTask);
+            Assert.True(spiked.Error is null, spiked.Error);
+            var spike = spiked.State.LossSpikes.Last;
+            Assert.NotNull(spike);
+            Assert.InRange(spiked.State.LossSpikes.Count, 1, 3);
+            Assert.InRange(spike.Step, 6, BlocksPerTask);           // step 5 trained with the old weights: its loss is no spike
+            Assert.True(spike.Loss > spike.Reference, $"{spike}");
+            Assert.Equal(spiked.State.LossSpikes, LoopState.ReadFrom(spiked.LastCheckpoint!.Path).LossSpikes);
+        }
     }
 
     [Fact]
