@@ -17,13 +17,21 @@ public sealed class CorpusBlocksGrain(IOptions<StreamingOptions> options) : Grai
     public async Task<int> PublishAsync(string run, long from, int count, int blockTokens, long? shuffleSeed)
     {
         var name = this.GetPrimaryKeyString();
-        store ??= BlockStore.Open(options.Value.DataDirectory, name);
         var stream = this.GetStreamProvider(StreamNames.Provider).GetStream<TokenBlock>(StreamId.Create(StreamNames.BlocksNamespace, run));
-        var order = BlockOrder.Of(shuffleSeed, name, store.TrainTokens / blockTokens);
-        var end = Math.Min(store.TrainBlockCountOf(blockTokens), from + count);
-        for (var sequence = from; sequence < end; sequence++)
-            await stream.OnNextAsync(new TokenBlock(name, sequence, store.ReadBlock(order.StoredIndex(sequence), blockTokens)));
-        return (int)Math.Max(0, end - from);
+        try
+        {
+            store ??= BlockStore.Open(options.Value.DataDirectory, name);
+            var order = BlockOrder.Of(shuffleSeed, name, store.TrainTokens / blockTokens);
+            var end = Math.Min(store.TrainBlockCountOf(blockTokens), from + count);
+            for (var sequence = from; sequence < end; sequence++)
+                await stream.OnNextAsync(new TokenBlock(name, sequence, store.ReadBlock(order.StoredIndex(sequence), blockTokens)));
+            return (int)Math.Max(0, end - from);
+        }
+        catch (CorpusFormatException e)
+        {
+            // Not the block that fails a checksum, nor any after it: the run stops on this line.
+            throw new DamagedCorpusException(e.Message);
+        }
     }
 
     public Task<string?> GetMissingValidationAsync()

@@ -470,8 +470,18 @@ public sealed partial class TrainerGrain(
         // A loop that has stopped (e.g. its checkpoint is gone) takes no blocks: asking for them would only fail again and again.
         if (loop is null || progress.Error is not null || feed?.NextRequest() is not { } request) return;
         var configuration = Configuration;
-        var sent = await GrainFactory.GetGrain<ICorpusBlocksGrain>(request.Corpus).PublishAsync(Run, request.From, request.Count, configuration.BlockTokens,
-            Order == TaskOrder.Shuffled ? configuration.Seed : null);
+        int sent;
+        try
+        {
+            sent = await GrainFactory.GetGrain<ICorpusBlocksGrain>(request.Corpus).PublishAsync(Run, request.From, request.Count, configuration.BlockTokens,
+                Order == TaskOrder.Shuffled ? configuration.Seed : null);
+        }
+        catch (DamagedCorpusException e)
+        {
+            logger.LogError("run {Run}: {Damage}", Run, e.Message);
+            loop?.Fail(e.Message);
+            return;
+        }
         feed.Requested(request, sent);
     }
 

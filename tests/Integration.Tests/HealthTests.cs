@@ -37,7 +37,7 @@ public sealed class HealthTests : IAsyncLifetime
         await File.WriteAllLinesAsync(source, File.ReadLines(SampleCorpora.File("english")).Take(20));
         Assert.Equal(0, silo.Client($"ingest --run first {source}").Code);
         await silo.WaitUntilSettledAsync("first");
-        // The stored blocks are damaged after the first run trained them: an id no tokenizer of the run has (65535).
+        // The stored blocks are damaged after the first run trained them (a token becomes 65535): their checksum no longer matches.
         var train = Path.Combine(BlockStore.CorpusDirectory(silo.Data, "english"), CorpusIngestor.TrainFile);
         await using (var stored = new FileStream(train, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
@@ -52,7 +52,9 @@ public sealed class HealthTests : IAsyncLifetime
         while (!((string?)silo.Status("second")["phase"] ?? "").StartsWith("failed") && DateTime.UtcNow < deadline) await Task.Delay(500);
         var (code, body) = await Get(silo, "/health");
         Assert.Equal(HttpStatusCode.OK, code);
-        Assert.StartsWith("degraded\nruns: run second failed: the batch of english block 0: token id 65535", body);
+        Assert.StartsWith("degraded\nruns: run second failed: corpus english: train.bin is damaged: bytes 0-", body);
+        Assert.DoesNotContain("\n", body.TrimEnd()["degraded\nruns: ".Length..]);
+        Assert.Equal(0, (long)silo.Status("second")["step"]!);   // nothing trained on it
         Assert.Equal((HttpStatusCode.OK, "ok"), await Get(silo, "/health/ready"));
         Assert.Equal((HttpStatusCode.OK, "ok"), await Get(silo, "/health/live"));
         Assert.Matches("(?m)^streaming_run_failed\\{[^}]*run=\"second\"[^}]*\\} 1( |$)", await silo.MetricsAsync("second"));

@@ -6,14 +6,25 @@ namespace Streaming.Training.Data;
 /// <summary>
 /// Read access to a stored corpus: fixed-size blocks of token ids addressed by sequence number
 /// (train and validation parts separately). Reads are positional, so one store can serve several
-/// threads at once. Opening checks the files against the manifest.
+/// threads at once. Opening checks the files against the manifest; every read checks the bytes it reads against the
+/// token files' checksums (<see cref="TokenChecksums"/>; a corpus stored before them is read unchecked).
 /// </summary>
 public sealed class BlockStore : IDisposable
 {
-    private readonly SafeFileHandle _train;
-    private readonly SafeFileHandle _validation;
+    private readonly TokenFile _train;
+    private readonly TokenFile _validation;
 
-    private BlockStore(string directory, CorpusManifest manifest, SafeFileHandle train, SafeFileHandle validation)
+    /// <summary>An open token file and, where the corpus has them, its checksums.</summary>
+    private sealed record TokenFile(string Name, SafeFileHandle Handle, SafeFileHandle? Checksums, long Length) : IDisposable
+    {
+        public void Dispose()
+        {
+            Handle.Dispose();
+            Checksums?.Dispose();
+        }
+    }
+
+    private BlockStore(string directory, CorpusManifest manifest, TokenFile train, TokenFile validation)
     {
         Directory = directory;
         Manifest = manifest;
@@ -37,10 +48,10 @@ public sealed class BlockStore : IDisposable
     public static BlockStore Open(string corpusDirectory)
     {
         var manifest = CorpusManifest.Load(corpusDirectory);
-        var train = OpenChecked(corpusDirectory, CorpusIngestor.TrainFile, manifest.TrainTokens, manifest.TokenBytes);
+        var train = OpenChecked(corpusDirectory, CorpusIngestor.TrainFile, manifest.TrainTokens, manifest);
         try
         {
-            var validation = OpenChecked(corpusDirectory, CorpusIngestor.ValidationFile, manifest.ValidationTokens, manifest.TokenBytes);
+            var validation = OpenChecked(corpusDirectory, CorpusIngestor.ValidationFile, manifest.ValidationTokens, manifest);
             return new BlockStore(corpusDirectory, manifest, train, validation);
         }
         catch
@@ -119,18 +130,23 @@ public sealed class BlockStore : IDisposable
         return (int)Math.Min(BlockSize, tokens - sequence * BlockSize);
     }
 
-    /// <summary>Reads the tokens from token <paramref name="first"/> on into <paramref name="destination"/>.</summary>
-    private void Read(SafeFileHandle file, long first, Span<int> destination)
+    /// <summary>Reads the tokens from token <paramref name="first"/> on into <paramref name="destination"/>, checked.</summary>
+    private void Read(TokenFile file, long first, Span<int> destination)
     {
         var width = Manifest.TokenBytes;
         var bytes = new byte[destination.Length * width];
         var offset = first * width;
-        var read = 0;
-        while (read < bytes.Length)
+        if (file.Checksums is { } sums)
+            TokenChecksums.ReadVerified(file.Handle, sums, file.Length, Manifest.ChecksumChunkBytes!.Value, offset, bytes, $"corpus {Name}: {file.Name}");
+        else
         {
-            var n = RandomAccess.Read(file, bytes.AsSpan(read), offset + read);
-            if (n == 0) throw new CorpusFormatException($"{Directory}: token file ends early at byte {offset + read}");
-            read += n;
+            var read = 0;
+            while (read < bytes.Length)
+            {
+                var n = RandomAccess.Read(file.Handle, bytes.AsSpan(read), offset + read);
+                if (n == 0) throw new CorpusFormatException($"{Directory}: token file ends early at byte {offset + read}");
+                read += n;
+            }
         }
         for (var i = 0; i < destination.Length; i++)
             destination[i] = width == 2
@@ -138,13 +154,24 @@ public sealed class BlockStore : IDisposable
                 : (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(i * 4));
     }
 
-    private static SafeFileHandle OpenChecked(string directory, string file, long tokens, int width)
+    private static TokenFile OpenChecked(string directory, string file, long tokens, CorpusManifest manifest)
     {
+        var width = manifest.TokenBytes;
         var path = Path.Combine(directory, file);
         if (!File.Exists(path)) throw new CorpusFormatException($"{path}: missing (the manifest lists {tokens} tokens)");
         var length = new FileInfo(path).Length;
         if (length != tokens * width)
             throw new CorpusFormatException($"{path}: {length} bytes, but the manifest says {tokens} tokens of {width} bytes");
-        return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        SafeFileHandle? sums = null;
+        if (manifest.ChecksumChunkBytes is { } chunk)
+        {
+            var sumsPath = TokenChecksums.PathOf(path);
+            var expected = (length + chunk - 1) / chunk * 8;
+            if (!File.Exists(sumsPath) || new FileInfo(sumsPath).Length != expected)
+                throw new CorpusFormatException($"corpus {manifest.Name}: {file}{TokenChecksums.Extension} is missing or damaged (it must hold {expected:N0} bytes): "
+                    + "the stored corpus cannot be checked (ingest its source again under another name)");
+            sums = File.OpenHandle(sumsPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        }
+        return new TokenFile(file, File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read), sums, length);
     }
 }

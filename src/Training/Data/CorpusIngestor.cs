@@ -234,6 +234,7 @@ public static partial class CorpusIngestor
             ValidationBlocks = BlockCount(validationTokens, options.BlockSize),
             Skipped = scan.Skipped,
             ValidationSplit = split,
+            ChecksumChunkBytes = TokenChecksums.ChunkBytes,
         };
         // The manifest goes last: a folder with a manifest is a complete corpus.
         WriteDurably(Path.Combine(staging, CorpusManifest.FileName), manifest.ToJson());

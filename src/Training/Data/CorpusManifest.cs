@@ -36,6 +36,10 @@ public sealed record CorpusManifest
     public required long ValidationBlocks { get; init; }
     public required SkipCounts Skipped { get; init; }
 
+    /// <summary>The token files' checksums (<see cref="TokenChecksums"/>): the bytes each covers, checked by every read. Null for
+    /// a corpus stored before checksums were written: its files are read unchecked, as they always were.</summary>
+    public int? ChecksumChunkBytes { get; init; }
+
     /// <summary>How validation was held out; manifests written before this field were split by documents.</summary>
     public ValidationSplit ValidationSplit { get; init; } = ValidationSplit.Documents;
 

@@ -4,13 +4,15 @@ namespace Streaming.Training.Data;
 
 /// <summary>
 /// Appends token ids to a file as little-endian unsigned integers of 2 or 4 bytes, through a fixed
-/// buffer (constant memory). <see cref="Commit"/> flushes to disk before the caller renames it.
+/// buffer (constant memory), and their checksums beside them (<see cref="TokenChecksums"/>). <see cref="Commit"/> flushes
+/// both to disk before the caller renames them.
 /// </summary>
 internal sealed class TokenFileWriter : IDisposable
 {
     private readonly FileStream _file;
     private readonly byte[] _buffer = new byte[1 << 20];
     private readonly int _tokenBytes;
+    private readonly TokenChecksums.Writer _checksums;
     private int _used;
 
     public TokenFileWriter(string path, int tokenBytes)
@@ -18,6 +20,7 @@ internal sealed class TokenFileWriter : IDisposable
         if (tokenBytes is not (2 or 4)) throw new ArgumentOutOfRangeException(nameof(tokenBytes));
         _tokenBytes = tokenBytes;
         _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+        _checksums = new TokenChecksums.Writer(path);
     }
 
     public long Tokens { get; private set; }
@@ -50,6 +53,7 @@ internal sealed class TokenFileWriter : IDisposable
         if (encoded.Length % _tokenBytes != 0) throw new ArgumentException($"{encoded.Length} bytes are not whole tokens of {_tokenBytes} bytes", nameof(encoded));
         FlushBuffer();
         _file.Write(encoded);
+        _checksums.Append(encoded);
         Tokens += encoded.Length / _tokenBytes;
     }
 
@@ -58,13 +62,19 @@ internal sealed class TokenFileWriter : IDisposable
     {
         FlushBuffer();
         _file.Flush(flushToDisk: true);
+        _checksums.Commit();
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _file.Dispose();
+        _checksums.Dispose();
+    }
 
     private void FlushBuffer()
     {
         _file.Write(_buffer, 0, _used);
+        _checksums.Append(_buffer.AsSpan(0, _used));
         _used = 0;
     }
 }

@@ -142,6 +142,10 @@ public sealed class TrainingLoop : IDisposable
     /// <summary>Queues a block; false when the queue is full (the caller asked for more than it had room for).</summary>
     public bool TryEnqueue(TrainingBlock block) => queue.Writer.TryWrite(block);
 
+    /// <summary>Stops the loop with <paramref name="reason"/> (one line) once the blocks queued before it are trained: what the
+    /// run cannot go on without (a damaged stored corpus) is reported as the loop's error, as one of its own would be.</summary>
+    public void Fail(string reason) => queue.Writer.TryComplete(new InvalidDataException(reason));
+
     /// <summary>Asks for an on-demand anneal: a branch of A steps on the next blocks, forked at the next main step.</summary>
     public void RequestAnneal(AnnealRequest request)
     {

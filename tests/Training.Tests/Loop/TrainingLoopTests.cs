@@ -237,7 +237,7 @@ public sealed class TrainingLoopTests : IDisposable
 
         // From step 4 on, a rate of 1e30: block 4 blows the weights up (its own loss is still finite), blocks 5, 6 and 7 are
         // skipped, and the third in a row rolls back to the checkpoint of step 4, past blocks 4-7 (the task's end).
-        using (var loop = new TrainingLoop(options with { ResumeFrom = healthy.LastCheckpoint.Path, Schedule = schedule with { ConstLr = 1e30 } }))
+        using (var loop = new TrainingLoop(options with { ResumeFrom = healthy.LastCheckpoint.Path, Schedule = schedule with { MaxLr = 1e30, ConstLr = 1e30 } }))
         {
             var rolled = Feed(loop, "a", 4, BlocksPerTask, p => p.LastCheckpoint?.State.NextSequence["a"] == BlocksPerTask);
             Assert.True(rolled.Error is null, rolled.Error);
@@ -287,7 +287,7 @@ public sealed class TrainingLoopTests : IDisposable
             checkpoint = healthy.LastCheckpoint!.Path;
         }
         // A rate of 0.5 from step 4 on: the weights jump and the next loss is far above the four before it.
-        using (var loop = new TrainingLoop(options with { ResumeFrom = checkpoint, Schedule = schedule with { ConstLr = 0.5 } }))
+        using (var loop = new TrainingLoop(options with { ResumeFrom = checkpoint, Schedule = schedule with { MaxLr = 0.5, ConstLr = 0.5 } }))
         {
             for (var i = 4; i < BlocksPerTask; i++) Assert.True(loop.TryEnqueue(new TrainingBlock("a", i, blocks["a"][i], BlocksPerTask)));
             var spiked = WaitUntil(loop, p => p.LastCheckpoint?.State.NextSequence["a"] == BlocksPerTask);
