@@ -7,7 +7,7 @@ namespace Streaming.Grains;
 /// The silo's corpus roots (<see cref="StreamingOptions.CorpusRoots"/>, <c>--corpus-roots</c>): the folders that a corpus
 /// path a client names must lie in, so that a client cannot make the silo read whatever it may read (<c>/etc</c>, other
 /// runs' checkpoints). Paths are compared resolved (<see cref="ResolvedPath"/>): a link inside a root that points out of it
-/// is outside.
+/// is outside. A run's pretrained weights (<c>run create --init DIR</c>) are a path a client names too, and lie in the same roots.
 /// </summary>
 public static class CorpusRoots
 {
@@ -27,6 +27,17 @@ public static class CorpusRoots
         {
             return null;   // the reader meets the same folder and says what is wrong with it
         }
+    }
+
+    /// <summary>Why the pretrained weights at <paramref name="init"/> (<c>--init</c>: a folder, or its model.safetensors) may not be
+    /// read, in one line, or null when they may: always with no roots; with roots, when the path and the two files the silo
+    /// reads for it lie inside one.</summary>
+    public static string? InitRefusal(string init, IReadOnlyList<string> roots)
+    {
+        if (roots.Count == 0) return null;
+        var (weights, config) = HuggingFaceGpt2.PathsOf(init);
+        string[] read = [init, config, weights];
+        return read.FirstOrDefault(path => Outside(path, roots)) is { } escaping ? $"--init: {Message(escaping, roots)}" : null;
     }
 
     static bool Outside(string path, IReadOnlyList<string> roots) => !roots.Any(root => ResolvedPath.IsWithin(path, root));

@@ -238,6 +238,8 @@ public sealed partial class TrainerGrain(
     {
         if (Corpora.Count > 0 && settings != state.State.Settings)
             throw new InvalidOperationException($"run '{Run}' already has corpora; its settings are fixed (create a new run)");
+        // Before RunConfiguration reads the folder's config.json.
+        if (settings.Init is { } folder && CorpusRoots.InitRefusal(folder, options.Value.CorpusRoots) is { } refusal) throw new ArgumentException(refusal);
         var configuration = RunConfiguration.From(options.Value, settings);
         var ids = Tokenizers.Create(Tokenizer).VocabularySize;
         if (configuration.Init is { } init && configuration.Model.Tokens != ids)

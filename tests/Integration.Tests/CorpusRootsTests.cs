@@ -83,6 +83,37 @@ public sealed class CorpusRootsTests() : OneSiloCluster("corpus-roots")
     }
 
     [Fact]
+    public async Task PretrainedWeightsOutsideTheRootsAreRefusedBeforeAnythingIsRead()
+    {
+        Task<string> Create(string run, string init) => Cluster.Client.GetGrain<ITrainerGrain>(run).ConfigureAsync(new RunSettings { Init = init });
+        async Task AssertRefused(string run, string init, string outside) =>
+            Assert.Equal($"--init: '{outside}' is outside the silo's corpus roots ({Roots})", (await Assert.ThrowsAnyAsync<Exception>(() => Create(run, init))).Message);
+
+        var outside = Path.Combine(Data, "private", "gpt2");
+        Directory.CreateDirectory(outside);
+        await File.WriteAllTextAsync(Path.Combine(outside, "config.json"), "{}");
+        await AssertRefused("init-outside", outside, outside);
+        var dotted = Path.Combine(Root, "..", "private", "gpt2");
+        await AssertRefused("init-dotted", dotted, dotted);
+        // A folder inside whose config.json is a link that points out: refused, naming the link.
+        var linked = Path.Combine(Root, "gpt2");
+        Directory.CreateDirectory(linked);
+        File.CreateSymbolicLink(Path.Combine(linked, "config.json"), Path.Combine(outside, "config.json"));
+        await AssertRefused("init-linked", linked, Path.Combine(linked, "config.json"));
+        // A link to the whole folder, placed inside.
+        var folderLink = Path.Combine(Root, "gpt2-link");
+        Directory.CreateSymbolicLink(folderLink, outside);
+        await AssertRefused("init-folder-link", folderLink, folderLink);
+
+        // Inside the roots the folder is read: this one has no weights, which is the next thing said.
+        var inside = Path.Combine(OtherRoot, "empty-model");
+        Directory.CreateDirectory(inside);
+        var read = await Assert.ThrowsAnyAsync<Exception>(() => Create("init-inside", inside));
+        Assert.StartsWith("--init: ", read.Message);
+        Assert.DoesNotContain("corpus roots", read.Message);
+    }
+
+    [Fact]
     public void WithoutRootsAnyPathMayBeRead()
     {
         Assert.Null(CorpusRoots.Refusal("/etc/passwd", []));

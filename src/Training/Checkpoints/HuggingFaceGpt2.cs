@@ -244,13 +244,19 @@ public static class HuggingFaceGpt2
         return shapes;
     }
 
+    /// <summary>Where model.safetensors and config.json of a folder are, or of the folder a model.safetensors lies in (they
+    /// may not exist).</summary>
+    public static (string Weights, string Config) PathsOf(string path)
+    {
+        var folder = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
+        return (Directory.Exists(path) ? Path.Combine(path, WeightsFile) : path, Path.Combine(folder, ConfigFile));
+    }
+
     /// <summary>model.safetensors and config.json of a folder, or of the folder a model.safetensors lies in.</summary>
     static (string Weights, string Config) Files(string path)
     {
-        var folder = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var weights = Directory.Exists(path) ? Path.Combine(path, WeightsFile) : path;
+        var (weights, config) = PathsOf(path);
         if (!File.Exists(weights)) throw new CheckpointException($"no {WeightsFile} at '{path}' (give a folder with {WeightsFile} and {ConfigFile}, or the file)");
-        var config = Path.Combine(folder, ConfigFile);
         if (!File.Exists(config)) throw new CheckpointException($"no {ConfigFile} beside '{weights}' (the model's shape is read from it)");
         return (weights, config);
     }
