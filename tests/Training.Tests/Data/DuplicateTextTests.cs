@@ -88,7 +88,8 @@ public class DuplicateTextTests
         var hashes = Enumerable.Range(0, bytes.Length / 8).Select(i => BitConverter.ToUInt64(bytes, i * 8)).ToList();
         Assert.Equal(documents, hashes.Count);
         Assert.Equal(hashes.Order(), hashes);
-        Assert.Equal([DocumentHashes.FileName, CorpusManifest.FileName, CorpusIngestor.TrainFile, CorpusIngestor.ValidationFile],
+        Assert.Equal([DocumentHashes.FileName, CorpusManifest.FileName, CorpusIngestor.TrainFile, TokenChecksums.PathOf(CorpusIngestor.TrainFile),
+            CorpusIngestor.ValidationFile, TokenChecksums.PathOf(CorpusIngestor.ValidationFile)],
             Directory.EnumerateFiles(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(2, DocumentHashes.CountShared(BlockStore.CorpusDirectory(data, "few"), directory));
     }
