@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Streaming.Grains;
 
 /// <summary>
@@ -14,6 +16,8 @@ public interface ICorpusBlocksGrain : IGrainWithStringKey
     Task<int> PublishAsync(string run, long from, int count, int blockTokens, long? shuffleSeed);
 
     /// <summary>Why the stored corpus has no validation loss to show (one line, "no validation split: corpus NAME ..."),
-    /// or null when it has validation tokens: for commands that would otherwise show an empty cell.</summary>
+    /// or null when it has validation tokens: for commands that would otherwise show an empty cell. Interleaves: it reads only
+    /// the stored manifest, so `streaming status` does not wait while blocks are published to a run.</summary>
+    [AlwaysInterleave]
     Task<string?> GetMissingValidationAsync();
 }

@@ -25,37 +25,14 @@ public static class StatusCommand
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
-            var known = await silo.Client.GetGrain<IRunRegistryGrain>(0).GetRunsAsync();
-            if (parse.GetValue(run) is { } asked && !known.Contains(asked))
-                throw new UserError($"no run '{asked}' on this silo " + (known.Count == 0 ? "(it has none yet)" : $"(its runs: {string.Join(", ", known)})"));
-            var names = parse.GetValue(run) is { } one ? [one] : known;
-            var runs = new List<RunStatus>();
-            var unreadable = new List<UnreadableRun>();
-            foreach (var name in names)
-            {
-                try
-                {
-                    runs.Add(await silo.Client.GetGrain<ITrainerGrain>(name).GetStatusAsync());
-                }
-                catch (Exception e) when (names.Count > 1 && !CommonOptions.IsConnectionLost(e))
-                {
-                    // One run that cannot start (its stored state unreadable, say) must not hide the others.
-                    unreadable.Add(new UnreadableRun(name, "unreadable", CommonOptions.Describe(e)));
-                }
-            }
-            var noValidation = await MissingValidation.OfAsync(silo.Client, runs.SelectMany(r => r.Corpora.Select(c => c.Name)));
-            IReadOnlyDictionary<string, string> NoValidation(RunStatus r) =>
-                r.Corpora.Where(c => noValidation.ContainsKey(c.Name)).ToDictionary(c => c.Name, c => noValidation[c.Name]);
+            var answer = await StatusQuery.AskAsync(silo.Client, parse.GetValue(run));
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { runs = runs.Select(r => WithNoValidation(r, NoValidation(r))).Cast<object>().Concat(unreadable) }, Json));
-            else Print(runs, unreadable, NoValidation);
+                Console.WriteLine(JsonSerializer.Serialize(new { runs = answer.Runs.Select(r => WithNoValidation(r, answer.NoValidationOf(r))).Cast<object>().Concat(answer.Unreadable) }, Json));
+            else Print(answer.Runs, answer.Unreadable, answer.NoValidationOf);
             return 0;
         }));
         return command;
     }
-
-    /// <summary>A run whose status the silo could not give, and why (its phase is "unreadable").</summary>
-    sealed record UnreadableRun(string Run, string Phase, string Error);
 
     /// <summary>The run's status fields as they are, plus noValidation: corpus to why it has no validation loss.</summary>
     static JsonObject WithNoValidation(RunStatus run, IReadOnlyDictionary<string, string> noValidation)
