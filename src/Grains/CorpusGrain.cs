@@ -266,7 +266,7 @@ public sealed class CorpusGrain(
         catch (Exception e) when (DiskFull.Is(e))
         {
             // The staging folder (or download) is gone already: nothing of this corpus stays on the volume.
-            throw new IngestFailedException($"{request.Path} was not stored: the silo's {DiskFull.Describe(settings.DataDirectory)}; "
+            throw new IngestFailedException($"{request.Path} was not stored: {DiskFull.Describe(settings.DataDirectory)} on the silo; "
                 + "free space or grow the volume, then ingest again");
         }
         catch (Exception e) when (e is CorpusFormatException or IOException or UnauthorizedAccessException or ArgumentException)

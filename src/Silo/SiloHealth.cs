@@ -10,8 +10,9 @@ namespace Streaming.Silo;
 /// <summary>
 /// The silo's health endpoints, each for one question. <c>/health/live</c>: the process answers (a liveness probe;
 /// restarting would not mend a failed run). <c>/health/ready</c>: the silo has started, is not stopping, and its data
-/// volume has room for checkpoints: above the floor, and no run waiting for room to save (a readiness probe). <c>/health</c>: all of that and the runs: a failed training
-/// loop, a stopped evaluator or unreadable grain state make it "degraded", one line each.
+/// volume has room for checkpoints: above the floor, and no run waiting for room to save (a readiness probe).
+/// <c>/health</c>: all of that and the runs: a failed training loop, a stopped evaluator or unreadable grain state make
+/// it "degraded", one line each.
 /// </summary>
 public static class SiloHealth
 {

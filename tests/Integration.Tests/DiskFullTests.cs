@@ -79,7 +79,7 @@ public sealed class DiskFullTests : IAsyncLifetime
         // An ingest onto the full volume: one line, exit 2, nothing of the corpus left in the corpora folder.
         Fill("filler-2", leave: 64 << 10);
         var refused = Ingest(silo, sources[2].Path, expectedCode: 2);
-        Assert.Matches(@"^error: \S+third\.jsonl was not stored: the silo's data volume full \([\d.,]+ MB free\); free space or grow the volume, then ingest again\n$", refused);
+        Assert.Matches(@"^error: \S+third\.jsonl was not stored: data volume full \([\d.,]+ MB free\) on the silo; free space or grow the volume, then ingest again\n$", refused);
         Assert.Equal(["first", "second"], Directory.GetDirectories(BlockStore.CorporaDirectory(Data)).Select(Path.GetFileName).Order());
 
         File.Delete(Path.Combine(Data, "filler-1"));
