@@ -263,6 +263,12 @@ public sealed class CorpusGrain(
         {
             throw new IngestFailedException($"run '{request.Run}' already has this text as corpus '{e.Corpus}' (same content hash); use --allow-duplicate to train it again");
         }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            // The staging folder (or download) is gone already: nothing of this corpus stays on the volume.
+            throw new IngestFailedException($"{request.Path} was not stored: {DiskFull.Describe(settings.DataDirectory)} on the silo; "
+                + "free space or grow the volume, then ingest again");
+        }
         catch (Exception e) when (e is CorpusFormatException or IOException or UnauthorizedAccessException or ArgumentException)
         {
             // The user knows the URL or their own path, not the silo's download or upload folder.

@@ -153,7 +153,7 @@ public sealed partial class TrainerGrain(
         var releaseLoss = evaluations.Releases.ToDictionary(r => r.Snapshot.Path, r => r.Loss);
         return new RunStatus(
             Run: Run,
-            Phase: p.Error is not null ? $"failed: {p.Error}" : p.Phase?.Name() ?? "idle",
+            Phase: p.Error is not null ? $"failed: {p.Error}" : p.Paused is { } paused ? $"paused: {paused}" : p.Phase?.Name() ?? "idle",
             Step: p.Step,
             Lr: p.LearningRate,
             Loss: p.Loss,

@@ -10,8 +10,9 @@ namespace Streaming.Silo;
 /// <summary>
 /// The silo's health endpoints, each for one question. <c>/health/live</c>: the process answers (a liveness probe;
 /// restarting would not mend a failed run). <c>/health/ready</c>: the silo has started, is not stopping, and its data
-/// volume has room for checkpoints (a readiness probe). <c>/health</c>: all of that and the runs: a failed training
-/// loop, a stopped evaluator or unreadable grain state make it "degraded", one line each.
+/// volume has room for checkpoints: above the floor, and no run waiting for room to save (a readiness probe).
+/// <c>/health</c>: all of that and the runs: a failed training loop, a stopped evaluator or unreadable grain state make
+/// it "degraded", one line each.
 /// </summary>
 public static class SiloHealth
 {
@@ -53,10 +54,16 @@ public static class SiloHealth
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken)
         {
             var minimum = options.Value.MinFreeDataBytes;
-            return Task.FromResult(metrics.DataFreeBytes is { } free && free < minimum
-                ? HealthCheckResult.Unhealthy($"{free / (1 << 20):N0} MiB free under {Path.GetFullPath(options.Value.DataDirectory)}, "
-                    + $"below {minimum / (1 << 20):N0} MiB: checkpoints may not fit; free space or grow the volume")
-                : HealthCheckResult.Healthy());
+            string[] problems =
+            [
+                .. metrics.DataFreeBytes is { } free && free < minimum
+                    ? [$"{free / (1 << 20):N0} MiB free under {Path.GetFullPath(options.Value.DataDirectory)}, "
+                        + $"below {minimum / (1 << 20):N0} MiB: checkpoints may not fit; free space or grow the volume"]
+                    : Array.Empty<string>(),
+                // A run that could not save proves the volume too full, whatever the floor says.
+                .. metrics.Paused(),
+            ];
+            return Task.FromResult(problems.Length > 0 ? HealthCheckResult.Unhealthy(string.Join("; ", problems)) : HealthCheckResult.Healthy());
         }
     }
 

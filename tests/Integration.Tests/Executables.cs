@@ -71,7 +71,17 @@ public static class Executables
         string last = "";
         while (DateTime.UtcNow < deadline)
         {
-            var status = Run(Client, $"status --run {run} --json --gateway {gateway}");
+            (int Code, string Out, string Err) status;
+            try
+            {
+                status = Run(Client, $"status --run {run} --json --gateway {gateway}");
+            }
+            catch (TimeoutException e)
+            {
+                // A client that hangs on a busy machine is asked again; only the deadline fails the wait.
+                last = e.Message;
+                continue;
+            }
             last = status.Code == 0 ? status.Out : status.Err;
             if (status.Code == 0)
             {

@@ -26,6 +26,9 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
 
     public string Log => string.Join('\n', log);
 
+    /// <summary>Whether the silo was started and has not exited since.</summary>
+    public bool Running => process is { HasExited: false };
+
     /// <summary>Starts the silo and waits until its gateway answers `streaming status`.</summary>
     public async Task StartAsync()
     {
@@ -36,7 +39,11 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var status = await Task.Run(() => Client("status", TimeSpan.FromMinutes(2)));   // the client waits 30 s for a starting silo
+        // The client waits 30 s for a starting silo; on a busy machine a silo joining a cluster can take longer.
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        var status = await Task.Run(() => Client("status", TimeSpan.FromMinutes(2)));
+        while (status.Code != 0 && !process.HasExited && DateTime.UtcNow < deadline)
+            status = await Task.Run(() => Client("status", TimeSpan.FromMinutes(2)));
         Assert.True(status.Code == 0 && !process.HasExited, $"the silo did not start: {status.Err}\n{Log}");
     }
 

@@ -55,6 +55,8 @@ public sealed class StreamingMetrics : IDisposable
         // For alerting (deploy/prometheus/alerts.yml).
         meter.CreateObservableGauge("streaming_run_failed", () => Each<int>(p => [Measure(p.Error is null ? 0 : 1)]),
             description: "1 when the run's training loop stopped on an error (streaming status says which), else 0");
+        meter.CreateObservableGauge("streaming_run_paused", () => Each<int>(p => [Measure(p.Paused is null ? 0 : 1)]),
+            description: "1 while the run's training waits for room on the data volume to save (it goes on by itself once there is), else 0");
         meter.CreateObservableCounter("streaming_skipped_steps", () => Each<long>(p => [Measure(p.State.SkippedSteps)]),
             description: "Steps skipped because their loss or gradient was NaN or infinite (the weights stayed as they were)");
         meter.CreateObservableCounter("streaming_rollbacks", () => Each<int>(p => [Measure(p.State.Rollbacks)]),
@@ -101,6 +103,11 @@ public sealed class StreamingMetrics : IDisposable
         .. evaluators.Select(e => (e.Key, e.Value().Error)).Where(e => e.Error is not null).Select(e => $"the evaluator of run {e.Key} stopped: {e.Error}"),
         .. unreadable.Keys.Select(u => $"grain state '{u.State}' of {u.Grain} cannot be read"),
     ];
+
+    /// <summary>The runs on this silo whose training waits for room on the data volume, one line each. (Read by the silo's
+    /// readiness: a volume too full for a checkpoint.)</summary>
+    public IReadOnlyList<string> Paused() =>
+        [.. trainers.Select(t => (t.Key, t.Value().Paused)).Where(t => t.Paused is not null).Select(t => $"run {t.Key} paused: {t.Paused}")];
 
     /// <summary>Bytes free on the volume of the data folder; null when it cannot be read (not created yet).</summary>
     public long? DataFreeBytes => DataVolume(d => d.AvailableFreeSpace).Select(m => (long?)m.Value).FirstOrDefault();

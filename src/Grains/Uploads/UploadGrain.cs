@@ -67,6 +67,12 @@ public sealed class UploadGrain(IOptions<StreamingOptions> options, ILogger<Uplo
         {
             return await step();
         }
+        catch (Exception e) when (DiskFull.Is(e))
+        {
+            logger.LogWarning("upload {Upload}: the data volume is full: {Error}", Id, ExceptionText.FirstLine(e.Message));
+            throw new IngestFailedException($"the silo could not store the upload: {DiskFull.Describe(options.Value.DataDirectory)}; "
+                + "free space or grow the volume, then ingest again (the upload goes on from what the silo holds)");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             logger.LogError(e, "upload {Upload}: the data volume refused a write", Id);

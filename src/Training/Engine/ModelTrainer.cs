@@ -188,6 +188,16 @@ public sealed class ModelTrainer : IDisposable
         return Write(directory, parts, overwrite, optimizer.Named(average.Flat), null);
     }
 
+    /// <summary>About how many bytes <see cref="Save"/> writes (the tensors' data; names and JSON parts are small), for a
+    /// caller that must wait for that much room.</summary>
+    public long SaveBytes()
+    {
+        CheckThread();
+        using var scope = torch.NewDisposeScope();
+        return new[] { optimizer.MasterWeights(), optimizer.StateDict(), average?.StateDict() ?? [] }
+            .SelectMany(tensors => tensors.Values).Sum(t => t.numel() * t.element_size());
+    }
+
     CheckpointManifest Write(string directory, CheckpointParts? parts, bool overwrite, Dictionary<string, Tensor> weights, Dictionary<string, Tensor>? averageState)
     {
         var state = optimizer.StateDict();

@@ -102,6 +102,7 @@ public sealed class TrainingLoop : IDisposable
     readonly CancellationTokenSource stopping = new();
     readonly Thread thread;
     readonly ReplaySampler? replay;
+    readonly RoomForSaves room;
     readonly Stopwatch clock = new();
     int skippedInARow;
     long readSinceCheckpoint;                        // steps whose block was read since the last checkpoint: what a rollback undoes
@@ -129,6 +130,7 @@ public sealed class TrainingLoop : IDisposable
             throw new ArgumentException($"releasing the {options.TaskRelease.ToWire()} at task ends needs a weight average (an average decay)");
         if (options.ReplayFraction > 0 && options.Data is { } data) replay = new ReplaySampler(options.ReplayFraction, options.Seed, data);
         queue = Channel.CreateBounded<TrainingBlock>(new BoundedChannelOptions(options.QueueCapacity) { SingleReader = true });
+        room = new RoomForSaves(paused => progress = progress with { Paused = paused }, options.Logger, stopping.Token);
         thread = WorkerThread.Start("trainer", Run, options.Logger, e => progress = progress with { Error = WorkerThread.OneLine(e) });
     }
 
@@ -451,16 +453,20 @@ public sealed class TrainingLoop : IDisposable
         return path;
     }
 
+    /// <summary>Saves the model and the loop's state to <paramref name="path"/>; on a full volume, waits for room (<see cref="RoomForSaves"/>).</summary>
     string SaveTo(string path, ModelTrainer trainer, LearningRateSchedule schedule, bool averaged = false)
     {
         path = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var parts = new CheckpointParts()
             .SetJson(SchedulePart, System.Text.Encoding.UTF8.GetBytes(schedule.Save().ToJson()))
             .Set(LoopState.PartName, state);
-        if (averaged) trainer.SaveAverage(path, parts, overwrite: true);
-        else trainer.Save(path, parts, overwrite: true);
-        return path;
+        return room.Save(path, trainer.SaveBytes, () =>
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (averaged) trainer.SaveAverage(path, parts, overwrite: true);
+            else trainer.Save(path, parts, overwrite: true);
+            return path;
+        });
     }
 
     LearningRateSchedule Resume(ModelTrainer trainer, string path)

@@ -42,6 +42,10 @@ public sealed record TrainingProgress
     /// <summary>The open anneal branch, if any.</summary>
     public BranchProgress? Branch { get; init; }
 
+    /// <summary>Why the loop waits before its next step (one line: the data volume is full, how full, what the waiting save
+    /// needs); null while it trains. It goes on by itself once there is room.</summary>
+    public string? Paused { get; init; }
+
     /// <summary>Why the loop stopped (one line; the log has the whole exception); null while it works.</summary>
     public string? Error { get; init; }
 
