@@ -6,7 +6,8 @@
 #   2. Streaming.Bench on the same GPU against PyTorch (bench/reference.py) with the same precision policy (autocast),
 #      pure bf16 and autocast + torch.compile, at gpt2-small (the silo's model and batch) and gpt2-medium;
 #   3. bench/gpu/summary.py: tokens/s, MFU, peak memory, the loss falling, the evaluator's lag, every ratio, and the
-#      silo's tokens/s over the bench loop's on the same model: printed, and written to OUT/summary.{json,md}.
+#      silo's tokens/s over the bench loop's on the same model: printed, and written to OUT/summary.{json,md}
+#      (beside OUT/bench.md, OUT/silo.log and the raw samples in OUT/raw.tar.gz).
 # --cpu runs the same steps on the CPU with tiny sizes (CI runs it: tests/Integration.Tests/GpuScriptTests.cs).
 #   usage: bench/gpu/run.sh [--cpu] [--seconds S] [--out DIR] [--app DIR] [--silo DLL --client DLL --bench DLL]
 #   OUT defaults to $OUT (the device machine's folder that comes back), else bench/gpu/out; PYTHON to python3.
@@ -96,6 +97,7 @@ export client run corpora gateway
 if [ $mode = cuda ]; then sampling=(--gpu --feed "bash -c ingest" --below 2000000); else sampling=(--pid "$silo_pid"); fi
 "$python" bench/gpu/sample.py "http://127.0.0.1:${ports[0]}/metrics" $run "$seconds" $poll "$out/samples.jsonl" "${sampling[@]}"
 streaming status --run $run --json > "$out/status.json"
+streaming eval --run $run --json > "$out/eval.json"
 stop_silo
 
 : > "$out/bench.md"
@@ -106,3 +108,6 @@ for shape in "${bench_models[@]}"; do
 done
 
 "$python" bench/gpu/summary.py "$out" $mode
+# What comes back from a device machine is a few files: the summary, the bench tables, the silo's log, the raw data packed.
+raw=(device.txt samples.jsonl status.json eval.json bench-*.json)
+(cd "$out" && tar -czf raw.tar.gz "${raw[@]}" && rm -f "${raw[@]}")

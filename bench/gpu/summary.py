@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The summary of bench/gpu/run.sh (usage: summary.py OUT cuda|cpu): reads OUT/samples.jsonl (the silo run, sampled by
-sample.py), OUT/status.json (its status at the end), OUT/bench-*.json (Streaming.Bench,
+sample.py), OUT/status.json and OUT/eval.json (its status and evaluations at the end), OUT/bench-*.json (Streaming.Bench,
 the first on the silo run's model and batch) and OUT/device.txt; prints one summary and writes OUT/summary.json and
 OUT/summary.md.
 
@@ -11,7 +11,7 @@ per token of the same model over the bench's measured matmul peak.
 import json, pathlib, sys
 
 
-def silo_summary(samples, status):
+def silo_summary(samples, status, evaluation):
     started = [s for s in samples if s["tokens_trained"] > 0]
     first = started[0] if started else None
     grew = [s for s in started if s["tokens_trained"] > first["tokens_trained"]]
@@ -24,7 +24,7 @@ def silo_summary(samples, status):
         tokens_trained=samples[-1]["tokens_trained"] if samples else 0, steps=status.get("step"),
         first_loss=status.get("firstLoss"), loss_last=losses[-1] if losses else None,
         loss_falling=bool(losses) and status.get("firstLoss") is not None and losses[-1] < status["firstLoss"],
-        evaluations=len(status.get("evaluations") or []),
+        evaluated=len(evaluation.get("main") or []) + len(evaluation.get("releases") or []),
         eval_pending_max=max((s["eval_pending"] for s in samples), default=None),
         eval_pending_last=samples[-1]["eval_pending"] if samples else None,
         eval_skipped=status.get("evaluationsSkipped", 0),
@@ -80,7 +80,8 @@ def main():
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines() if line.strip()]
     status = json.loads((out / "status.json").read_text())["runs"][0]
     benches = [json.loads(p.read_text()) for p in sorted(out.glob("bench-*.json"))]
-    silo = silo_summary(samples, status)
+    evaluation = json.loads((out / "eval.json").read_text())
+    silo = silo_summary(samples, status, evaluation)
     same = benches[0] if benches and shape(benches[0]["model"]) == shape(silo["model"]) else None
     ours = same["results"][0]["tokens_per_second"] if same else None
     summary = dict(
