@@ -8,14 +8,14 @@ Reading /metrics costs nothing next to starting a client each time, which takes 
 
 --feed runs COMMAND (a shell line, one at a time, in the background) whenever fewer than TOKENS are left to train.
 """
-import argparse, json, re, subprocess, time, urllib.request
+import argparse, json, re, subprocess, sys, time, urllib.request
 
 LINE = re.compile(r'^(\w+)\{([^}]*)\} (\S+)')
 
 
 def metrics(url, run):
     values = {}
-    with urllib.request.urlopen(url, timeout=10) as answer:
+    with urllib.request.urlopen(url, timeout=30) as answer:
         for line in answer.read().decode().splitlines():
             match = LINE.match(line)
             if match and f'run="{run}"' in match.group(2):
@@ -53,7 +53,11 @@ def main():
     with open(args.out, "w") as out:
         while time.time() < end:
             time.sleep(args.poll)
-            sample = dict(t=time.time(), memory_bytes=memory(), **metrics(args.url, args.run))
+            try:
+                sample = dict(t=time.time(), memory_bytes=memory(), **metrics(args.url, args.run))
+            except OSError as e:   # a silo too busy to answer in time (or gone): this sample is left out, not the run
+                print(f"sample.py: no sample at {time.strftime('%H:%M:%S')}: {e}", file=sys.stderr)
+                continue
             out.write(json.dumps(sample) + "\n")
             out.flush()
             if args.feed and sample["tokens_to_train"] < args.below and (feeding is None or feeding.poll() is not None):
