@@ -10,7 +10,7 @@ public sealed class GpuScriptTests : IDisposable
     readonly string output = Directory.CreateTempSubdirectory("gpu-script-").FullName;
 
     [Fact]
-    public void CpuModeTrainsBenchesAndSummarises()
+    public async Task CpuModeTrainsBenchesAndSummarises()
     {
         var bench = Path.Combine(AppContext.BaseDirectory.Replace("/tests/Integration.Tests/", "/bench/Streaming.Bench/"), "Streaming.Bench.dll");
         Assert.True(File.Exists(bench), $"{bench} was not built (dotnet build Streaming.sln)");
@@ -22,8 +22,11 @@ public sealed class GpuScriptTests : IDisposable
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(4))) process.Kill(entireProcessTree: true);
-        Assert.True(process.HasExited && process.ExitCode == 0, $"run.sh --cpu failed:\n{stdout.Result}\n{stderr.Result}");
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        try { await process.WaitForExitAsync(limit.Token); }
+        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); }
+        var (printed, errors) = (await stdout, await stderr);
+        Assert.True(process.HasExited && process.ExitCode == 0, $"run.sh --cpu failed:\n{printed}\n{errors}");
 
         var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json"))).RootElement;
         Assert.Equal("cpu", summary.GetProperty("mode").GetString());
@@ -48,7 +51,7 @@ public sealed class GpuScriptTests : IDisposable
                     Assert.True(r.GetProperty(positive).GetDouble() > 0, $"{positive} is not positive: {r}");
         }
         Assert.Contains("silo / bench loop", File.ReadAllText(Path.Combine(output, "summary.md")));
-        Assert.Contains("silo / bench loop", stdout.Result);
+        Assert.Contains("silo / bench loop", printed);
     }
 
     public void Dispose() => Directory.Delete(output, recursive: true);
