@@ -109,5 +109,4 @@ done
 
 "$python" bench/gpu/summary.py "$out" $mode
 # What comes back from a device machine is a few files: the summary, the bench tables, the silo's log, the raw data packed.
-raw=(device.txt samples.jsonl status.json eval.json bench-*.json)
-(cd "$out" && tar -czf raw.tar.gz "${raw[@]}" && rm -f "${raw[@]}")
+(cd "$out" && raw=(device.txt samples.jsonl status.json eval.json bench-*.json) && tar -czf raw.tar.gz "${raw[@]}" && rm -f "${raw[@]}")
