@@ -11,6 +11,7 @@ Precision:
   fp32      fp32 weights, fp32 compute (the CPU comparison).
   autocast  fp32 master weights and moments, torch.autocast(bfloat16) forward (same policy as ours).
   bf16      pure bf16 weights, gradients and moments (the prototype's first measurement, bench/RESULTS.md).
+--compile wraps the model in torch.compile (PyTorch 2.0+; its compilation happens in the warm-up steps).
 Prints one JSON line: tokens_per_second, step_ms, peak_flops (the same large matmul as the .NET side), ...
 """
 import argparse, json, math, time
@@ -94,6 +95,7 @@ def main():
         ap.add_argument("--" + name, type=int, default=default)
     ap.add_argument("--precision", choices=["fp32", "autocast", "bf16"], default="fp32")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the model (PyTorch 2.0+)")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--beta1", type=float, default=0.9)
     ap.add_argument("--beta2", type=float, default=0.95)
@@ -115,6 +117,10 @@ def main():
     if args.precision == "bf16":
         model = model.to(torch.bfloat16)
     params = [p for p in model.parameters() if p.requires_grad]
+    if args.compile:
+        if not hasattr(torch, "compile"):
+            raise SystemExit("--compile needs PyTorch 2.0 or later, this is " + torch.__version__)
+        model = torch.compile(model)
     groups = [dict(params=[p for p in params if p.dim() >= 2], weight_decay=args.weight_decay),
               dict(params=[p for p in params if p.dim() < 2], weight_decay=0.0)]
     kinds = []
@@ -170,7 +176,7 @@ def main():
     print(json.dumps(dict(
         implementation="pytorch", torch=torch.__version__, device=str(device),
         gpu=torch.cuda.get_device_name() if device.type == "cuda" else None,
-        precision=args.precision, optimizer="AdamW " + kinds[0], steps=args.steps, batch=args.batch, seq=seq,
+        precision=args.precision, compiled=args.compile, optimizer="AdamW " + kinds[0], steps=args.steps, batch=args.batch, seq=seq,
         tokens_per_second=args.steps * args.batch * seq / elapsed, step_ms=1000 * elapsed / args.steps,
         last_loss=last, peak_flops=peak, peak_dtype=str(peak_dtype).replace("torch.", ""), peak_size=n)))
 

@@ -31,7 +31,7 @@ static class Bench
         public string Mode = "cpu";
         public GptConfig Model = GptConfig.Tiny;
         public int Batch = 8, Seq, Steps = 20, Warmup = 3, Threads = 1, MicroBatches = 1;
-        public string? LibTorch, Reference, Python = "python3";
+        public string? LibTorch, Reference, Python = "python3", Json;
         public bool SkipReference, Help;
         public double? AverageDecay;
         public string[] Precisions = [];
@@ -49,8 +49,10 @@ static class Bench
               --libtorch DIR           external libtorch (e.g. a pip PyTorch's torch/lib); also STREAMING_LIBTORCH
               --python EXE             interpreter for the reference (default python3)
               --reference FILE         reference script (default: reference.py next to the app or in ./bench)
-              --precisions LIST        reference precisions, comma-separated (default fp32 on cpu, autocast,bf16 on cuda)
+              --precisions LIST        reference precisions, comma-separated (default fp32 on cpu, autocast,bf16 on cuda);
+                                       PRECISION+compile also wraps the model in torch.compile (e.g. autocast+compile)
               --no-reference           time this project only
+              --json FILE              also write the results as JSON (for scripts such as bench/gpu/run.sh)
               --average-decay D        also time steps with a weight average of decay D beside the same steps without
                                        (alternating rounds), the average's update alone, and its memory
             """;
@@ -85,6 +87,7 @@ static class Bench
                     case "--reference": o.Reference = Value(); break;
                     case "--precisions": o.Precisions = Value().Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                     case "--no-reference": o.SkipReference = true; break;
+                    case "--json": o.Json = Value(); break;
                     case "--average-decay":
                         var d = Value();
                         o.AverageDecay = double.TryParse(d, CultureInfo.InvariantCulture, out var decay) && decay is > 0 and < 1 ? decay
@@ -139,7 +142,37 @@ static class Bench
             var ratio = ReferenceEquals(r, ours) ? "1.00" : (ours.TokensPerSecond / r.TokensPerSecond).ToString("F2", CultureInfo.InvariantCulture);
             Console.WriteLine($"| {r.Name} | {r.TokensPerSecond:F0} | {r.StepMs:F1} | {100 * mfu:F1}% | {ratio} | {r.Loss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-"} | {r.Detail} |");
         }
+        if (o.Json is { } path) WriteJson(path, o, device, peak, flopsPerToken, results);
         return 0;
+    }
+
+    /// <summary>The table's numbers for scripts: one object per implementation, tokens/s and MFU against the same peak
+    /// (null where a reference did not run).</summary>
+    static void WriteJson(string path, Options o, Device device, double peak, double flopsPerToken, List<Result> results)
+    {
+        static double? Finite(double v) => double.IsFinite(v) ? v : null;
+        var report = new
+        {
+            device = Describe(device),
+            model = o.Model.ToString(),
+            parameters = o.Model.ParameterCount,
+            batch = o.Batch,
+            seq = o.Seq,
+            steps = o.Steps,
+            threads = torch.get_num_threads(),
+            peak_flops = peak,
+            flops_per_token = flopsPerToken,
+            results = results.Select(r => new
+            {
+                name = r.Name,
+                tokens_per_second = Finite(r.TokensPerSecond),
+                step_ms = Finite(r.StepMs),
+                mfu = Finite(r.TokensPerSecond * flopsPerToken / peak),
+                last_loss = r.Loss,
+                detail = r.Detail,
+            }),
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>What keeping a weight average costs: the same steps without and with it in alternating rounds (the best
@@ -220,13 +253,15 @@ static class Bench
         var script = o.Reference ?? new[] { Path.Combine(AppContext.BaseDirectory, "reference.py"), Path.Combine("bench", "reference.py"), "reference.py" }.FirstOrDefault(File.Exists);
         if (script is null || !File.Exists(script)) { Console.WriteLine("# reference.py not found (--reference FILE)"); return null; }
         var info = new ProcessStartInfo(o.Python!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { script, "--device", cuda ? "cuda" : "cpu", "--precision", precision,
+        var compiled = precision.EndsWith("+compile", StringComparison.Ordinal);
+        foreach (var a in new[] { script, "--device", cuda ? "cuda" : "cpu", "--precision", compiled ? precision[..^"+compile".Length] : precision,
                      "--layers", $"{o.Model.Layers}", "--width", $"{o.Model.Width}", "--heads", $"{o.Model.Heads}",
                      "--context", $"{o.Model.Context}", "--vocab", $"{o.Model.Vocabulary}", "--batch", $"{o.Batch}", "--seq", $"{o.Seq}",
                      "--steps", $"{o.Steps}", "--warmup", $"{o.Warmup}", "--threads", $"{o.Threads}",
                      "--beta1", $"{adamw.Beta1}", "--beta2", $"{adamw.Beta2}", "--eps", $"{adamw.Epsilon}",
                      "--weight-decay", $"{adamw.WeightDecay}", "--max-grad-norm", $"{adamw.MaxGradNorm}" })
             info.ArgumentList.Add(a);
+        if (compiled) info.ArgumentList.Add("--compile");
         Console.WriteLine($"# reference: {o.Python} {string.Join(' ', info.ArgumentList)}");
         try
         {

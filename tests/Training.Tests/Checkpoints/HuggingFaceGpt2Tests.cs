@@ -7,6 +7,7 @@ using Streaming.Training.Optim;
 using Streaming.Training.Tests.Data;
 using Streaming.Training.Tests.Engine;
 using TorchSharp;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Streaming.Training.Tests.Checkpoints;
@@ -21,13 +22,24 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
     const int Rows = 6;
     readonly string root = Path.Combine(Path.GetTempPath(), "streaming-hf-tests-" + Guid.NewGuid().ToString("N"));
 
-    public HuggingFaceGpt2Tests()
+    readonly ITestOutputHelper output;
+
+    public HuggingFaceGpt2Tests(ITestOutputHelper output)
     {
+        this.output = output;
         TextBatches.Cpu();
         Directory.CreateDirectory(root);
     }
 
     public void Dispose() => Directory.Delete(root, recursive: true);
+
+    /// <summary>The two frameworks' losses agree to 1e-4 relative; the difference is printed (issue 13 reports it).</summary>
+    void SameLoss(double ours, double theirs)
+    {
+        var relative = Math.Abs(ours - theirs) / Math.Abs(theirs);
+        output.WriteLine($"TorchSharp {ours:R}, PyTorch {theirs:R}, relative difference {relative:E2}");
+        Assert.True(relative <= 1e-4, $"TorchSharp {ours:R}, PyTorch {theirs:R}");
+    }
 
     [Fact]
     public void AnExportedReleaseGivesTheSameLossInPyTorch()
@@ -52,7 +64,7 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
         var (inputs, targets) = Batch(seed: 100);
         var ours = trainer.Evaluate(inputs, targets);
         var theirs = PyTorchLoss(exported, inputs, targets);
-        Assert.True(Math.Abs(ours - theirs) <= 1e-4 * Math.Abs(theirs), $"TorchSharp {ours:R}, PyTorch {theirs:R}");
+        SameLoss(ours, theirs);
 
         // Read back: the same weights bit for bit, padding rows zero.
         var again = HuggingFaceGpt2.ReadConfig(exported);
@@ -86,7 +98,7 @@ public sealed class HuggingFaceGpt2Tests : IDisposable
         var (inputs, targets) = Batch(seed: 200);
         var ours = trainer.Evaluate(inputs, targets);
         var theirs = PyTorchLoss(pretrained, inputs, targets);
-        Assert.True(Math.Abs(ours - theirs) <= 1e-4 * Math.Abs(theirs), $"TorchSharp {ours:R}, PyTorch {theirs:R}");
+        SameLoss(ours, theirs);
 
         // A shorter context than the file's takes its first positions.
         using var shorter = new ModelTrainer(config with { Context = 16 }, AdamWConfig.Default, new TrainerOptions { Precision = "fp32" });
