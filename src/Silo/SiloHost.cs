@@ -3,16 +3,18 @@ using Orleans.Configuration;
 using OpenTelemetry.Metrics;
 using Streaming.Grains;
 using Streaming.Grains.Telemetry;
+using Streaming.Security;
 using Streaming.Training.Native;
 
 namespace Streaming.Silo;
 
-/// <summary>Builds the web host: Orleans (localhost or Redis clustering), memory streams, grain storage, /health and /metrics.</summary>
+/// <summary>Builds the web host: Orleans (localhost or Redis clustering, mutual TLS with the cluster credential), memory streams,
+/// grain storage, /health and /metrics (plain HTTP, read-only).</summary>
 public static class SiloHost
 {
     const string ServiceId = "streaming", ClusterId = "streaming";
 
-    public static WebApplication Build(SiloSettings settings)
+    public static WebApplication Build(SiloSettings settings, ClusterCredential credential)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls($"http://0.0.0.0:{settings.HttpPort}");
@@ -22,6 +24,7 @@ public static class SiloHost
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
         builder.UseOrleans(silo => silo
             .UseClustering(settings)
+            .UseClusterTls(credential)
             .AddStreaming(o =>
             {
                 o.DataDirectory = Path.GetFullPath(settings.DataDirectory);
@@ -46,6 +49,18 @@ public static class SiloHost
             .AddPrometheusExporter());
         builder.Services.AddSiloHealth();
         var app = builder.Build();
+        // The HTTP port has no authentication (probes, Prometheus), so it serves reads only: whatever changes state goes
+        // through the gateway, behind mutual TLS.
+        app.Use(async (context, next) =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+            {
+                await next(context);
+                return;
+            }
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = "GET, HEAD";
+        });
         app.MapSiloHealth();
         app.MapPrometheusScrapingEndpoint();
         return app;

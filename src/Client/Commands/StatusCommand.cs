@@ -20,11 +20,11 @@ public static class StatusCommand
         var json = new Option<bool>("--json") { Description = "Print JSON: {\"runs\":[...]}; a run's noValidation says why a corpus has no validation loss" };
         var command = new Command("status", "Show each run's phase, step, learning rate, loss, tokens trained per corpus, last checkpoint and release")
         {
-            run, json, CommonOptions.Gateway,
+            run, json, CommonOptions.Gateway, CommonOptions.Credentials,
         };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
-            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            await using var silo = await SiloConnection.ConnectAsync(CommonOptions.Target(parse), cancellation);
             var known = await silo.Client.GetGrain<IRunRegistryGrain>(0).GetRunsAsync();
             if (parse.GetValue(run) is { } asked && !known.Contains(asked))
                 throw new UserError($"no run '{asked}' on this silo " + (known.Count == 0 ? "(it has none yet)" : $"(its runs: {string.Join(", ", known)})"));
