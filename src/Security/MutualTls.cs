@@ -10,15 +10,16 @@ namespace Streaming.Security;
 /// </summary>
 public static class MutualTls
 {
-    public static ISiloBuilder UseClusterTls(this ISiloBuilder silo, ClusterCredential credential) =>
-        silo.UseTls(credential.Certificate, options => Configure(options, credential, refused: null));
+    /// <summary><paramref name="refused"/> hears of each peer that presented another certificate: Orleans only reports a
+    /// closed connection, which looks like a peer that is not there.</summary>
+    public static ISiloBuilder UseClusterTls(this ISiloBuilder silo, ClusterCredential credential, Action<X509Certificate2> refused) =>
+        silo.UseTls(credential.Certificate, options => Configure(options, credential, refused));
 
-    /// <summary><paramref name="refused"/> hears of a silo that presented another certificate: Orleans only reports a
-    /// closed connection, which looks like a silo that is not there.</summary>
+    /// <inheritdoc cref="UseClusterTls(ISiloBuilder, ClusterCredential, Action{X509Certificate2})"/>
     public static IClientBuilder UseClusterTls(this IClientBuilder client, ClusterCredential credential, Action<X509Certificate2> refused) =>
         client.UseTls(credential.Certificate, options => Configure(options, credential, refused));
 
-    static void Configure(TlsOptions options, ClusterCredential credential, Action<X509Certificate2>? refused)
+    static void Configure(TlsOptions options, ClusterCredential credential, Action<X509Certificate2> refused)
     {
         options.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
         // The gateway's own setting; Orleans' default there only asks clients for a certificate.
@@ -27,9 +28,12 @@ public static class MutualTls
         options.RemoteCertificateValidation = (certificate, _, _) =>
         {
             if (credential.Accepts(certificate)) return true;
-            refused?.Invoke(certificate);
+            refused(certificate);
             return false;
         };
         options.OnAuthenticateAsClient = (_, client) => client.TargetHost = ClusterCredential.Subject;
+        // Orleans' 10 s is short for a cold process on a busy machine (a silo starting beside training); a handshake that
+        // runs out makes the client wait and try again.
+        options.HandshakeTimeout = TimeSpan.FromSeconds(30);
     }
 }

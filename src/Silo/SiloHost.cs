@@ -22,9 +22,11 @@ public static class SiloHost
         // Orleans 10.4.2's watchdog warns at every start of a stall as long as the machine's uptime (seen here);
         // real stalls still show in Orleans' metrics.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+        // A refused TLS peer is one line from RefusedPeerLog (at most one a minute); Orleans would log a stack trace for each.
+        builder.Logging.AddFilter("Orleans.Connections.Security", LogLevel.Error);
         builder.UseOrleans(silo => silo
             .UseClustering(settings)
-            .UseClusterTls(credential)
+            .UseClusterTls(credential, new RefusedPeerLog(credential).Refused)
             .AddStreaming(o =>
             {
                 o.DataDirectory = Path.GetFullPath(settings.DataDirectory);
