@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using Streaming.Security;
 
 namespace Streaming.Client;
 
@@ -9,6 +11,12 @@ namespace Streaming.Client;
 /// </summary>
 public sealed class ConnectRetry : IClientConnectionRetryFilter
 {
+    /// <summary>The fingerprint of the certificate a silo presented that is not this client's credential; null while none.</summary>
+    public string? RefusedSilo { get; private set; }
+
+    /// <summary>Called by the TLS handshake when the silo's certificate is not the cluster credential.</summary>
+    public void Refused(X509Certificate2 silo) => RefusedSilo = ClusterCredential.FingerprintOf(silo);
+
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
     static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(500);
 
@@ -16,7 +24,8 @@ public sealed class ConnectRetry : IClientConnectionRetryFilter
 
     public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
     {
-        if (watch.Elapsed + Pause >= Window) return false;
+        // Another credential stays another credential: no point waiting for it.
+        if (RefusedSilo is not null || watch.Elapsed + Pause >= Window) return false;
         await Task.Delay(Pause, cancellationToken);
         return true;
     }

@@ -12,5 +12,6 @@ var root = new RootCommand("streaming: the command-line client of the Streaming 
     ScheduleCommand.Create(),
     CompareCommand.Create(),
     WatchCommand.Create(),
+    CredentialsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

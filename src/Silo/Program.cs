@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Streaming.Grains;
 using Streaming.Grains.Placement;
+using Streaming.Security;
 using Streaming.Silo;
 using Streaming.Training.Data;
 using Streaming.Training.Native;
@@ -39,6 +40,11 @@ var storage = new Option<string>("--storage") { Description = "Grain state: sqli
 var redis = new Option<string?>("--redis") { Description = "Redis for --storage redis and --cluster redis, HOST:PORT (StackExchange.Redis syntax)" };
 var cluster = new Option<string>("--cluster") { Description = "Membership: localhost (this silo alone) or redis (silos sharing --redis; reminders there too)", DefaultValueFactory = _ => defaults.Cluster };
 var advertiseIp = new Option<string?>("--advertise-ip") { Description = "With --cluster redis: the IP other silos and clients reach this silo at (default: Orleans' choice)" };
+var credentials = new Option<string?>("--credentials")
+{
+    Description = "The cluster credential (a PFX; `streaming credentials create FILE` makes one) that every silo and client of the cluster presents; "
+        + $"unset: {CredentialLocation.DefaultPath(Environment.GetEnvironmentVariables())}, created at the first start",
+};
 var corpusRoots = new Option<string?>("--corpus-roots")
 {
     Description = "Folders (DIR[,DIR...]) that the corpus paths clients name (`ingest --on-silo`) must lie in, symbolic links resolved; unset: "
@@ -62,13 +68,13 @@ var demo = new Option<string[]>("--demo")
 };
 
 Option[] settable = [httpPort, siloPort, gatewayPort, data, device, libtorch, threads, trainers, checkpointEvery, evaluateEvery, replay, minFree, storage, redis, cluster, advertiseIp,
-    corpusRoots, maxDownload, maxUpload];
+    credentials, corpusRoots, maxDownload, maxUpload];
 try
 {
     configured.RejectUnknownFileKeys(settable);
     foreach (var option in new Option<int>[] { httpPort, siloPort, gatewayPort, threads, trainers, checkpointEvery, evaluateEvery, minFree, maxDownload, maxUpload }) configured.Apply(option);
     foreach (var option in new[] { data, device, storage, cluster }) configured.Apply(option);
-    foreach (var option in new[] { libtorch, redis, advertiseIp, corpusRoots }) configured.Apply(option);
+    foreach (var option in new[] { libtorch, redis, advertiseIp, credentials, corpusRoots }) configured.Apply(option);
     configured.Apply(replay);
 }
 catch (ArgumentException e)
@@ -100,6 +106,7 @@ root.SetAction(async (parse, cancellation) =>
         Redis = parse.GetValue(redis),
         Cluster = parse.GetValue(cluster)!,
         AdvertiseIp = parse.GetValue(advertiseIp),
+        Credentials = parse.GetValue(credentials),
         CorpusRoots = parse.GetValue(corpusRoots),
         MaxDownloadMiB = parse.GetValue(maxDownload),
         MaxUploadMiB = parse.GetValue(maxUpload),
@@ -108,6 +115,7 @@ root.SetAction(async (parse, cancellation) =>
     if (settings.Cluster == "redis" && parse.GetResult(storage) is null or { Implicit: true } && !configured.Sets(storage))
         settings = settings with { Storage = "redis" };
     var demoMode = parse.GetResult(demo) is not null;
+    ClusterCredential credential;
     try
     {
         if (demoMode)
@@ -130,13 +138,18 @@ root.SetAction(async (parse, cancellation) =>
         }
         if (settings.UsesRedis) await RedisCheck.EnsureReachableAsync(settings.Redis);
         PortCheck.EnsureFree(settings);
+        var location = CredentialLocation.Resolve(settings.Credentials, Environment.GetEnvironmentVariables());
+        credential = location.LoadOrCreate();
+        Console.Error.WriteLine($"cluster credential {location.Path} (certificate {credential.Fingerprint}): silos and clients without it are refused");
     }
-    catch (Exception e) when (e is TorchLoadException or FileNotFoundException or ArgumentException or RedisUnreachableException or PortInUseException)
+    catch (Exception e) when (e is TorchLoadException or FileNotFoundException or ArgumentException or RedisUnreachableException or PortInUseException
+                                  or CredentialException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 2;
     }
-    var app = SiloHost.Build(settings);
+    using var _ = credential;
+    var app = SiloHost.Build(settings, credential);
     if (!demoMode)
     {
         await app.RunAsync(cancellation);

@@ -3,16 +3,18 @@ using Orleans.Configuration;
 using OpenTelemetry.Metrics;
 using Streaming.Grains;
 using Streaming.Grains.Telemetry;
+using Streaming.Security;
 using Streaming.Training.Native;
 
 namespace Streaming.Silo;
 
-/// <summary>Builds the web host: Orleans (localhost or Redis clustering), memory streams, grain storage, /health and /metrics.</summary>
+/// <summary>Builds the web host: Orleans (localhost or Redis clustering, mutual TLS with the cluster credential), memory streams,
+/// grain storage, /health and /metrics (plain HTTP, read-only).</summary>
 public static class SiloHost
 {
     const string ServiceId = "streaming", ClusterId = "streaming";
 
-    public static WebApplication Build(SiloSettings settings)
+    public static WebApplication Build(SiloSettings settings, ClusterCredential credential)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls($"http://0.0.0.0:{settings.HttpPort}");
@@ -20,8 +22,11 @@ public static class SiloHost
         // Orleans 10.4.2's watchdog warns at every start of a stall as long as the machine's uptime (seen here);
         // real stalls still show in Orleans' metrics.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);
+        // A refused TLS peer is one line from RefusedPeerLog (at most one a minute); Orleans would log a stack trace for each.
+        builder.Logging.AddFilter("Orleans.Connections.Security", LogLevel.Error);
         builder.UseOrleans(silo => silo
             .UseClustering(settings)
+            .UseClusterTls(credential, new RefusedPeerLog(credential).Refused)
             .AddStreaming(o =>
             {
                 o.DataDirectory = Path.GetFullPath(settings.DataDirectory);
@@ -46,6 +51,18 @@ public static class SiloHost
             .AddPrometheusExporter());
         builder.Services.AddSiloHealth();
         var app = builder.Build();
+        // The HTTP port has no authentication (probes, Prometheus), so it serves reads only: whatever changes state goes
+        // through the gateway, behind mutual TLS.
+        app.Use(async (context, next) =>
+        {
+            if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
+            {
+                await next(context);
+                return;
+            }
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = "GET, HEAD";
+        });
         app.MapSiloHealth();
         app.MapPrometheusScrapingEndpoint();
         return app;

@@ -44,6 +44,10 @@ public sealed record SiloSettings
     /// <summary>With <c>Cluster = redis</c>: the address other silos and clients reach this silo at; null lets Orleans pick.</summary>
     public string? AdvertiseIp { get; init; }
 
+    /// <summary>The cluster credential's PFX (<see cref="Streaming.Security.CredentialLocation"/>); null: the user's default file,
+    /// created at the first start.</summary>
+    public string? Credentials { get; init; }
+
     /// <summary>The folders corpus paths must lie in, comma-separated (<see cref="StreamingOptions.CorpusRoots"/>); null: any path.</summary>
     public string? CorpusRoots { get; init; }
 

@@ -98,8 +98,11 @@ public partial class DeployManifestTests
             Assert.Equal("redis", silo.Flag("--cluster"));
             Assert.Equal("redis", silo.Flag("--storage"));
 
-            var redis = silo.Resolve(silo.Flag("--redis"));
-            var (host, port) = (redis.Split(':')[0], redis.Split(':')[^1]);
+            // In the environment, not the args: the connection string carries Redis' password.
+            Assert.Null(silo.Flag("--redis"));
+            var redis = silo.Resolve(Scalar(silo.Env["STREAMING_REDIS"], "value"));
+            var address = redis.Split(',')[0];
+            var (host, port) = (address.Split(':')[0], address.Split(':')[^1]);
             var service = m.Service(host);
             Assert.Contains(Items(service, "spec", "ports"), p => Scalar(p, "port") == port);
             var redisPods = m.Workloads.Where(w => Selects(service, w)).ToList();
@@ -290,6 +293,67 @@ public partial class DeployManifestTests
         Assert.Equal("streaming-dashboard", Scalar(map, "metadata", "name"));
     }
 
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void SilosPresentTheClusterCredentialFromASecretThatIsNotShipped(string folder)
+    {
+        var m = Manifests.Of(folder);
+        foreach (var silo in m.Silos)
+        {
+            var path = Scalar(silo.Env["STREAMING_CREDENTIALS"], "value")!;
+            var mount = Items(silo.Container, "volumeMounts").Single(v => Scalar(v, "mountPath") == Path.GetDirectoryName(path));
+            Assert.Equal("true", Scalar(mount, "readOnly"));
+            var volume = Items(silo.Workload.PodSpec, "volumes").Single(v => Scalar(v, "name") == Scalar(mount, "name"));
+            Assert.Equal("streaming-credentials", Scalar(volume, "secret", "secretName"));
+            Assert.Null(silo.Flag("--credentials"));
+        }
+        // The operator creates the Secrets (docs/deploy.md): none is rendered, so no key or password is in git or an image.
+        Assert.DoesNotContain(m.Documents, d => Scalar(d, "kind") == "Secret");
+        Assert.DoesNotContain(m.Documents, d => Scalar(d, "kind") == "ConfigMap" && Canonical(At(d, "data")).Contains("password", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void RedisRequiresThePasswordTheSilosGetFromTheSameSecret(string folder)
+    {
+        var m = Manifests.Of(folder);
+        var redis = m.Workloads.Single(w => Scalar(w.PodLabels, "app.kubernetes.io/component") == "redis").Containers.Single();
+        var args = Items(redis, "args").Select(a => ((YamlScalarNode)a).Value).ToList();
+        Assert.Equal("$(REDIS_PASSWORD)", args[args.IndexOf("--requirepass") + 1]);
+        var env = Items(redis, "env").ToDictionary(e => Scalar(e, "name")!, e => At(e, "valueFrom", "secretKeyRef"));
+        foreach (var name in new[] { "REDIS_PASSWORD", "REDISCLI_AUTH" })   // the server's, and the probes' redis-cli's
+            Assert.Equal(("streaming-redis", "password"), (Scalar(env[name], "name"), Scalar(env[name], "key")));
+        foreach (var silo in m.Silos)
+            Assert.Equal("streaming-redis:6379,password=<secret streaming-redis/password>", silo.Resolve(Scalar(silo.Env["STREAMING_REDIS"], "value")));
+    }
+
+    [Theory]
+    [InlineData(WithGpu)]
+    [InlineData(CpuOnly)]
+    public void NetworkPolicyLetsOnlySilosAndClientsReachTheOrleansPorts(string folder)
+    {
+        var m = Manifests.Of(folder);
+        var help = SiloHelp.Value;
+        var policy = m.Documents.Single(d => Scalar(d, "kind") == "NetworkPolicy" && Scalar(d, "metadata", "name") == "streaming-silo");
+        Assert.All(m.Silos, s => Assert.True(At(policy, "spec", "podSelector", "matchLabels") is YamlMappingNode selector
+            && selector.Children.All(kv => Scalar(s.Workload.PodLabels, kv.Key.ToString()) == kv.Value.ToString()), $"the policy does not select {s.Workload.Name}"));
+        Assert.Contains(Items(policy, "spec", "policyTypes"), t => ((YamlScalarNode)t).Value == "Ingress");
+        var silo = m.Silos[0];
+        // Who may reach each port: the "from" peers of every rule that lists it.
+        IReadOnlyList<string> From(int port) => Items(policy, "spec", "ingress")
+            .Where(rule => Items(rule, "ports").Any(p => Scalar(p, "port") == port.ToString()))
+            .SelectMany(rule => Items(rule, "from")).Select(Canonical).Order(StringComparer.Ordinal).ToList();
+        const string silos = "{\"podSelector\":{\"matchLabels\":{\"app.kubernetes.io/component\":\"silo\"}}}";
+        const string clients = "{\"podSelector\":{\"matchLabels\":{\"streaming/client\":\"true\"}}}";
+        Assert.Equal([silos], From(silo.Port("--silo-port", help)));
+        Assert.Equal(new[] { silos, clients }.Order(StringComparer.Ordinal), From(silo.Port("--gateway-port", help)));
+        var http = From(silo.Port("--http-port", help));
+        Assert.Contains("{\"podSelector\":{}}", http);
+        Assert.Contains("{\"namespaceSelector\":{\"matchLabels\":{\"kubernetes.io/metadata.name\":\"monitoring\"}}}", http);
+    }
+
     /// <summary>A YAML node as text that is equal exactly when the data are (mapping keys sorted, styles ignored).</summary>
     static string Canonical(YamlNode? node) => node switch
     {
@@ -341,7 +405,7 @@ public partial class DeployManifestTests
             return at >= 0 && at + 1 < args.Count ? args[at + 1] : null;
         }
 
-        /// <summary>Expands $(VAR) from literal values and ConfigMap keys, as the kubelet will.</summary>
+        /// <summary>Expands $(VAR) from literal values and ConfigMap keys, as the kubelet will; a Secret's key stays a placeholder.</summary>
         public string Resolve(string? value)
         {
             Assert.NotNull(value);
@@ -349,6 +413,7 @@ public partial class DeployManifestTests
             {
                 var env = Env[match.Groups[1].Value];
                 if (Scalar(env, "value") is { } literal) return literal;
+                if (At(env, "valueFrom", "secretKeyRef") is { } secret) return $"<secret {Scalar(secret, "name")}/{Scalar(secret, "key")}>";
                 var name = Scalar(env, "valueFrom", "configMapKeyRef", "name");
                 Assert.True(name is not null, $"$({match.Groups[1].Value}) is neither a value nor a ConfigMap key");
                 var map = Manifests.Documents.Single(d => Scalar(d, "kind") == "ConfigMap" && Scalar(d, "metadata", "name") == name);

@@ -7,6 +7,15 @@ namespace Streaming.Integration.Tests;
 /// <summary>The built silo and client, run through `dotnet` as a user would (same configuration as the tests).</summary>
 public static class Executables
 {
+    /// <summary>
+    /// Silos and clients started here share this test run's own cluster credential: the silo creates it at its first start
+    /// under this XDG_CONFIG_HOME (as under ~/.config on a user's machine) and the client finds it there; the real home
+    /// folder is left alone.
+    /// </summary>
+    public static readonly string ConfigHome = Path.Combine(Path.GetTempPath(), $"streaming-tests-config-{Environment.ProcessId}");
+
+    static Executables() => Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", ConfigHome);
+
     public static readonly string Silo = Sibling("Silo", "streaming-silo.dll");
     public static readonly string Client = Sibling("Client", "streaming.dll");
 

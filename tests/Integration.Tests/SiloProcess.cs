@@ -8,9 +8,10 @@ namespace Streaming.Integration.Tests;
 /// <summary>
 /// The silo executable on its own ports and a data folder, started, stopped as an operator stops it (SIGTERM)
 /// and started again on the same data; with what a user sees of a run (status, eval, metrics) for comparing
-/// before and after.
+/// before and after. Silo and client hold <paramref name="credentials"/> when given, else the test run's default credential
+/// (<see cref="Executables.ConfigHome"/>).
 /// </summary>
-public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisposable
+public sealed class SiloProcess(string data, string arguments = "", string? credentials = null) : IAsyncDisposable
 {
     readonly ConcurrentQueue<string> log = new();
     readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -22,7 +23,9 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
     public int HttpPort { get; } = Executables.FreePort();
 
     /// <summary>The arguments that put the silo on this object's ports and data folder, on CPU.</summary>
-    public string Options => $"--data {Data} --http-port {HttpPort} --silo-port {SiloPort} --gateway-port {Gateway} --device cpu {arguments}";
+    public string Options => $"--data {Data} --http-port {HttpPort} --silo-port {SiloPort} --gateway-port {Gateway} --device cpu{CredentialsOption} {arguments}";
+
+    string CredentialsOption => credentials is null ? "" : $" --credentials {credentials}";
 
     public string Log => string.Join('\n', log);
 
@@ -39,7 +42,7 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        // The client waits 30 s for a starting silo; on a busy machine a silo joining a cluster can take longer.
+        // The client waits 30 s for a starting silo; a busy machine may need more (libtorch, then Orleans, then a TLS handshake).
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         var status = await Task.Run(() => Client("status", TimeSpan.FromMinutes(2)));
         while (status.Code != 0 && !process.HasExited && DateTime.UtcNow < deadline)
@@ -88,9 +91,9 @@ public sealed class SiloProcess(string data, string arguments = "") : IAsyncDisp
         await StartAsync();
     }
 
-    /// <summary>Runs `streaming ARGS --gateway PORT`.</summary>
+    /// <summary>Runs `streaming ARGS --gateway PORT` (with this silo's --credentials, when it was given some).</summary>
     public (int Code, string Out, string Err) Client(string args, TimeSpan? timeout = null) =>
-        Executables.Run(Executables.Client, $"{args} --gateway {Gateway}", timeout);
+        Executables.Run(Executables.Client, $"{args} --gateway {Gateway}{CredentialsOption}", timeout);
 
     public JsonObject Status(string run)
     {

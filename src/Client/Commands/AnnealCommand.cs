@@ -22,7 +22,7 @@ public static class AnnealCommand
         var wait = new Option<bool>("--wait") { Description = "Show the branch's progress and wait for the release's evaluation" };
         var command = new Command("anneal", "Take a release of a run now: an annealed branch of A steps off the main trajectory, or its weight average")
         {
-            run, steps, mode, wait, CommonOptions.Gateway,
+            run, steps, mode, wait, CommonOptions.Gateway, CommonOptions.Credentials,
         };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -35,7 +35,7 @@ public static class AnnealCommand
             };
             if (average && parse.GetValue(steps) is not null) throw new UserError("--mode average takes no --steps: the average is released without training");
             if (!average && parse.GetValue(steps) is null) throw new UserError("--steps is required: the length of the anneal branch (or use --mode average)");
-            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            await using var silo = await SiloConnection.ConnectAsync(CommonOptions.Target(parse), cancellation);
             var trainer = silo.Client.GetGrain<ITrainerGrain>(name);
             var release = average ? await ReleaseAverage(trainer, name) : await Anneal(trainer, name, parse.GetValue(steps)!.Value, parse.GetValue(wait), cancellation);
             if (release is null || !parse.GetValue(wait)) return 0;

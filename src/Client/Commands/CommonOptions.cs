@@ -18,6 +18,16 @@ public static class CommonOptions
         DefaultValueFactory = _ => SiloConnection.DefaultGatewayPort,
     };
 
+    /// <summary>Beside <see cref="Gateway"/> on every command that talks to a silo: the cluster credential to show it.</summary>
+    public static readonly Option<string?> Credentials = new("--credentials")
+    {
+        Description = $"The cluster credential (PFX) shown to the silo; default: ${Streaming.Security.CredentialLocation.Variable}, else the file a silo "
+            + "on this machine created (~/.config/streaming/cluster.pfx, or under $XDG_CONFIG_HOME)",
+    };
+
+    /// <summary>The silo this command's --gateway and --credentials name.</summary>
+    public static SiloTarget Target(ParseResult parse) => new(parse.GetValue(Gateway), parse.GetValue(Credentials));
+
     public static readonly Option<string> Progress = new Option<string>("--progress")
     {
         Description = "Progress bars: auto (on a terminal: stdout, or stderr when stdout is redirected), always (stderr when not a terminal), never",

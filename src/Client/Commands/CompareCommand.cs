@@ -37,7 +37,7 @@ public static class CompareCommand
         {
             corpora, schedules, stepsPerTask, annealFraction, replay, seeds, output, name, parallel,
         };
-        foreach (var option in rates.All.Concat([evaluateEvery, tokenizer, averageDecay, CommonOptions.Progress, CommonOptions.Gateway])) command.Options.Add(option);
+        foreach (var option in rates.All.Concat([evaluateEvery, tokenizer, averageDecay, CommonOptions.Progress, CommonOptions.Gateway, CommonOptions.Credentials])) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             ComparisonSpec spec;
@@ -72,7 +72,7 @@ public static class CompareCommand
             Writable(folder);
 
             var clock = Stopwatch.StartNew();
-            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            await using var silo = await SiloConnection.ConnectAsync(CommonOptions.Target(parse), cancellation);
             var progress = CommonOptions.ProgressConsole(parse) ?? Silent;
             progress.MarkupLineInterpolated($"comparison [bold]{spec.Name}[/]: {string.Join(", ", spec.Schedules)} on {string.Join(" → ", spec.Corpora.Select(c => c.Label))} (run the same command again to pick it up if interrupted)");
             foreach (var length in spec.PhaseLengths.Where(l => l.Derived)) progress.MarkupLineInterpolated($"{length.Setting}: {length.StepsText} ({length.Source})");

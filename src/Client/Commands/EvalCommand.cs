@@ -22,11 +22,11 @@ public static class EvalCommand
             Description = "Print JSON: {\"run\":..,\"matrix\":[..],\"forgetting\":{..},\"releases\":[..],\"main\":[..],\"pending\":..,\"noValidation\":{corpus: why}}",
         };
         var plot = new Option<string?>("--plot") { Description = "Also write loss-matrix.png and validation-loss.png into this folder" };
-        var command = new Command("eval", "Show a run's loss matrix, forgetting per corpus and releases") { run, json, plot, CommonOptions.Gateway };
+        var command = new Command("eval", "Show a run's loss matrix, forgetting per corpus and releases") { run, json, plot, CommonOptions.Gateway, CommonOptions.Credentials };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             var name = parse.GetValue(run)!;
-            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            await using var silo = await SiloConnection.ConnectAsync(CommonOptions.Target(parse), cancellation);
             var status = await silo.Client.GetGrain<ITrainerGrain>(name).GetStatusAsync();
             if (status.Corpora.Count == 0) throw new UserError($"run '{name}' does not exist or has no corpora yet");
             var report = await silo.Client.GetGrain<IEvaluatorGrain>(name).GetReportAsync();

@@ -20,11 +20,11 @@ public static class ExportCommand
         var output = new Option<string>("--out") { Description = "Folder for model.safetensors and config.json (written by the silo; relative paths are taken from here)", Required = true };
         var command = new Command("export", "Export a release as model.safetensors + config.json in the Hugging Face GPT-2 layout")
         {
-            run, release, output, CommonOptions.Gateway,
+            run, release, output, CommonOptions.Gateway, CommonOptions.Credentials,
         };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
-            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            await using var silo = await SiloConnection.ConnectAsync(CommonOptions.Target(parse), cancellation);
             var trainer = silo.Client.GetGrain<ITrainerGrain>(parse.GetValue(run)!);
             var directory = Path.GetFullPath(parse.GetValue(output)!);
             Console.WriteLine(await CommonOptions.Call(() => trainer.ExportAsync(parse.GetValue(release)!, directory)));

@@ -35,7 +35,7 @@ public static class IngestCommand
                 + "uploaded to the silo (resuming an interrupted upload of the same content), or with --on-silo on the silo's; "
                 + "or an http:// or https:// URL of such a file, which the silo downloads",
         };
-        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, allowDuplicate, onSilo, CommonOptions.Progress, path, CommonOptions.Gateway };
+        var command = new Command("ingest", "Queue a corpus as the next task of a run") { run, name, tokenizer, allowDuplicate, onSilo, CommonOptions.Progress, path, CommonOptions.Gateway, CommonOptions.Credentials };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
             var source = parse.GetValue(path)!;
@@ -46,7 +46,7 @@ public static class IngestCommand
             var corpus = parse.GetValue(name) ?? NameRule.CorpusNameOf(source);
             if (corpus.Length == 0) throw new UserError($"{source} names no file to call the corpus after: choose a name with --name");
             var request = new IngestRequest(parse.GetValue(run)!, source, parse.GetValue(tokenizer), parse.GetValue(allowDuplicate));
-            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            await using var silo = await SiloConnection.ConnectAsync(CommonOptions.Target(parse), cancellation);
             var console = CommonOptions.ProgressConsole(parse);
             async Task<IngestResult> Ingest(Action<IngestProgressInfo> onProgress)
             {

@@ -40,7 +40,7 @@ public static class RunCommand
             name, kind,
         };
         foreach (var option in rates.All.Concat([annealFraction, replay, seed, taskSteps, totalSteps, evaluateEvery,
-            model, layers, width, heads, context, batchTokens, microBatch, precision, init, order, averageDecay, release, tokenizer, CommonOptions.Gateway])) create.Options.Add(option);
+            model, layers, width, heads, context, batchTokens, microBatch, precision, init, order, averageDecay, release, tokenizer, CommonOptions.Gateway, CommonOptions.Credentials])) create.Options.Add(option);
         create.TreatUnmatchedTokensAsErrors = false;
         create.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -81,7 +81,7 @@ public static class RunCommand
             {
                 throw new UserError(e.Message);
             }
-            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            await using var silo = await SiloConnection.ConnectAsync(CommonOptions.Target(parse), cancellation);
             var run = parse.GetValue(name)!;
             var trainer = silo.Client.GetGrain<ITrainerGrain>(run);
             // The tokenizer first: the model's vocabulary (and so its memory) follows it.

@@ -20,11 +20,11 @@ public static class StatusCommand
         var json = new Option<bool>("--json") { Description = "Print JSON: {\"runs\":[...]}; a run's noValidation says why a corpus has no validation loss" };
         var command = new Command("status", "Show each run's phase, step, learning rate, loss, tokens trained per corpus, last checkpoint and release")
         {
-            run, json, CommonOptions.Gateway,
+            run, json, CommonOptions.Gateway, CommonOptions.Credentials,
         };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
-            await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(CommonOptions.Gateway), cancellation);
+            await using var silo = await SiloConnection.ConnectAsync(CommonOptions.Target(parse), cancellation);
             var answer = await StatusQuery.AskAsync(silo.Client, parse.GetValue(run));
             if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new { runs = answer.Runs.Select(r => WithNoValidation(r, answer.NoValidationOf(r))).Cast<object>().Concat(answer.Unreadable) }, Json));

@@ -36,7 +36,7 @@ public static class WatchCommand
         };
         var command = new Command("watch", "Turn every new complete file in a folder into the run's next task, exactly once")
         {
-            run, settle, poll, once, journal, tokenizer, allowDuplicate, onSilo, folder, CommonOptions.Gateway,
+            run, settle, poll, once, journal, tokenizer, allowDuplicate, onSilo, folder, CommonOptions.Gateway, CommonOptions.Credentials,
         };
         command.SetAction((parse, cancellation) => CommonOptions.Guard(async () =>
         {
@@ -46,7 +46,7 @@ public static class WatchCommand
             if (!directory.Exists) throw new UserError($"folder not found: {directory.FullName}");
             var (settleTime, pollTime) = (Seconds(parse.GetValue(settle), "--settle"), Seconds(parse.GetValue(poll), "--poll"));
             var record = WatchJournal.Open(parse.GetValue(journal) is { } path ? Path.GetFullPath(path) : Path.Combine(directory.FullName, $".streaming-watch.{name}.json"), name);
-            await using var connection = new Reconnecting(parse.GetValue(CommonOptions.Gateway), upload: !parse.GetValue(onSilo));
+            await using var connection = new Reconnecting(CommonOptions.Target(parse), upload: !parse.GetValue(onSilo));
             var request = new IngestRequest(name, "", parse.GetValue(tokenizer), parse.GetValue(allowDuplicate));
             var watcher = new FolderWatcher(directory, record, (file, corpus, token) => connection.IngestAsync(corpus, request with { Path = file.FullName }, token),
                 Console.Out, settleTime, pollTime);
@@ -70,13 +70,13 @@ public static class WatchCommand
 
     /// <summary>A connection to the silo made when first needed and made again after it was lost (a silo restart); ingests
     /// by uploading the file, or (<paramref name="upload"/> false) by naming it for the silo to read.</summary>
-    sealed class Reconnecting(int gateway, bool upload) : IAsyncDisposable
+    sealed class Reconnecting(SiloTarget silo, bool upload) : IAsyncDisposable
     {
         SiloConnection? connection;
 
         public async Task<IngestResult> IngestAsync(string corpus, IngestRequest request, CancellationToken cancellation)
         {
-            connection ??= await SiloConnection.ConnectAsync(gateway, cancellation);
+            connection ??= await SiloConnection.ConnectAsync(silo, cancellation);
             try
             {
                 return upload

@@ -54,7 +54,7 @@ public sealed class UploadTests(UploadSilo fixture) : IClassFixture<UploadSilo>
     {
         var path = Write("half-sent.txt", 2 * CorpusUpload.ChunkBytes + 1000);
         var local = await Describe(path);
-        await using (var connection = await SiloConnection.ConnectAsync(Silo.Gateway, CancellationToken.None))
+        await using (var connection = await SiloConnection.ConnectAsync(new SiloTarget(Silo.Gateway, null), CancellationToken.None))
         {
             var upload = connection.Client.GetGrain<IUploadGrain>(local.Manifest.Id);
             var status = await upload.BeginAsync(local.Manifest);
@@ -77,7 +77,7 @@ public sealed class UploadTests(UploadSilo fixture) : IClassFixture<UploadSilo>
     {
         var path = Write("damaged.txt", CorpusUpload.ChunkBytes + 1000);
         var local = await Describe(path);
-        await using (var connection = await SiloConnection.ConnectAsync(Silo.Gateway, CancellationToken.None))
+        await using (var connection = await SiloConnection.ConnectAsync(new SiloTarget(Silo.Gateway, null), CancellationToken.None))
         {
             var upload = connection.Client.GetGrain<IUploadGrain>(local.Manifest.Id);
             await upload.BeginAsync(local.Manifest);
@@ -124,7 +124,7 @@ public sealed class UploadTests(UploadSilo fixture) : IClassFixture<UploadSilo>
     public async Task AManifestWhoseNamesLeaveTheUploadFolderIsRefused()
     {
         var escaping = new UploadManifest("shelf", [new UploadFile("../../etc/cron.d/x", 1, new string('0', 64))]);
-        await using var connection = await SiloConnection.ConnectAsync(Silo.Gateway, CancellationToken.None);
+        await using var connection = await SiloConnection.ConnectAsync(new SiloTarget(Silo.Gateway, null), CancellationToken.None);
         var refused = await Assert.ThrowsAsync<IngestFailedException>(() => connection.Client.GetGrain<IUploadGrain>(escaping.Id).BeginAsync(escaping));
         Assert.Equal("upload refused: 'shelf/../../etc/cron.d/x' is not a plain relative path", refused.Message);
         var mismatched = await Assert.ThrowsAsync<IngestFailedException>(() => connection.Client.GetGrain<IUploadGrain>(new string('a', 64)).BeginAsync(escaping));
