@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using Orleans.Configuration;
 using Orleans.Connections.Security;
 using Orleans.Hosting;
 
@@ -13,11 +14,17 @@ public static class MutualTls
     /// <summary><paramref name="refused"/> hears of each peer that presented another certificate: Orleans only reports a
     /// closed connection, which looks like a peer that is not there.</summary>
     public static ISiloBuilder UseClusterTls(this ISiloBuilder silo, ClusterCredential credential, Action<X509Certificate2> refused) =>
-        silo.UseTls(credential.Certificate, options => Configure(options, credential, refused));
+        silo.UseTls(credential.Certificate, options => Configure(options, credential, refused))
+            .Configure<ConnectionOptions>(WaitForTheHandshake);
 
     /// <inheritdoc cref="UseClusterTls(ISiloBuilder, ClusterCredential, Action{X509Certificate2})"/>
     public static IClientBuilder UseClusterTls(this IClientBuilder client, ClusterCredential credential, Action<X509Certificate2> refused) =>
-        client.UseTls(credential.Certificate, options => Configure(options, credential, refused));
+        client.UseTls(credential.Certificate, options => Configure(options, credential, refused))
+            .Configure<ConnectionOptions>(WaitForTheHandshake);
+
+    // A connection is opened only once its TLS handshake is done: Orleans' 5 s for opening one would cut short the
+    // handshake's own 30 s below and start it over at every retry on a busy machine.
+    static void WaitForTheHandshake(ConnectionOptions options) => options.OpenConnectionTimeout = TimeSpan.FromSeconds(30);
 
     static void Configure(TlsOptions options, ClusterCredential credential, Action<X509Certificate2> refused)
     {
