@@ -72,7 +72,8 @@ public sealed record AnnealPlanRequest(
 }
 
 /// <summary>A planned anneal: its length, the validation loss on <see cref="Corpus"/> the fitted law predicts at its end, the
-/// fit (how many evaluations at which main step, its root-mean-square error), and the ticket of the branch when it was started.</summary>
+/// fit (how many evaluations at which main step, its root-mean-square error, its momentum decay), and the ticket of the branch
+/// when it was started.</summary>
 [GenerateSerializer, Immutable]
 public sealed record PlannedAnneal(
     [property: Id(0)] int Steps,
@@ -81,7 +82,9 @@ public sealed record PlannedAnneal(
     [property: Id(3)] int Points,
     [property: Id(4)] double FitError,
     [property: Id(5)] long MainStep,
-    [property: Id(6)] AnnealTicket? Ticket);
+    [property: Id(6)] AnnealTicket? Ticket,
+    // The decay per step of the annealing momentum the fit chose (docs/schedules.md).
+    [property: Id(7)] double MomentumDecay);
 
 /// <summary>The validation loss on <see cref="Corpus"/> that a planned anneal's release was predicted to reach.</summary>
 [GenerateSerializer, Immutable]

@@ -20,21 +20,15 @@ static class AnnealPlanning
             throw new InvalidOperationException($"run '{run}' has {curve.Count} evaluation{(curve.Count == 1 ? "" : "s")} of its main trajectory on {task} so far; " +
                 $"fitting the annealing law needs at least {AnnealingLaw.MinimumPoints} (one every {evaluateEvery} main steps" +
                 (evaluations.Pending > 0 ? $", {evaluations.Pending} waiting for the evaluator" : "") + "): train longer, or create the run with a smaller --evaluate-every");
-        var areas = MainTrajectoryAreas.At(schedule, [.. curve.Select(p => p.MainStep), mainSteps]);
-        AnnealingFit fit;
-        try
-        {
-            fit = AnnealingLaw.Fit([.. curve.Select((p, i) => (areas[i], p.Loss))]);
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidOperationException($"run '{run}': {e.Message}");
-        }
-        // Without a drop of the rate in the curve, or with a fit that finds none helps, the law cannot say what annealing gains.
-        if (!fit.KnowsAnnealing || !(fit.Law.C > 0))
-            throw new InvalidOperationException($"run '{run}': its {curve.Count} evaluations on {task} do not show what lowering the learning rate gains " +
-                $"(fitted C = {fit.Law.C:G3}; the curve needs steps where the rate came down, such as the cooldown): use --steps");
-        var now = areas[^1];
+        var fits = MomentumDecays.Select(decay => FitWith(schedule, curve, mainSteps, decay)).OfType<(AnnealingFit Fit, LearningRateAreas Now)>().ToList();
+        if (fits.Count == 0)
+            throw new InvalidOperationException($"run '{run}': the learning-rate areas of its {curve.Count} evaluations on {task} are too alike to fit the annealing law");
+        // The best fit among those that say lowering the rate helps (C > 0); when none does, the best, whose plan then says an
+        // anneal gains nothing. Without a drop of the rate in the curve the law cannot say what annealing gains at all.
+        var (fit, now) = fits.Where(f => f.Fit.KnowsAnnealing && f.Fit.Law.C > 0).DefaultIfEmpty(fits.MinBy(f => f.Fit.Error)).MinBy(f => f.Fit.Error);
+        if (!fit.KnowsAnnealing)
+            throw new InvalidOperationException($"run '{run}': its {curve.Count} evaluations on {task} never saw the learning rate come down, so the " +
+                "annealing law cannot tell what an anneal gains (the curve needs steps where the rate fell, such as the cooldown): use --steps");
         var fork = MainTrajectoryAreas.ForkAt(schedule, mainSteps);
         AnnealPlan plan;
         if (request.Budget is { } budget) plan = AnnealPlanner.ForBudget(fit.Law, now, fork, budget);
@@ -47,7 +41,27 @@ static class AnnealPlanning
                     (limitIsBlocksLeft ? " (the blocks left to train)" : "") + $" reaches a loss of {target:G4} on {task}; " +
                     $"the best, {plan.Steps} steps, is predicted to end at {plan.PredictedLoss:F4}");
         }
-        return new PlannedAnneal(plan.Steps, plan.PredictedLoss, task, curve.Count, fit.Error, mainSteps, Ticket: null);
+        return new PlannedAnneal(plan.Steps, plan.PredictedLoss, task, curve.Count, fit.Error, mainSteps, Ticket: null, MomentumDecay: now.Decay);
+    }
+
+    /// <summary>The decays of the annealing momentum the fit chooses among by its error: Tissue et al.'s 0.999 (a drop pays off
+    /// over about a thousand steps) suits runs of tens of thousands of steps; a curve of a few hundred needs a shorter memory,
+    /// or the annealing area grows almost in step with the forward area and the two cannot be told apart.</summary>
+    static readonly double[] MomentumDecays = [0.9, 0.95, 0.98, 0.99, 0.995, LearningRateAreas.DefaultDecay];
+
+    /// <summary>The law fitted to <paramref name="curve"/> with the momentum decaying by <paramref name="decay"/>, and the areas at
+    /// <paramref name="mainSteps"/>; null when the points' areas are too alike to fit.</summary>
+    static (AnnealingFit Fit, LearningRateAreas Now)? FitWith(ScheduleConfig schedule, List<(long MainStep, double Loss)> curve, long mainSteps, double decay)
+    {
+        var areas = MainTrajectoryAreas.At(schedule, [.. curve.Select(p => p.MainStep), mainSteps], decay);
+        try
+        {
+            return (AnnealingLaw.Fit([.. curve.Select((p, i) => (areas[i], p.Loss))]), areas[^1]);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The main trajectory's evaluated losses on <paramref name="task"/>'s corpus while it was the current task, by main

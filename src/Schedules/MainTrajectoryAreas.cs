@@ -8,13 +8,14 @@ namespace Streaming.Schedules;
 /// </summary>
 public static class MainTrajectoryAreas
 {
-    /// <summary>The areas after each of <paramref name="mainSteps"/> main steps (same order), in one pass up to the largest.</summary>
-    public static IReadOnlyList<LearningRateAreas> At(ScheduleConfig config, IReadOnlyList<long> mainSteps)
+    /// <summary>The areas (annealing momentum decaying by <paramref name="decay"/> a step) after each of <paramref name="mainSteps"/>
+    /// main steps (same order), in one pass up to the largest.</summary>
+    public static IReadOnlyList<LearningRateAreas> At(ScheduleConfig config, IReadOnlyList<long> mainSteps, double decay = LearningRateAreas.DefaultDecay)
     {
         CheckHasBranches(config);
         var wanted = mainSteps.Select((n, i) => (n, i)).OrderBy(w => w.n).ToList();
         var areas = new LearningRateAreas[mainSteps.Count];
-        var current = LearningRateAreas.Start();
+        var current = LearningRateAreas.Start(decay);
         long taken = 0;
         foreach (var (n, i) in wanted)
         {

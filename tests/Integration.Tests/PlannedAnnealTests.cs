@@ -15,7 +15,7 @@ public sealed class PlannedAnnealTests() : OneSiloCluster("planned")
         o.BlockTokens = 4 * 32 + 1;
         o.EvaluateEvery = 2;
         // A cooldown the curve sees (so the fit knows what a lower rate gains), and no paper-protocol branches.
-        o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 3e-3, ConstLr = 1e-3, MinLr = 1e-4, WarmupSteps = 2, CooldownSteps = 30 };
+        o.Schedule = new ScheduleConfig { Kind = "infinite", MaxLr = 1e-2, ConstLr = 1e-3, MinLr = 1e-4, WarmupSteps = 2, CooldownSteps = 30 };
     }
 
     async Task<ITrainerGrain> Ingest(string run, RunSettings settings)
@@ -26,14 +26,16 @@ public sealed class PlannedAnnealTests() : OneSiloCluster("planned")
         return trainer;
     }
 
-    /// <summary>Evaluations of the run's main trajectory that carry their main step, once there are at least <paramref name="count"/>.</summary>
-    async Task WaitForMainEvaluations(string run, int count)
+    /// <summary>Waits until at least <paramref name="count"/> evaluations of the run's main trajectory carry their main step, one of
+    /// them past <paramref name="mainStep"/>.</summary>
+    async Task WaitForMainEvaluations(string run, int count, long mainStep)
     {
         var evaluator = Cluster.Client.GetGrain<IEvaluatorGrain>(run);
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
-        while ((await evaluator.GetReportAsync()).Main.Count(m => m.Snapshot.MainStep > 0 && m.Error is null) < count)
+        while ((await evaluator.GetReportAsync()).Main.Where(m => m.Snapshot.MainStep > 0 && m.Error is null).ToList() is var main
+            && (main.Count < count || main.Max(m => m.Snapshot.MainStep) < mainStep))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} main evaluations of run {run} after 2 minutes");
+            Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} main evaluations of run {run}, or none past main step {mainStep}, after 2 minutes");
             await Task.Delay(100);
         }
     }
@@ -45,12 +47,13 @@ public sealed class PlannedAnnealTests() : OneSiloCluster("planned")
         Assert.Contains("no corpora yet",
             (await Assert.ThrowsAsync<InvalidOperationException>(() => trainer.PlanAnnealAsync(new(5, null, null, Start: true)))).Message);
         await Ingest("planned", new RunSettings { TaskSteps = 400 });
-        await WaitForMainEvaluations("planned", 8);
+        // A curve through the cooldown and onto the constant rate: the drop of the rate that tells the law what annealing gains.
+        await WaitForMainEvaluations("planned", 12, mainStep: 50);
 
         var plan = await trainer.PlanAnnealAsync(new(Budget: 5, TargetLoss: null, MaxSteps: null, Start: true));
         Assert.Equal(5, plan.Steps);
         Assert.Equal("english", plan.Corpus);
-        Assert.True(plan.Points >= 8, $"{plan.Points} points");
+        Assert.True(plan.Points >= 12, $"{plan.Points} points");
         Assert.Equal(5, plan.Ticket!.Steps);
         Assert.InRange(plan.PredictedLoss, 0.5, 6);
 

@@ -89,7 +89,7 @@ public static class AnnealCommand
         {
             plan = await trainer.PlanAnnealAsync(request);
             Console.WriteLine($"planned anneal of run {name}: {plan.Steps} steps from main step {plan.MainStep:N0}, predicted validation loss " +
-                $"{plan.PredictedLoss:F4} on {plan.Corpus} (the annealing law fitted to {plan.Points} evaluations, rms error {plan.FitError:F4})");
+                $"{plan.PredictedLoss:F4} on {plan.Corpus} (the annealing law fitted to {plan.Points} evaluations, rms error {plan.FitError:F4}, momentum decay {plan.MomentumDecay})");
             return plan.Ticket;
         }, wait, cancellation);
         return release;

@@ -21,10 +21,13 @@ public class MainTrajectoryAreasTests
         for (var task = 0; task < 4; task++)
         {
             schedule.TaskStarted(30);
+            var onDemandTaken = false;
             while (!schedule.TaskComplete)
             {
-                if (schedule.AnnealDue || (task == 1 && schedule.StepsInTask == 10 && !schedule.InBranch))
+                var onDemand = task == 1 && schedule.StepsInTask == 10 && !onDemandTaken;
+                if (schedule.AnnealDue || onDemand)
                 {
+                    onDemandTaken |= onDemand;
                     schedule.RequestAnneal(schedule.AnnealDue ? (int)schedule.PlannedAnnealSteps!.Value : 7,
                         schedule.AnnealDue ? AnnealMode.PaperProtocol : AnnealMode.OnDemand);
                     while (schedule.BranchSteps < schedule.BranchLength) schedule.StepTaken();
