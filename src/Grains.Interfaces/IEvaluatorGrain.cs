@@ -16,14 +16,17 @@ public interface IEvaluatorGrain : IGrainWithStringKey
 }
 
 /// <summary>A saved model state to evaluate: where, what kind (task-release, task-end, on-demand-release, main, average),
-/// after which task, at which step, and the corpora to evaluate it on.</summary>
+/// after which task, at which step (steps executed, branch steps included), the corpora to evaluate it on, and for a main
+/// snapshot its main step (its position on the main trajectory, which the anneal planner fits to; null for other kinds and
+/// for main snapshots saved before it was recorded).</summary>
 [GenerateSerializer, Immutable]
 public sealed record SnapshotRef(
     [property: Id(0)] string Path,
     [property: Id(1)] string Kind,
     [property: Id(2)] string Task,
     [property: Id(3)] long Step,
-    [property: Id(4)] IReadOnlyList<string> Corpora);
+    [property: Id(4)] IReadOnlyList<string> Corpora,
+    [property: Id(5)] long? MainStep = null);
 
 /// <summary>A snapshot's validation loss per corpus (nats per token), or why it could not be evaluated.</summary>
 [GenerateSerializer, Immutable]

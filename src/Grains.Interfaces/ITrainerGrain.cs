@@ -32,6 +32,13 @@ public interface ITrainerGrain : IGrainWithStringKey
     /// forked at the next main step; the main trajectory then trains those blocks itself.</summary>
     Task<AnnealTicket> AnnealAsync(int steps);
 
+    /// <summary>Plans an on-demand anneal from the run's own validation curve (the annealing law fitted to the evaluations of
+    /// its main trajectory on the current task's corpus): a branch of the budget's length, or the shortest that the law says
+    /// reaches the target loss. With <see cref="AnnealPlanRequest.Start"/> it then asks for that branch as <see cref="AnnealAsync"/>
+    /// does, and its release keeps the predicted loss. What cannot be planned (too few evaluations, a schedule without
+    /// branches, a target out of reach): <see cref="InvalidOperationException"/> in one line.</summary>
+    Task<PlannedAnneal> PlanAnnealAsync(AnnealPlanRequest request);
+
     /// <summary>Releases the run's moving average of its weights now, without a training step (after an open anneal branch):
     /// stored, evaluated and exportable like any release; its loss comes with the run's releases once evaluated. A run that
     /// keeps no average, or has trained nothing: <see cref="InvalidOperationException"/>. Interleaves: the trainer keeps
@@ -51,15 +58,51 @@ public sealed record AnnealTicket(
     [property: Id(1)] int Steps,
     [property: Id(2)] long BlocksAhead);
 
+/// <summary>What to plan an anneal for: a <see cref="Budget"/> of steps, or the shortest branch of at most
+/// <see cref="MaxSteps"/> (default <see cref="DefaultMaxSteps"/>) that reaches <see cref="TargetLoss"/>; give one of the two.
+/// <see cref="Start"/>: ask for the planned branch at once (false: only say what it would be).</summary>
+[GenerateSerializer, Immutable]
+public sealed record AnnealPlanRequest(
+    [property: Id(0)] int? Budget,
+    [property: Id(1)] double? TargetLoss,
+    [property: Id(2)] int? MaxSteps,
+    [property: Id(3)] bool Start)
+{
+    public const int DefaultMaxSteps = 1000;
+}
+
+/// <summary>A planned anneal: its length, the validation loss on <see cref="Corpus"/> the fitted law predicts at its end, the
+/// fit (how many evaluations at which main step, its root-mean-square error, its momentum decay), and the ticket of the branch
+/// when it was started.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PlannedAnneal(
+    [property: Id(0)] int Steps,
+    [property: Id(1)] double PredictedLoss,
+    [property: Id(2)] string Corpus,
+    [property: Id(3)] int Points,
+    [property: Id(4)] double FitError,
+    [property: Id(5)] long MainStep,
+    [property: Id(6)] AnnealTicket? Ticket,
+    // The decay per step of the annealing momentum the fit chose (docs/schedules.md).
+    [property: Id(7)] double MomentumDecay);
+
+/// <summary>The validation loss on <see cref="Corpus"/> that a planned anneal's release was predicted to reach.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PredictedLoss(
+    [property: Id(0)] string Corpus,
+    [property: Id(1)] double Loss);
+
 /// <summary>A release of a run: the weights of an annealed branch, or of a task's end without one, and their validation
-/// loss per corpus. Mode: paper-protocol, on-demand, task-end or average.</summary>
+/// loss per corpus. Mode: paper-protocol, on-demand, task-end or average. A planned anneal's release has the loss predicted
+/// for it (null for others).</summary>
 [GenerateSerializer, Immutable]
 public sealed record ReleaseInfo(
     [property: Id(0)] string? Path,
     [property: Id(1)] string Task,
     [property: Id(2)] long Step,
     [property: Id(3)] string Mode,
-    [property: Id(4)] IReadOnlyDictionary<string, double> Loss);
+    [property: Id(4)] IReadOnlyDictionary<string, double> Loss,
+    [property: Id(5)] PredictedLoss? Predicted = null);
 
 /// <summary>What `streaming status` shows of a run; the JSON names are a contract (docs/architecture.md, "Contracts").</summary>
 [GenerateSerializer, Immutable]

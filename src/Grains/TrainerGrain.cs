@@ -33,6 +33,9 @@ public sealed class RunState
     [Id(3)] public long AnnealsRequested { get; set; }
     [Id(4)] public int? PendingAnnealSteps { get; set; }
 
+    /// <summary>The loss the annealing law predicted for the pending anneal when it was planned (null: asked for by length).</summary>
+    [Id(10)] public PredictedLoss? PendingAnnealPrediction { get; set; }
+
     /// <summary>The tokenizer of the run's corpora (fixed by the first); null until one is ingested.</summary>
     [Id(5)] public string? Tokenizer { get; set; }
 
@@ -166,7 +169,8 @@ public sealed partial class TrainerGrain(
             Evaluations: evaluations.Matrix,
             Silo: HostingSilo,
             Releases: [.. p.State.Releases.Select(r => new ReleaseInfo(r.Path, r.Task, r.Step, r.Mode.ToWire(),
-                r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>()))],
+                r.Path is not null && releaseLoss.TryGetValue(r.Path, out var loss) ? loss : new Dictionary<string, double>(),
+                r.Predicted is { } predicted ? new PredictedLoss(predicted.Corpus, predicted.Loss) : null))],
             ReplayTokens: p.State.ReplayTokens,
             PendingAnnealSteps: state.State.PendingAnnealSteps,
             Branch: p.Branch is { } b ? new BranchStatus(b.Mode.ToWire(), b.Steps, b.Length) : null,
@@ -312,22 +316,69 @@ public sealed partial class TrainerGrain(
     public async Task<AnnealTicket> AnnealAsync(int steps)
     {
         if (steps < 1) throw new ArgumentException($"--steps must be at least 1, not {steps}");
+        CheckCanAnneal();
+        return await RequestAnnealAsync(steps, prediction: null);
+    }
+
+    public async Task<PlannedAnneal> PlanAnnealAsync(AnnealPlanRequest request)
+    {
+        if ((request.Budget is null) == (request.TargetLoss is null)) throw new ArgumentException("give either a budget of steps or a target loss");
+        if (request.Budget is < 1) throw new ArgumentException($"--budget must be at least 1, not {request.Budget}");
+        if (request.TargetLoss is { } target && !(double.IsFinite(target) && target > 0))
+            throw new ArgumentException($"--target-loss must be a positive number, not {target}");
+        if (request.MaxSteps is < 1) throw new ArgumentException($"--max-steps must be at least 1, not {request.MaxSteps}");
+        CheckCanAnneal();
+        var p = Progress;
+        if (p.State.Tasks.Count == 0) throw new InvalidOperationException($"run '{Run}' has trained nothing yet: there is no curve to plan from");
+        if (p.Branch is { } branch)
+            throw new InvalidOperationException($"run '{Run}' is in a {branch.Mode.ToWire()} anneal branch; plan once it is back on the main trajectory");
+        var (evaluations, evaluatorError) = await EvaluationsAsync();
+        if (evaluatorError is not null) throw new InvalidOperationException($"run '{Run}': {evaluatorError}");
+        var ahead = BlocksAhead;
+        var limit = request.MaxSteps ?? AnnealPlanRequest.DefaultMaxSteps;
+        var limitIsBlocksLeft = request.Start && ahead < limit;
+        if (limitIsBlocksLeft) limit = (int)Math.Max(1, ahead);
+        var configuration = Configuration;
+        var plan = AnnealPlanning.Plan(Run, configuration.Schedule, configuration.EvaluateEvery, evaluations, p.State.Tasks[^1], p.MainSteps, request,
+            limit, limitIsBlocksLeft);
+        if (!request.Start) return plan;
+        return plan with { Ticket = await RequestAnnealAsync(plan.Steps, new PredictedLoss(plan.Corpus, plan.PredictedLoss)) };
+    }
+
+    /// <summary>Refuses an anneal the run cannot take now: no corpora, a schedule without branches, one already pending.</summary>
+    void CheckCanAnneal()
+    {
         if (Corpora.Count == 0) throw new InvalidOperationException($"run '{Run}' has no corpora yet: ingest one first");
         var schedule = Configuration.Schedule;
         if (!schedule.ParsedKind.HasBranches())
             throw new InvalidOperationException($"run '{Run}' uses a {schedule.Kind} schedule, which has no anneal branches");
         if (state.State.PendingAnnealSteps is { } pending)
             throw new InvalidOperationException($"run '{Run}' already has an on-demand anneal of {pending} steps pending; wait for its release");
+    }
+
+    /// <summary>Blocks queued and not read yet: what an on-demand branch can train on.</summary>
+    long BlocksAhead => Corpora.Sum(c => c.Blocks) - Progress.State.NextSequence.Values.Sum();
+
+    /// <summary>Asks the loop for a branch of <paramref name="steps"/> on the next blocks (kept in grain state until released).</summary>
+    async Task<AnnealTicket> RequestAnnealAsync(int steps, PredictedLoss? prediction)
+    {
         // The branch trains on the next blocks: there must be enough of them, or it would wait for data that may never come.
-        var ahead = Corpora.Sum(c => c.Blocks) - Progress.State.NextSequence.Values.Sum();
+        var ahead = BlocksAhead;
         if (ahead < steps || loop is null)
             throw new InvalidOperationException($"only {ahead} blocks of run '{Run}' are left to train, fewer than {steps}: ingest more text or ask for fewer steps");
         state.State.AnnealsRequested++;
         state.State.PendingAnnealSteps = steps;
+        state.State.PendingAnnealPrediction = prediction;
         await state.WriteStateAsync();
-        loop.RequestAnneal(new AnnealRequest(state.State.AnnealsRequested, steps));
+        loop.RequestAnneal(PendingAnneal!);
         return new AnnealTicket(state.State.AnnealsRequested, steps, ahead);
     }
+
+    /// <summary>The on-demand anneal asked for and not released yet, as the loop takes it.</summary>
+    AnnealRequest? PendingAnneal => state.State.PendingAnnealSteps is { } steps
+        ? new AnnealRequest(state.State.AnnealsRequested, steps,
+            state.State.PendingAnnealPrediction is { } p ? new AnnealPrediction(p.Corpus, p.Loss) : null)
+        : null;
 
     public async Task<ReleaseInfo> ReleaseAverageAsync()
     {
@@ -377,7 +428,7 @@ public sealed partial class TrainerGrain(
             ReplayFraction = Configuration.ReplayFraction,
             AverageDecay = Configuration.AverageDecay,
             TaskRelease = Configuration.TaskRelease,
-            PendingAnneal = state.State.PendingAnnealSteps is { } steps ? new AnnealRequest(state.State.AnnealsRequested, steps) : null,
+            PendingAnneal = PendingAnneal,
             Logger = logger,
             Run = Run,
         });
@@ -461,6 +512,7 @@ public sealed partial class TrainerGrain(
         if (state.State.PendingAnnealSteps is not null && progress.State.AnnealsDone >= state.State.AnnealsRequested)
         {
             state.State.PendingAnnealSteps = null;
+            state.State.PendingAnnealPrediction = null;
             changed = true;
         }
         if (changed)

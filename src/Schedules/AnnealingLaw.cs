@@ -41,6 +41,9 @@ public readonly record struct LearningRateAreas(double Forward, double Annealing
 /// </summary>
 public sealed record AnnealingLaw(double L0, double A, double Alpha, double C)
 {
+    /// <summary>The fewest measured losses <see cref="Fit"/> takes: one per parameter.</summary>
+    public const int MinimumPoints = 4;
+
     public double Predict(LearningRateAreas areas) => L0 + A * Math.Pow(areas.Forward, -Alpha) - C * areas.Annealing;
 
     /// <summary>Root-mean-square error of the law on <paramref name="points"/>.</summary>
@@ -49,12 +52,13 @@ public sealed record AnnealingLaw(double L0, double A, double Alpha, double C)
 
     /// <summary>
     /// The law that fits <paramref name="points"/> (measured losses at known areas) best in least squares, with alpha
-    /// in (0, 3]. Needs at least 4 points whose forward areas differ; a curve that never saw the rate come down leaves C
+    /// in (0, 3]. Needs at least <see cref="MinimumPoints"/> points whose forward areas differ; a curve that never saw the rate come down leaves C
     /// unknown, and is fitted with C = 0 (such a law predicts no gain from annealing: <see cref="AnnealingFit.KnowsAnnealing"/> false).
     /// </summary>
     public static AnnealingFit Fit(IReadOnlyList<(LearningRateAreas Areas, double Loss)> points)
     {
-        if (points.Count < 4) throw new ArgumentException($"fitting the annealing law needs at least 4 measured losses, not {points.Count}");
+        if (points.Count < MinimumPoints)
+            throw new ArgumentException($"fitting the annealing law needs at least {MinimumPoints} measured losses, not {points.Count}");
         if (points.Any(p => !(p.Areas.Forward > 0) || !double.IsFinite(p.Loss)))
             throw new ArgumentException("fitting the annealing law needs finite losses at steps with a positive learning-rate area");
         var annealing = points.Select(p => p.Areas.Annealing).ToList();

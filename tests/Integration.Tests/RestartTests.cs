@@ -151,6 +151,44 @@ public sealed class RestartTests : IDisposable
     }
 
     [Fact]
+    public async Task AfterAPlannedAnneal()
+    {
+        await using var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");
+        await silo.StartAsync();
+        // Steps of 64 rows, so that the run is still training when the plan comes; a cooldown its curve sees.
+        var create = silo.Client("run create planned --layers 1 --width 32 --heads 2 --context 32 --batch-tokens 2048 --evaluate-every 2 " +
+            "--warmup 2 --cooldown 30 --max-lr 1e-2 --const-lr 1e-3 --min-lr 1e-4 --task-steps 300");
+        Assert.True(create.Code == 0, create.Err);
+        var ingest = silo.Client($"ingest --run planned {SampleCorpora.File("english")}");
+        Assert.True(ingest.Code == 0, ingest.Err);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (JsonNode.Parse(silo.Eval("planned"))!["main"]!.AsArray().Select(m => (long?)m!["snapshot"]!["mainStep"]).ToList() is var steps
+            && (steps.Count(s => s > 0) < 12 || steps.Max() < 50))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no curve to plan from after 3 minutes\nsilo log:\n{silo.Log}");
+            await Task.Delay(500);
+        }
+        var anneal = await Task.Run(() => silo.Client("anneal --run planned --budget 4 --wait", TimeSpan.FromMinutes(3)));
+        Assert.True(anneal.Code == 0, $"{anneal.Err}\nsilo log:\n{silo.Log}");
+        Assert.Matches(@"planned anneal of run planned: 4 steps from main step [\d,]+, predicted validation loss \d\.\d{4} on english", anneal.Out);
+        Assert.Matches(@"\n  predicted \d\.\d{4}, measured \d\.\d{4} on english", anneal.Out);
+        var settled = await silo.WaitUntilSettledAsync("planned");
+        Assert.Single(settled["releases"]!.AsArray(), r => r!["predicted"] is not null);
+        Assert.Matches(@"planned: last planned anneal release .*on-demand-1-step-\d+ at step [\d,]+: predicted \d\.\d{4}, measured \d\.\d{4} on english",
+            silo.Client("status --run planned").Out);
+        var plan = silo.Client("anneal --run planned --budget 10 --plan-only");
+        Assert.True(plan.Code == 0, plan.Err);
+
+        // The fit's inputs (the evaluations with their main steps) and the release's prediction survive a restart: the same plan.
+        var before = await silo.ObserveAsync("planned");
+        Assert.Contains("streaming_anneal_predicted_loss{", before);
+        Assert.Contains("streaming_anneal_measured_loss{", before);
+        await silo.RestartAsync();
+        Assert.Equal(before, await silo.ObserveAsync("planned"));
+        Assert.Equal(plan.Out, silo.Client("anneal --run planned --budget 10 --plan-only").Out);
+    }
+
+    [Fact]
     public async Task AfterAReleaseOfTheWeightAverage()
     {
         await using var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");

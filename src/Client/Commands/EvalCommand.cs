@@ -34,7 +34,7 @@ public static class EvalCommand
             var noValidation = await MissingValidation.OfAsync(silo.Client, corpora);
             if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(new { run = name, corpora, report.Matrix, report.Forgetting, report.Releases, report.Main, report.Pending, noValidation }, Json));
-            else Print(name, corpora, report, noValidation);
+            else Print(name, corpora, report, noValidation, status.Releases);
             if (parse.GetValue(plot) is { } folder)
             {
                 try
@@ -55,7 +55,8 @@ public static class EvalCommand
     /// <summary>A corpus without validation tokens shows n/a (explained under the table); a corpus not seen yet by a row stays empty.</summary>
     const string NotAvailable = "n/a";
 
-    static void Print(string run, List<string> corpora, EvaluationReport report, IReadOnlyDictionary<string, string> noValidation)
+    static void Print(string run, List<string> corpora, EvaluationReport report, IReadOnlyDictionary<string, string> noValidation,
+        IReadOnlyList<ReleaseInfo> releases)
     {
         if (report.Matrix.Count == 0)
         {
@@ -82,7 +83,9 @@ public static class EvalCommand
         foreach (var release in report.Releases)
             Console.WriteLine($"release {release.Snapshot.Path} ({release.Snapshot.Kind}, step {release.Snapshot.Step:N0}): "
                 + (release.Error ?? (release.Loss.Count == 0 ? $"{NotAvailable} (no corpus it had seen has validation tokens)"
-                    : string.Join(", ", release.Loss.Select(l => $"{l.Key} {l.Value:F3}")))));
+                    : string.Join(", ", release.Loss.Select(l => $"{l.Key} {l.Value:F3}"))))
+                + (releases.FirstOrDefault(r => r.Path == release.Snapshot.Path && r.Predicted is not null) is { } planned
+                    ? $"; planned: {PlannedRelease.Describe(planned with { Loss = release.Loss })}" : ""));
         if (report.Pending > 0) Console.WriteLine($"{report.Pending} snapshots waiting for evaluation");
     }
 }

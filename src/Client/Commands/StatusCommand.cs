@@ -71,6 +71,8 @@ public static class StatusCommand
             if (r.Average is { } average)
                 Console.WriteLine($"{r.Run}: weight average, decay {average.Decay:G4} (half-life {average.HalfLifeSteps:F0} steps), task ends release {average.TaskRelease}; " +
                     $"last average release {(average.LastRelease is { } path ? $"{path} at step {average.LastReleaseStep:N0}" : "none yet")}");
+            if (r.Releases.LastOrDefault(x => x.Predicted is not null) is { } planned)
+                Console.WriteLine($"{r.Run}: last planned anneal release {planned.Path ?? "(not saved)"} at step {planned.Step:N0}: {PlannedRelease.Describe(planned)}");
             if (r.EvaluationError is { } error) Console.WriteLine($"{r.Run}: {error}");
             foreach (var why in noValidation(r).Values) Console.WriteLine($"{r.Run}: {why}");
             if (r.ReplayTokens > 0) Console.WriteLine($"{r.Run}: {r.ReplayTokens:N0} tokens of earlier corpora replayed");

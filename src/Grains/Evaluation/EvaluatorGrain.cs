@@ -188,8 +188,8 @@ public sealed class EvaluatorGrain(
     }
 
     /// <summary>The grain interface's snapshot (its kind a string, as persisted) as the training library's.</summary>
-    static Snapshot ToSnapshot(SnapshotRef s) => new(s.Path, KebabCase.Parse<SnapshotKind>(s.Kind), s.Task, s.Step, s.Corpora);
+    static Snapshot ToSnapshot(SnapshotRef s) => new(s.Path, KebabCase.Parse<SnapshotKind>(s.Kind), s.Task, s.Step, s.Corpora, s.MainStep);
 
     /// <summary>The training library's snapshot as the grain interface's (its kind the string JSON holds).</summary>
-    internal static SnapshotRef FromSnapshot(Snapshot s) => new(s.Path, s.Kind.ToWire(), s.Task, s.Step, s.Corpora);
+    internal static SnapshotRef FromSnapshot(Snapshot s) => new(s.Path, s.Kind.ToWire(), s.Task, s.Step, s.Corpora, s.MainStep);
 }

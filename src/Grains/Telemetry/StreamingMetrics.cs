@@ -93,6 +93,25 @@ public sealed class StreamingMetrics : IDisposable
             description: "Optimizer step (executed) of the run's newest release of its weight average (absent before one)");
         meter.CreateObservableGauge("streaming_loss_matrix", LossMatrixCells,
             description: "Validation loss (nats per token) of the release after each task (row) on each corpus (column)");
+        meter.CreateObservableGauge("streaming_anneal_predicted_loss",
+            () => Each<double>(p => LastPlanned(p) is { Predicted: { } predicted } ? [Measure(predicted.Loss, ("corpus", predicted.Corpus))] : []),
+            description: "Validation loss (nats per token) the annealing law predicted for the run's newest planned anneal release, on the corpus it was planned for");
+        meter.CreateObservableGauge("streaming_anneal_measured_loss", PlannedMeasured,
+            description: "Validation loss (nats per token) the evaluator measured for the run's newest planned anneal release, on the corpus it was planned for");
+    }
+
+    /// <summary>The newest release of a planned anneal (`streaming anneal --budget N` or `--target-loss X`), if any.</summary>
+    static ReleaseReport? LastPlanned(TrainingProgress p) => p.State.Releases.LastOrDefault(r => r.Predicted is not null);
+
+    /// <summary>The measured loss of each run's newest planned release, once its evaluator has scored it.</summary>
+    IEnumerable<Measurement<double>> PlannedMeasured()
+    {
+        foreach (var (run, progress) in trainers)
+        {
+            if (LastPlanned(progress()) is not { Predicted: { } predicted, Path: { } path } || !evaluators.TryGetValue(run, out var report)) continue;
+            if (report().Releases.FirstOrDefault(r => r.Snapshot.Path == path)?.Loss is { } loss && loss.TryGetValue(predicted.Corpus, out var measured))
+                yield return new Measurement<double>(measured, new("run", run), new("corpus", predicted.Corpus));
+        }
     }
 
     /// <summary>What is wrong with the runs on this silo now, one line each: training loops and evaluators that stopped on

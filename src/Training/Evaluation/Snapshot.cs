@@ -40,9 +40,11 @@ public static class SnapshotKinds
     public static bool IsTemporary(this SnapshotKind kind) => kind is SnapshotKind.Main;
 }
 
-/// <summary>A saved model state for the evaluators: where it is, what it is, after which task and step, and the
-/// corpora seen so far (the columns it is evaluated on).</summary>
-public sealed record Snapshot(string Path, SnapshotKind Kind, string Task, long Step, IReadOnlyList<string> Corpora);
+/// <summary>A saved model state for the evaluators: where it is, what it is, after which task and step (steps executed,
+/// branch steps included), the corpora seen so far (the columns it is evaluated on), and for a <see cref="SnapshotKind.Main"/>
+/// snapshot its position on the main trajectory (main steps taken: what the annealing law's learning-rate areas are
+/// computed from; null for other kinds and for snapshots saved before it was recorded).</summary>
+public sealed record Snapshot(string Path, SnapshotKind Kind, string Task, long Step, IReadOnlyList<string> Corpora, long? MainStep = null);
 
 /// <summary>A snapshot's validation loss (nats per token) on each corpus, or why it could not be evaluated.</summary>
 public sealed record SnapshotEvaluation(Snapshot Snapshot, IReadOnlyDictionary<string, double> Loss, string? Error = null);

@@ -325,7 +325,7 @@ public sealed class TrainingLoop : IDisposable
         var p = progress;
         Publish(next, p with
         {
-            Step = trainer.Step, StepsExecuted = schedule.StepsExecuted, LearningRate = learningRate,
+            Step = trainer.Step, MainSteps = schedule.MainSteps, StepsExecuted = schedule.StepsExecuted, LearningRate = learningRate,
             NonFiniteLoss = !float.IsFinite(loss),
             Phase = phase,
             Branch = schedule.InBranch ? new BranchProgress(BranchMode, schedule.BranchSteps, schedule.BranchLength) : null,
@@ -383,7 +383,7 @@ public sealed class TrainingLoop : IDisposable
         if (onDemand is null) KeepRelease(trainer, schedule, TaskReleaseName(schedule), state.Tasks[^1], BranchMode, SnapshotKind.TaskRelease);
         else
             KeepRelease(trainer, schedule, $"on-demand-{onDemand.Id}-step-{schedule.StepsExecuted:D8}", branchBlocks[^1].Corpus, BranchMode,
-                SnapshotKind.OnDemandRelease);
+                SnapshotKind.OnDemandRelease, predicted: onDemand.Prediction);
         schedule.AnnealFinished();
         trainer.Load(fork!.Path);
         if (fork.Temporary) Directory.Delete(fork.Path, recursive: true);
@@ -399,7 +399,8 @@ public sealed class TrainingLoop : IDisposable
         // Back on the main trajectory: report its rate and phase, not the branch's last.
         progress = progress with
         {
-            Step = trainer.Step, LearningRate = schedule.LearningRate, Phase = schedule.Phase, Branch = null, PendingAnneal = PendingAnneal(),
+            Step = trainer.Step, MainSteps = schedule.MainSteps, LearningRate = schedule.LearningRate, Phase = schedule.Phase, Branch = null,
+            PendingAnneal = PendingAnneal(),
         };
     }
 
@@ -434,11 +435,12 @@ public sealed class TrainingLoop : IDisposable
 
     /// <summary>Keeps the model as it is now (<paramref name="averaged"/>: its weight average) as a release: saved under the
     /// releases folder (not saved when there is none), listed with the run's releases (progress and checkpoints) and sent
-    /// to the evaluators as <paramref name="kind"/>.</summary>
-    void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, ReleaseMode mode, SnapshotKind kind, bool averaged = false)
+    /// to the evaluators as <paramref name="kind"/>; a planned anneal's release keeps the loss <paramref name="predicted"/> for it.</summary>
+    void KeepRelease(ModelTrainer trainer, LearningRateSchedule schedule, string name, string task, ReleaseMode mode, SnapshotKind kind,
+        bool averaged = false, AnnealPrediction? predicted = null)
     {
         var path = ReleasePath(name) is { } release ? SaveTo(release, trainer, schedule, averaged) : null;
-        Publish(state with { Releases = state.Releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, mode)) });
+        Publish(state with { Releases = state.Releases.Add(new ReleaseReport(path, task, schedule.StepsExecuted, mode, predicted)) });
         if (path is not null) Emit(new Snapshot(path, kind, task, schedule.StepsExecuted, [.. state.Tasks.Distinct()]));
     }
 
@@ -493,7 +495,7 @@ public sealed class TrainingLoop : IDisposable
 
     static TrainingProgress At(string checkpoint, long step, LearningRateSchedule schedule, LoopState saved) => new()
     {
-        Step = step, StepsExecuted = schedule.StepsExecuted, LearningRate = schedule.LearningRate, Phase = schedule.Phase,
+        Step = step, MainSteps = schedule.MainSteps, StepsExecuted = schedule.StepsExecuted, LearningRate = schedule.LearningRate, Phase = schedule.Phase,
         LastCheckpoint = new CheckpointReport(checkpoint, step, saved),
     };
 
@@ -503,7 +505,7 @@ public sealed class TrainingLoop : IDisposable
         var folder = options.Folders?.Snapshots;
         if (folder is null || options.OnSnapshot is null) return;
         var path = SaveTo(Path.Combine(folder, $"{SnapshotKind.Main.ToWire()}-step-{schedule.StepsExecuted:D8}"), trainer, schedule);
-        Emit(new Snapshot(path, SnapshotKind.Main, state.Tasks[^1], schedule.StepsExecuted, [.. state.Tasks.Distinct()]));
+        Emit(new Snapshot(path, SnapshotKind.Main, state.Tasks[^1], schedule.StepsExecuted, [.. state.Tasks.Distinct()], schedule.MainSteps));
     }
 
     void Emit(Snapshot snapshot)

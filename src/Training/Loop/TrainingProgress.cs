@@ -12,6 +12,10 @@ public sealed record TrainingProgress
     /// <summary>Optimizer steps of the main trajectory (branch steps are undone when the branch returns to its fork).</summary>
     public long Step { get; init; }
 
+    /// <summary>Steps the schedule's main trajectory has taken (skipped non-finite steps included; branch steps not): its
+    /// position, from which its learning rate and rate history follow.</summary>
+    public long MainSteps { get; init; }
+
     /// <summary>Optimizer steps executed in all, main and branch alike (the schedule's step counter; never goes back).</summary>
     public long StepsExecuted { get; init; }
 
