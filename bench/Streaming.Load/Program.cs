@@ -34,7 +34,7 @@ root.SetAction(async (parse, cancellation) =>
     }
     return await CommonOptions.Guard(async () =>
     {
-        await using var silo = await SiloConnection.ConnectAsync(parse.GetValue(gateway), cancellation);
+        await using var silo = await SiloConnection.ConnectAsync(new SiloTarget(parse.GetValue(gateway), Credentials: null), cancellation);
         var report = await new LoadDriver(silo.Client, settings, parse.GetValue(siloPid)).RunAsync(cancellation);
         report.Print(Console.Out);
         if (parse.GetValue(csv) is { } folder) report.WriteCsv(folder);
