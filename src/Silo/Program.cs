@@ -165,4 +165,5 @@ root.SetAction(async (parse, cancellation) =>
         await app.StopAsync(CancellationToken.None);
     }
 });
-return await root.Parse(args).InvokeAsync();
+// System.CommandLine ends the process 2 s after SIGTERM unless told otherwise; the host's own stop needs its time.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = SiloHost.ShutdownTimeout + TimeSpan.FromSeconds(10) });

@@ -14,11 +14,18 @@ public static class SiloHost
 {
     const string ServiceId = "streaming", ClusterId = "streaming";
 
+    /// <summary>How long a stop (SIGTERM, Ctrl+C) may take: within the Kubernetes grace period of a GPU silo (120 s).</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(100);
+
     public static WebApplication Build(SiloSettings settings, ClusterCredential credential)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls($"http://0.0.0.0:{settings.HttpPort}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Stopping waits for every training thread to finish its step and let go of libtorch: a process that exits
+        // under a thread still in a step tears libtorch down beneath it (seen: "Could not run 'aten::...' with
+        // arguments from the 'CPU' backend", then a segfault). The host's 30 s default is short for a big model on CPU.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = ShutdownTimeout);
         // Orleans 10.4.2's watchdog warns at every start of a stall as long as the machine's uptime (seen here);
         // real stalls still show in Orleans' metrics.
         builder.Logging.AddFilter("Orleans.Runtime.Watchdog", LogLevel.Error);

@@ -134,6 +134,23 @@ public sealed class RestartTests : IDisposable
     }
 
     [Fact]
+    public async Task ASigtermWhileTrainingWaitsForTheStepAndExitsCleanly()
+    {
+        await using var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");
+        await silo.StartAsync();
+        var ingest = silo.Client($"ingest --run busy {Slice("english", 40)}");
+        Assert.True(ingest.Code == 0, ingest.Err);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while ((await silo.StepsAsync("busy") ?? 0) < 1 && DateTime.UtcNow < deadline) await Task.Delay(100);
+
+        await silo.StopAsync();
+        // Before: the command line ended the process 2 s after SIGTERM, with the training thread still in a step.
+        Assert.True(silo.StoppedWith == 0, $"exit code {silo.StoppedWith}\n{silo.Log}");
+        Assert.DoesNotContain("fail:", silo.Log);
+        Assert.DoesNotContain("Could not run", silo.Log);
+    }
+
+    [Fact]
     public async Task AfterAnOnDemandAnneal()
     {
         await using var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");

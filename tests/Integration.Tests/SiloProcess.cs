@@ -57,9 +57,13 @@ public sealed class SiloProcess(string data, string arguments = "", string? cred
         using (var kill = Process.Start("kill", $"-TERM {process.Id}")) await kill.WaitForExitAsync();
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await process.WaitForExitAsync(deadline.Token);
+        StoppedWith = process.ExitCode;
         process.Dispose();
         process = null;
     }
+
+    /// <summary>The exit code of the last <see cref="StopAsync"/>.</summary>
+    public int? StoppedWith { get; private set; }
 
     /// <summary>Kills the silo with SIGKILL, as a crash, an out-of-memory kill or a lost node would: no shutdown, no flush.</summary>
     public async Task KillAsync()

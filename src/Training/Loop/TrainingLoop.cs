@@ -200,7 +200,9 @@ public sealed class TrainingLoop : IDisposable
             progress = progress with { Device = trainer.Device.ToString(), PendingAnneal = PendingAnneal(), AverageDecay = options.AverageDecay };
             clock.Start();
             var reader = queue.Reader;
-            while (true)
+            // Stopping ends the loop after the step in hand, not after the queued blocks: they are trained again from the
+            // last checkpoint after a restart, and a silo's stop must not wait for a whole window of steps.
+            while (!stopping.IsCancellationRequested)
             {
                 if (!schedule.InBranch) ServeAverageRequests(trainer, schedule);
                 if (!retrain.TryDequeue(out var block) && !reader.TryRead(out block))
