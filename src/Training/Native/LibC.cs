@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Streaming.Training.Native;
 
-/// <summary>The few C library calls .NET has no API for: a directory's fsync, realpath and a thread's nice value. Linux (and other Unix) only.</summary>
+/// <summary>The few C library calls .NET has no API for: a directory's fsync and realpath. Linux (and other Unix) only.</summary>
 public static class LibC
 {
     /// <summary>fsync of a directory, so that the names in it (a rename into it, a file created in it) are durable.
@@ -31,31 +31,6 @@ public static class LibC
             free(resolved);
         }
     }
-
-    /// <summary>Sets the calling thread's nice value (Linux keeps one per thread; threads it starts inherit it); false where that
-    /// is not possible (elsewhere than Linux, or a lower value without the privilege). .NET's Thread.Priority does not do this on Linux.</summary>
-    public static bool SetThisThreadNice(int nice) => OperatingSystem.IsLinux() && setpriority(PriorityOfProcess, gettid(), nice) == 0;
-
-    /// <summary>The calling thread's nice value; null elsewhere than Linux.</summary>
-    public static int? ThisThreadNice()
-    {
-        if (!OperatingSystem.IsLinux()) return null;
-        Marshal.SetLastPInvokeError(0);
-        var nice = getpriority(PriorityOfProcess, gettid());
-        return nice == -1 && Marshal.GetLastPInvokeError() != 0 ? null : nice;
-    }
-
-    /// <summary>PRIO_PROCESS: on Linux, with a thread id, that thread alone.</summary>
-    const int PriorityOfProcess = 0;
-
-    [DllImport("libc")]
-    static extern int gettid();
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int setpriority(int which, int who, int nice);
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int getpriority(int which, int who);
 
     [DllImport("libc", SetLastError = true)]
     static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
