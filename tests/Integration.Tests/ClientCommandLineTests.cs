@@ -14,8 +14,8 @@ public class ClientCommandLineTests
     [InlineData("run create r --colour blue", "error: unknown argument '--colour' (see streaming run create --help)")]
     [InlineData("run create r --average-decay often", "error: --average-decay: not a number ('often')")]
     [InlineData("anneal --run r --mode sometimes", "error: --mode must be anneal or average, not 'sometimes'")]
-    [InlineData("anneal --run r --mode average --steps 3", "error: --mode average takes no --steps: the average is released without training")]
-    [InlineData("anneal --run r", "error: --steps is required: the length of the anneal branch (or use --mode average)")]
+    [InlineData("anneal --run r --mode average --steps 3", "error: --mode average takes no --steps, --budget or --target-loss: the average is released without training")]
+    [InlineData("anneal --run r", "error: --steps is required: the length of the anneal branch (or plan it with --budget N or --target-loss X, or use --mode average)")]
     public void BadFlagIsOneLineAndExitTwo(string arguments, string expected)
     {
         var (code, _, err) = Executables.Run(Executables.Client, arguments);

@@ -144,7 +144,14 @@ public class SiloCommandLineTests
         });
         try
         {
+            // A client asked before the starting silo made the cluster credential says so at once: ask until it is there.
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
             var status = Executables.Run(Executables.Client, $"status --gateway {gateway}", TimeSpan.FromMinutes(2));
+            while (status.Code != 0 && !silo.HasExited && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500);
+                status = Executables.Run(Executables.Client, $"status --gateway {gateway}", TimeSpan.FromMinutes(2));
+            }
             Assert.True(status.Code == 0, status.Err);
             using var client = new HttpClient();
             Assert.Equal("ok", await client.GetStringAsync($"http://127.0.0.1:{http}/health"));
