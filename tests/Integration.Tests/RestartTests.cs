@@ -133,13 +133,28 @@ public sealed class RestartTests : IDisposable
         command.ExecuteNonQuery();
     }
 
+    /// <summary>A silo process checkpointing every 5 steps, with 40 english documents queued on <paramref name="run"/>.</summary>
+    async Task<SiloProcess> TrainingAsync(string run)
+    {
+        var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");
+        try
+        {
+            await silo.StartAsync();
+            var ingest = silo.Client($"ingest --run {run} {Slice("english", 40)}");
+            Assert.True(ingest.Code == 0, ingest.Err);
+            return silo;
+        }
+        catch
+        {
+            await silo.DisposeAsync();   // the caller never gets it to dispose
+            throw;
+        }
+    }
+
     [Fact]
     public async Task ASigtermWhileTrainingWaitsForTheStepAndExitsCleanly()
     {
-        await using var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");
-        await silo.StartAsync();
-        var ingest = silo.Client($"ingest --run busy {Slice("english", 40)}");
-        Assert.True(ingest.Code == 0, ingest.Err);
+        await using var silo = await TrainingAsync("busy");
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         while ((await silo.StepsAsync("busy") ?? 0) < 1 && DateTime.UtcNow < deadline) await Task.Delay(100);
 
@@ -153,10 +168,7 @@ public sealed class RestartTests : IDisposable
     [Fact]
     public async Task AfterAnOnDemandAnneal()
     {
-        await using var silo = new SiloProcess(Path.Combine(data, "silo"), "--checkpoint-every 5");
-        await silo.StartAsync();
-        var ingest = silo.Client($"ingest --run anneal {Slice("english", 40)}");
-        Assert.True(ingest.Code == 0, ingest.Err);
+        await using var silo = await TrainingAsync("anneal");
         var anneal = await Task.Run(() => silo.Client("anneal --run anneal --steps 3 --wait", TimeSpan.FromMinutes(3)));
         Assert.True(anneal.Code == 0, $"{anneal.Err}\nsilo log:\n{silo.Log}");
         var settled = await silo.WaitUntilSettledAsync("anneal");
