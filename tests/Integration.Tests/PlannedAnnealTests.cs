@@ -85,7 +85,9 @@ public sealed class PlannedAnnealTests() : OneSiloCluster("planned")
     public async Task WhatCannotBePlannedIsRefusedInOneLine()
     {
         var rare = await Ingest("rare", new RunSettings { TaskSteps = 12, EvaluateEvery = 1000 });
-        await WaitFor(rare, s => s.Corpora[0].TokensRead == s.Corpora[0].TokensTotal);
+        // Once the task-end release is evaluated too, so that the refusal does not also count it as waiting for the evaluator.
+        await WaitFor(rare, s => s.Corpora[0].TokensRead == s.Corpora[0].TokensTotal
+            && s.Releases.Count == 1 && s.Releases[0].Loss.Count > 0 && s.EvaluationsPending == 0);
         Assert.Equal("run 'rare' has 0 evaluations of its main trajectory on english so far; fitting the annealing law needs at least 4 " +
             "(one every 1000 main steps): train longer, or create the run with a smaller --evaluate-every",
             (await Assert.ThrowsAsync<InvalidOperationException>(() => rare.PlanAnnealAsync(new(5, null, null, Start: false)))).Message);
