@@ -1,5 +1,6 @@
 using Streaming.Training.Checkpoints;
 using Streaming.Training.Model;
+using Streaming.Training.Native;
 using Streaming.Training.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -142,7 +143,7 @@ public sealed class ModelTrainer : IDisposable
             using var inner = torch.NewDisposeScope();
             var loss = model.Loss(x, y) * share;
             loss.backward();
-            using (torch.no_grad()) total.add_(loss.detach());
+            using (torch.no_grad()) total.add_(loss.detach(), KeptScalars.One);
         }
         return total;
     }
@@ -158,7 +159,7 @@ public sealed class ModelTrainer : IDisposable
         try
         {
             var total = torch.zeros(Array.Empty<long>(), ScalarType.Float32, Device);
-            foreach (var (x, y, share) in MicroBatches(inputs, targets)) total.add_(model.Loss(x, y) * share);
+            foreach (var (x, y, share) in MicroBatches(inputs, targets)) total.add_(model.Loss(x, y) * share, KeptScalars.One);
             return total.item<float>();
         }
         finally { model.train(); }
@@ -256,6 +257,9 @@ public sealed class ModelTrainer : IDisposable
         return parts;
     }
 
+    /// <summary>The padding target as a Scalar that is never finalized (see <see cref="KeptScalars"/>).</summary>
+    static readonly Scalar IgnoreIndex = Loop.BlockBatch.IgnoreIndex.ToScalar();
+
     /// <summary>
     /// The batch on the device in chunks of <see cref="TrainerOptions.MicroBatchRows"/> rows, each with its share of the
     /// batch's targets (padded ones do not count) as a 0-d device tensor: the shares' weighted sum of the chunks' mean
@@ -271,11 +275,11 @@ public sealed class ModelTrainer : IDisposable
             yield return (x, y, torch.ones(Array.Empty<long>(), ScalarType.Float32, Device));
             yield break;
         }
-        var counted = y.ne(Loop.BlockBatch.IgnoreIndex).sum().to(ScalarType.Float32);
+        var counted = y.ne(IgnoreIndex).sum().to(ScalarType.Float32);
         var xs = x.split(rows, 0);
         var ys = y.split(rows, 0);
         for (var i = 0; i < xs.Length; i++)
-            yield return (xs[i], ys[i], ys[i].ne(Loop.BlockBatch.IgnoreIndex).sum().to(ScalarType.Float32) / counted);
+            yield return (xs[i], ys[i], ys[i].ne(IgnoreIndex).sum().to(ScalarType.Float32) / counted);
     }
 
     void CheckThread()

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Streaming.Training.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -72,7 +73,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
         using var positions = torch.arange(t, dtype: ScalarType.Int64, device: tokens.device);
         using var tok = wte.call(tokens);                      // [B, T, C]
         using var pos = wpe.call(positions);                   // [T, C], broadcast over B
-        using var sum = tok + pos;
+        using var sum = tok.add(pos, KeptScalars.One);          // never a bare number to TorchSharp: KeptScalars
         var x = Dropout(sum.view(b * t, Config.Width));
         foreach (var block in h)
         {
@@ -139,10 +140,10 @@ public sealed class Gpt : Module<Tensor, Tensor>
             var split = qkv.view(b, t, 3, heads, hd).permute(2, 0, 3, 1, 4);      // [3, B, H, T, hd]
             var y = F.scaled_dot_product_attention(split[0], split[1], split[2], is_casual: true);
             var merged = y.transpose(1, 2).reshape(b * t, width);                 // [B*T, C]
-            var x1 = x + Drop(attn_proj.call(merged));
+            var x1 = x.add(Drop(attn_proj.call(merged)), KeptScalars.One);
             var fc = c_fc.call(ln_2.call(x1));
             var up = tanhGelu ? F.gelu(fc, TorchSharp.Modules.GELU.Approximate.tanh) : F.gelu(fc);
-            var x2 = x1 + Drop(mlp_proj.call(up));
+            var x2 = x1.add(Drop(mlp_proj.call(up)), KeptScalars.One);
             return x2.MoveToOuterDisposeScope();
         }
 

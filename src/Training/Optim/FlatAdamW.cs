@@ -1,3 +1,4 @@
+using Streaming.Training.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -136,12 +137,14 @@ public sealed class FlatAdamW : IDisposable
     {
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
+        using var kept = new KeptScalars();
         var norm = GradientNorm();
-        grads.mul_(ClipCoefficient(norm, maxNorm).to(grads.dtype));
+        grads.mul_(ClipCoefficient(norm, maxNorm, kept).to(grads.dtype));
         return norm.MoveToOuterDisposeScope();
     }
 
-    static Tensor ClipCoefficient(Tensor norm, double maxNorm) => norm.add(1e-6).reciprocal_().mul_(maxNorm).clamp_max_(1.0);
+    static Tensor ClipCoefficient(Tensor norm, double maxNorm, KeptScalars kept) =>
+        norm.add(kept.Of(1e-6), KeptScalars.One).reciprocal_().mul_(kept.Of(maxNorm)).clamp_max_(KeptScalars.One);
 
     /// <summary>
     /// One AdamW step at <paramref name="learningRate"/>: global-norm clipping (if configured), decoupled
@@ -153,22 +156,23 @@ public sealed class FlatAdamW : IDisposable
         if (!(learningRate >= 0) || double.IsInfinity(learningRate)) throw new ArgumentException($"learning rate must be a finite number >= 0, not {learningRate}");
         using var _ = torch.no_grad();
         using var scope = torch.NewDisposeScope();
+        using var kept = new KeptScalars();     // every number below lives until the kernels that read it have been called
         var c = Config;
         Steps++;
         // The fp32 gradient: the buffer itself for fp32 compute, else one cast into a temporary.
         var g = grads.dtype == ScalarType.Float32 ? grads : grads.to(ScalarType.Float32);
         var norm = g.norm();
         gradNorm.copy_(norm);
-        if (c.MaxGradNorm > 0) g.mul_(ClipCoefficient(norm, c.MaxGradNorm));
+        if (c.MaxGradNorm > 0) g.mul_(ClipCoefficient(norm, c.MaxGradNorm, kept));
 
         if (decayCount > 0 && c.WeightDecay != 0 && learningRate != 0)
-            master.narrow(0, 0, decayCount).mul_(1 - learningRate * c.WeightDecay);
-        expAvg.mul_(c.Beta1).add_(g, alpha: 1 - c.Beta1);
-        expAvgSq.mul_(c.Beta2).addcmul_(g, g, value: 1 - c.Beta2);
+            master.narrow(0, 0, decayCount).mul_(kept.Of(1 - learningRate * c.WeightDecay));
+        expAvg.mul_(kept.Of(c.Beta1)).add_(g, kept.Of(1 - c.Beta1));
+        expAvgSq.mul_(kept.Of(c.Beta2)).addcmul_(g, g, kept.Of(1 - c.Beta2));
         var biasCorrection1 = 1 - Math.Pow(c.Beta1, Steps);
         var biasCorrection2 = 1 - Math.Pow(c.Beta2, Steps);
-        var denom = expAvgSq.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(c.Epsilon);
-        master.addcdiv_(expAvg, denom, value: -learningRate / biasCorrection1);
+        var denom = expAvgSq.sqrt().div_(kept.Of(Math.Sqrt(biasCorrection2))).add_(kept.Of(c.Epsilon), KeptScalars.One);
+        master.addcdiv_(expAvg, denom, kept.Of(-learningRate / biasCorrection1));
         if (compute.dtype != ScalarType.Float32) compute.copy_(master);
     }
 

@@ -1,3 +1,4 @@
+using Streaming.Training.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -41,7 +42,8 @@ public sealed class WeightAverage : IDisposable
     {
         Updates++;
         using var _ = torch.no_grad();
-        average.lerp_(master, (1 - Decay) / (1 - Math.Pow(Decay, Updates)));
+        using var kept = new KeptScalars();
+        average.lerp_(master, kept.Tensor((1 - Decay) / (1 - Math.Pow(Decay, Updates))));
     }
 
     /// <summary>Starts again from <paramref name="master"/> (e.g. a checkpoint saved without an average).</summary>
