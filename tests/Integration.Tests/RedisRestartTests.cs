@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Runtime;
+using Orleans.TestingHost;
+using Streaming.Grains;
+using Streaming.Integration.Tests.Persistence;
+using Streaming.Training.Data;
+using Streaming.Training.Model;
+using Streaming.Training.Native;
+using Streaming.Schedules;
+using Xunit.Abstractions;
+
+namespace Streaming.Integration.Tests;
+
+/// <summary>
+/// Clustered mode survives a Redis restart. Two silos keep membership, grain state and reminders in one redis-server
+/// that runs as deploy/k8s runs it (append-only file, fsync every second). While a run trains, redis-server is stopped
+/// for 5 s and started again on the same port with the same data; the run must train to the end by itself, every token
+/// exactly once, its status answering throughout and its last checkpoint recorded.
+/// </summary>
+public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    static readonly TimeSpan Outage = TimeSpan.FromSeconds(5);
+
+    readonly string data = Directory.CreateTempSubdirectory("streaming-redis-restart-").FullName;
+    readonly string serviceId = "redis-restart-" + Guid.NewGuid().ToString("N");
+    readonly CapturedLog log = new();
+    InProcessTestCluster? cluster;
+    RedisServer redis = null!;
+
+    public async Task InitializeAsync() => redis = await RedisServer.StartAppendOnlyAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (cluster is not null) await cluster.DisposeAsync();
+        await redis.DisposeAsync();
+        Directory.Delete(data, recursive: true);
+    }
+
+    /// <summary>The operator's stop (a pod deleted or rolled): Redis writes its file and exits.</summary>
+    [Fact]
+    public Task TrainingGoesOnAfterRedisIsStoppedWithSigtermAndStartedAgain() => TrainThroughARedisRestartAsync(kill: false);
+
+    /// <summary>A crash or an out-of-memory kill: up to the last second of writes may be lost with it.</summary>
+    [Fact]
+    public Task TrainingGoesOnAfterRedisIsKilledAndStartedAgain() => TrainThroughARedisRestartAsync(kill: true);
+
+    async Task TrainThroughARedisRestartAsync(bool kill)
+    {
+        var clock = Stopwatch.StartNew();
+        cluster = await StartClusterAsync(silos: 2);
+        Assert.Contains("Redis", cluster.Silos[0].SiloHost.Services.GetRequiredService<IMembershipTable>().GetType().Name);
+        var info = await IngestAsync(cluster);
+        var trainer = cluster.Client.GetGrain<ITrainerGrain>("redis-restart");
+        var before = await WaitForAsync(trainer, s => s.Step >= 10 && s.LastCheckpoint is not null, TimeSpan.FromMinutes(1));
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: step {before.Step} of {info.Blocks}, checkpoint {Path.GetFileName(before.LastCheckpoint)}; stopping Redis ({(kill ? "SIGKILL" : "SIGTERM")})");
+
+        await redis.StopAsync(kill);
+        var down = Stopwatch.StartNew();
+        // Status is the grain's own memory and the evaluator's: it must answer while Redis is away.
+        var during = await WaitForAsync(trainer, _ => true, Outage);
+        if (Outage - down.Elapsed is { Ticks: > 0 } rest) await Task.Delay(rest);
+        await redis.RestartAsync();
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: Redis back; step {during.Step} during the outage");
+
+        var restarted = await WaitForAsync(trainer, _ => true, TimeSpan.FromSeconds(30));
+        Assert.True(restarted.Step < info.Blocks, $"the run had trained all {info.Blocks} blocks before Redis was back; the test proves nothing");
+
+        // Nobody but the status polls calls the trainer: the run must go on by itself.
+        var after = await WaitForAsync(trainer, s => s.Corpora.Single().TokensRead >= info.Tokens && s.Phase != "idle"
+            && s.LastCheckpoint is { } c && c.EndsWith(StepName(info.Blocks), StringComparison.Ordinal), TimeSpan.FromMinutes(2));
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: step {after.Step}, {after.Corpora.Single().TokensRead} of {info.Tokens} tokens, checkpoint {Path.GetFileName(after.LastCheckpoint)}");
+        foreach (var line in log.Containing("redis-restart")) output.WriteLine(line);
+
+        Assert.Equal(BlockStore.Open(data, "english").TrainTokens, info.Tokens);
+        Assert.Equal(info.Tokens, after.Corpora.Single().TokensRead);
+        Assert.Equal(info.Blocks, after.Step);
+        Assert.DoesNotContain("failed", after.Phase);
+
+        // Reminders work again: with all work done, the next tick removes the keep-alive reminder.
+        var reminders = cluster.Silos[0].SiloHost.Services.GetRequiredService<IReminderTable>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await ReadReminderAsync(reminders, trainer) is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the keep-alive reminder outlived the run's work");
+            await Task.Delay(250);
+        }
+        output.WriteLine($"{clock.Elapsed.TotalSeconds:F0} s: done");
+    }
+
+    /// <summary>The folder name of the checkpoint after <paramref name="step"/> steps (as CheckpointStore names it).</summary>
+    static string StepName(long step) => $"step-{step:D8}";
+
+    static async Task<ReminderEntry?> ReadReminderAsync(IReminderTable reminders, ITrainerGrain trainer)
+    {
+        try
+        {
+            return await reminders.ReadRow(trainer.GetGrainId(), "keep-alive");
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            // The reminder table's connection may still be coming back; ask again.
+            return new ReminderEntry();
+        }
+    }
+
+    async Task<InProcessTestCluster> StartClusterAsync(short silos)
+    {
+        var builder = new InProcessTestClusterBuilder(silos);
+        builder.Options.ServiceId = serviceId;
+        // Membership in Redis too, as `--cluster redis` keeps it: the restart must not make silos forget each other.
+        // InProcessTestCluster keeps that switch internal and otherwise registers its own in-memory table last, over ours.
+        typeof(InProcessTestClusterOptions).GetProperty("UseTestClusterMembership", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)!
+            .SetValue(builder.Options, false);
+        var redisOptions = StreamingSiloBuilderExtensions.ParseRedis(redis.ConnectionString, "test");
+        builder.ConfigureClient(client => client.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone()));
+        builder.ConfigureSiloHost((_, host) => host.Logging.AddProvider(log));
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
+            silo.AddStreaming(o =>
+            {
+                o.DataDirectory = data;
+                o.Storage = "redis";
+                o.Reminders = "redis";
+                o.RedisConnectionString = redis.ConnectionString;
+                o.KeepAlivePeriod = TimeSpan.FromSeconds(2);
+                o.CheckpointEvery = 5;
+                o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
+                o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
+                o.BlockTokens = 16 * 64 + 1;
+                o.Schedule = new ScheduleConfig { Kind = "constant", ConstLr = 3e-3, MaxLr = 3e-3, WarmupSteps = 0 };
+            });
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+        });
+        var built = builder.Build();
+        await built.DeployAsync();
+        return built;
+    }
+
+    /// <summary>Ingests the first 40 documents of the English sample (about 158 blocks) as run "redis-restart"'s only task.</summary>
+    async Task<CorpusInfo> IngestAsync(InProcessTestCluster target)
+    {
+        var corpus = Path.Combine(data, "english.jsonl");
+        await File.WriteAllLinesAsync(corpus, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(40));
+        return (await target.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("redis-restart", corpus))).Info;
+    }
+
+    /// <summary>Polls the run's status until it satisfies the condition; a call that fails or takes over 10 s is retried,
+    /// a failed phase fails the test at once. On time-out, says where the run was and what the silos warned of.</summary>
+    async Task<RunStatus> WaitForAsync(ITrainerGrain trainer, Func<RunStatus, bool> condition, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        string last = "no answer yet";
+        while (true)
+        {
+            try
+            {
+                var status = await trainer.GetStatusAsync().WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.False(status.Phase.StartsWith("failed"), $"the run failed on {status.Silo}: {status.Phase}");
+                if (condition(status)) return status;
+                last = $"step {status.Step}, phase {status.Phase}, checkpoint {Path.GetFileName(status.LastCheckpoint)} on {status.Silo}";
+            }
+            catch (Exception e) when (e is OrleansException or TimeoutException or SiloUnavailableException)
+            {
+                last = e.GetType().Name + ": " + e.Message.Split('\n')[0];
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the run did not get there in {limit}; last: {last}\nthe silos' last warnings:\n{log.Tail(30)}");
+            await Task.Delay(250);
+        }
+    }
+}
