@@ -20,8 +20,9 @@ namespace Streaming.Integration.Tests;
 /// <summary>
 /// Clustered mode survives a Redis restart. Two silos keep membership, grain state and reminders in one redis-server
 /// that runs as deploy/k8s runs it (append-only file, fsync every second). While a run trains, redis-server is stopped
-/// for 5 s and started again on the same port with the same data; the run must train to the end by itself, every token
-/// exactly once, its status answering throughout and its last checkpoint recorded.
+/// for 5 s and started again on the same port with the same data, once mid-run and once over the run's last steps; the
+/// run must train to the end by itself, every token exactly once, its status answering throughout, and Redis must hold
+/// its end afterwards (a new cluster on it sees the run finished at its last checkpoint).
 /// </summary>
 public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
 {
