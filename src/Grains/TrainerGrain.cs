@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
+using Streaming.Grains.Persistence;
 using Streaming.Grains.Telemetry;
 using System.Collections.Concurrent;
 using System.Text.Json;
@@ -80,6 +81,7 @@ public sealed partial class TrainerGrain(
     long tokensToTrain;        // computed on the grain's turn (Corpora is not thread-safe), read by the metrics
     readonly SnapshotOutbox toEvaluate = new();   // filled by the training thread, sent by the pump
     BlockFeed? feed;           // set at activation
+    bool unsaved;              // the state holds a change whose write failed: the pump writes it again
 
     string Run => this.GetPrimaryKeyString();
     List<CorpusInfo> Corpora => state.State.Corpora;
@@ -515,11 +517,8 @@ public sealed partial class TrainerGrain(
             state.State.PendingAnnealPrediction = null;
             changed = true;
         }
-        if (changed)
-        {
-            await state.WriteStateAsync();
-            if (state.State.Checkpoint is { } persisted) Checkpoints.Acknowledge(persisted);
-        }
+        if (changed) unsaved = true;
+        if (unsaved) await SaveCheckpointPointerAsync();
         RetireLoopWhenFinished(progress);
         // A loop that has stopped (e.g. its checkpoint is gone) takes no blocks: asking for them would only fail again and again.
         if (loop is null || progress.Error is not null || feed?.NextRequest() is not { } request) return;
@@ -537,6 +536,30 @@ public sealed partial class TrainerGrain(
             return;
         }
         feed.Requested(request, sent);
+    }
+
+    /// <summary>
+    /// Records the newest checkpoint (and a released anneal) in grain state, then lets the store delete older ones. A write
+    /// that fails (Redis restarting) is tried again on every pump until one succeeds: its change is already in memory, so
+    /// nothing else would write it, and a run whose last write failed would stay unfinished in Redis (a restart would train
+    /// its end again). Training goes on meanwhile, its blocks asked for as usual: the checkpoints stay on disk, the store
+    /// keeps every one from the last recorded. A version conflict (Redis applied a write whose answer the restart lost)
+    /// is left to Orleans, which deactivates the grain: the next activation reads the state and resumes from it.
+    /// </summary>
+    async Task SaveCheckpointPointerAsync()
+    {
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception e) when (StorageFailure.IsTransient(e))
+        {
+            logger.LogWarning("run {Run}: could not record checkpoint {Checkpoint} ({Error}); trying again on the next pump",
+                Run, state.State.Checkpoint, StorageFailure.OneLine(e));
+            return;
+        }
+        unsaved = false;
+        if (state.State.Checkpoint is { } persisted) Checkpoints.Acknowledge(persisted);
     }
 
     public Task OnNextAsync(TokenBlock block, StreamSequenceToken? token = null)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Streaming.Grains.Persistence;
 using Streaming.Grains.Placement;
 using Streaming.Grains.Telemetry;
 using Streaming.Training.Checkpoints;
@@ -45,6 +46,7 @@ public sealed class EvaluatorGrain(
     EvaluationWorker? worker;
     IDisposable? metered;
     volatile EvaluationReport report = EvaluationReport.Empty;
+    bool unsaved;   // the state holds a change whose write failed
 
     string Run => this.GetPrimaryKeyString();
 
@@ -90,19 +92,44 @@ public sealed class EvaluatorGrain(
         }
         var known = state.State.Done.Select(d => d.Snapshot.Path).Concat(state.State.Pending.Select(p => p.Path)).ToHashSet();
         var added = snapshots.Where(s => known.Add(s.Path)).ToList();
-        if (added.Count == 0) return;
+        // Snapshots sent again after a write that failed are known already, but their state still needs writing.
+        if (added.Count == 0 && !unsaved) return;
         state.State.Pending.AddRange(added);
         var skipped = SkipOldMainSnapshots();
-        await state.WriteStateAsync();
+        await SaveAsync();
         DeleteSnapshots(skipped);
         Feed();
         report = Report();
+    }
+
+    /// <summary>Writes the state. One that fails (Redis restarting) leaves its change only in memory, where nothing else would
+    /// write it: the collect timer writes it again until a write succeeds, so a result is not lost with a Redis restart
+    /// (a failure in <see cref="EvaluateAsync"/> also reaches the trainer, which sends the snapshots again).</summary>
+    async Task SaveAsync()
+    {
+        unsaved = true;
+        await state.WriteStateAsync();
+        unsaved = false;
     }
 
     public Task<EvaluationReport> GetReportAsync() => Task.FromResult(report);
 
     async Task CollectAsync(CancellationToken cancellationToken)
     {
+        if (unsaved)
+        {
+            try
+            {
+                await SaveAsync();
+            }
+            catch (Exception e) when (StorageFailure.IsTransient(e))
+            {
+                logger.LogWarning("run {Run}: its evaluator could not write its state ({Error}); trying again", Run, StorageFailure.OneLine(e));
+                return;
+            }
+            Feed();
+            report = Report();
+        }
         if (worker is null) return;
         var results = worker.TakeResults();
         if (results.Count == 0)
@@ -117,7 +144,7 @@ public sealed class EvaluatorGrain(
             state.State.Done.Add(new EvaluatedSnapshot(snapshot, result.Loss, result.Error));
         }
         foreach (var result in results) inWorker.Remove(result.Snapshot.Path);
-        await state.WriteStateAsync();
+        await SaveAsync();
         // Only after the results are safe: a temporary snapshot is gone once evaluated. One that failed stays, for a look.
         DeleteSnapshots(results.Where(r => r.Error is null).Select(r => FromSnapshot(r.Snapshot)));
         Feed();
