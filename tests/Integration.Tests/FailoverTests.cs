@@ -226,19 +226,7 @@ public sealed class FailoverTests : IAsyncLifetime
         builder.Options.ServiceId = serviceId;
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.AddStreaming(o =>
-            {
-                o.DataDirectory = data;
-                o.Storage = "redis";
-                o.Reminders = "redis";
-                o.RedisConnectionString = redis.ConnectionString;
-                o.KeepAlivePeriod = TimeSpan.FromSeconds(2);
-                o.CheckpointEvery = 5;
-                o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
-                o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
-                o.BlockTokens = 16 * 64 + 1;
-                o.Schedule = new ScheduleConfig { Kind = "constant", ConstLr = 3e-3, MaxLr = 3e-3, WarmupSteps = 0 };
-            });
+            silo.AddStreaming(o => RedisRun.Configure(o, data, redis.ConnectionString));
             // Seconds instead of minutes, so that the test sees a failover within its time.
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.Configure<ClusterMembershipOptions>(o =>
@@ -253,13 +241,7 @@ public sealed class FailoverTests : IAsyncLifetime
         return cluster;
     }
 
-    /// <summary>Ingests the first 40 documents of the English sample (about 158 blocks) as run "failover"'s only task.</summary>
-    async Task<CorpusInfo> IngestAsync(InProcessTestCluster cluster)
-    {
-        var corpus = Path.Combine(data, "english.jsonl");
-        await File.WriteAllLinesAsync(corpus, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(40));
-        return (await cluster.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("failover", corpus))).Info;
-    }
+    Task<CorpusInfo> IngestAsync(InProcessTestCluster target) => RedisRun.IngestAsync(target, data, "failover");
 
     /// <summary>Waits until the management grain sees an activation of the grain on the silo, without calling the grain.</summary>
     static async Task WaitForActivationAsync(InProcessTestCluster cluster, ITrainerGrain grain, SiloAddress silo, TimeSpan limit)

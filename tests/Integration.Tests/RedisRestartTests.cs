@@ -167,19 +167,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
-            silo.AddStreaming(o =>
-            {
-                o.DataDirectory = data;
-                o.Storage = "redis";
-                o.Reminders = "redis";
-                o.RedisConnectionString = redis.ConnectionString;
-                o.KeepAlivePeriod = TimeSpan.FromSeconds(2);
-                o.CheckpointEvery = 5;
-                o.Torch = new TorchOptions { Device = "cpu", Threads = 1 };
-                o.Model = new GptConfig(Layers: 2, Width: 64, Heads: 2, Context: 64, Vocabulary: 256);
-                o.BlockTokens = 16 * 64 + 1;
-                o.Schedule = new ScheduleConfig { Kind = "constant", ConstLr = 3e-3, MaxLr = 3e-3, WarmupSteps = 0 };
-            });
+            silo.AddStreaming(o => RedisRun.Configure(o, data, redis.ConnectionString));
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
         });
         var built = builder.Build();
@@ -187,13 +175,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
         return built;
     }
 
-    /// <summary>Ingests the first 40 documents of the English sample (about 158 blocks) as run "redis-restart"'s only task.</summary>
-    async Task<CorpusInfo> IngestAsync(InProcessTestCluster target)
-    {
-        var corpus = Path.Combine(data, "english.jsonl");
-        await File.WriteAllLinesAsync(corpus, (await File.ReadAllLinesAsync(SampleCorpora.File("english"))).Take(40));
-        return (await target.Client.GetGrain<ICorpusGrain>("english").IngestAsync(new IngestRequest("redis-restart", corpus))).Info;
-    }
+    Task<CorpusInfo> IngestAsync(InProcessTestCluster target) => RedisRun.IngestAsync(target, data, "redis-restart");
 
     /// <summary>Polls the run's status until it satisfies the condition; a call that fails or takes over 10 s is retried,
     /// a failed phase fails the test at once. On time-out, says where the run was and what the silos warned of.</summary>
