@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Streaming.Security;
 
 namespace Streaming.Integration.Tests;
 
@@ -8,13 +9,17 @@ namespace Streaming.Integration.Tests;
 public static class Executables
 {
     /// <summary>
-    /// Silos and clients started here share this test run's own cluster credential: the silo creates it at its first start
-    /// under this XDG_CONFIG_HOME (as under ~/.config on a user's machine) and the client finds it there; the real home
-    /// folder is left alone.
+    /// Silos and clients started here share this test run's own cluster credential under this XDG_CONFIG_HOME (as under
+    /// ~/.config on a user's machine); the real home folder is left alone. It is made here, before any silo starts: a silo
+    /// makes it only at its first start, and a client started right after that silo could find none yet and stop at once.
     /// </summary>
     public static readonly string ConfigHome = Path.Combine(Path.GetTempPath(), $"streaming-tests-config-{Environment.ProcessId}");
 
-    static Executables() => Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", ConfigHome);
+    static Executables()
+    {
+        Environment.SetEnvironmentVariable("XDG_CONFIG_HOME", ConfigHome);
+        using var credential = ClusterCredential.LoadOrCreate(CredentialLocation.DefaultPath(Environment.GetEnvironmentVariables()));
+    }
 
     public static readonly string Silo = Sibling("Silo", "streaming-silo.dll");
     public static readonly string Client = Sibling("Client", "streaming.dll");
