@@ -1,5 +1,5 @@
-using TorchSharp;
 using Streaming.Training.Native;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
