@@ -25,8 +25,9 @@ public sealed class StreamingOptions
     /// (<c>IRunRegistryGrain.GetTrainerSlotsAsync</c>); the silo does not enforce it.</summary>
     public int TrainerSlots { get; set; } = 1;
 
-    /// <summary>Where reminders live: memory (one silo; lost with it) or redis (<see cref="RedisConnectionString"/>,
-    /// shared, so a surviving silo wakes the trainers of a dead one).</summary>
+    /// <summary>Where reminders live: silo (one silo's own memory; lost with it), memory (Orleans' table in a grain, for
+    /// several silos in one process, as test clusters run) or redis (<see cref="RedisConnectionString"/>, shared, so a
+    /// surviving silo wakes the trainers of a dead one).</summary>
     public string Reminders { get; set; } = "memory";
 
     /// <summary>Period of the reminder that keeps a run with unfinished work alive (and wakes it elsewhere after a

@@ -8,6 +8,7 @@ using Orleans.Streams;
 using StackExchange.Redis;
 using Streaming.Grains.Persistence;
 using Streaming.Grains.Placement;
+using Streaming.Grains.Reminders;
 using Streaming.Grains.Telemetry;
 
 namespace Streaming.Grains;
@@ -19,7 +20,7 @@ public static partial class StreamingSiloBuilderExtensions
     public static readonly IReadOnlyList<string> StorageKinds = ["sqlite", "redis", "memory"];
 
     /// <summary>The reminder-service choices of <see cref="StreamingOptions.Reminders"/>.</summary>
-    public static readonly IReadOnlyList<string> ReminderKinds = ["memory", "redis"];
+    public static readonly IReadOnlyList<string> ReminderKinds = ["silo", "memory", "redis"];
 
     /// <summary>Adds Streaming's grains' needs. <paramref name="configure"/> is also run once here, on fresh options,
     /// to pick the grain storage (<see cref="StreamingOptions.Storage"/>); a bad choice throws <see cref="ArgumentException"/>
@@ -78,7 +79,9 @@ public static partial class StreamingSiloBuilderExtensions
         var kind = options.Reminders?.Trim().ToLowerInvariant();
         if (kind is null || !ReminderKinds.Contains(kind))
             throw new ArgumentException($"unknown reminder service '{options.Reminders}': use one of {string.Join(", ", ReminderKinds)}");
-        if (kind == "memory")
+        if (kind == "silo")
+            silo.AddReminders().Services.AddSingleton<IReminderTable, SiloReminderTable>();
+        else if (kind == "memory")
             silo.UseInMemoryReminderService();
         else
         {

@@ -49,8 +49,8 @@ public static class SiloHost
                 o.CorpusRoots = [.. settings.CorpusRootFolders];
                 o.MaxDownloadBytes = (long)settings.MaxDownloadMiB << 20;
                 o.MaxUploadBytes = (long)settings.MaxUploadMiB << 20;
-                // One silo keeps reminders in memory; a cluster keeps them where every silo can take them over.
-                o.Reminders = settings.Cluster == "redis" ? "redis" : "memory";
+                // One silo keeps reminders in its own memory; a cluster keeps them where every silo can take them over.
+                o.Reminders = settings.Cluster == "redis" ? "redis" : "silo";
             }));
         // The metrics contract (docs/observability.md), Orleans' own meter and the .NET runtime's, in Prometheus text on /metrics.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -161,8 +161,7 @@ public sealed class RestartTests : IDisposable
         await silo.StopAsync();
         // Before: the command line ended the process 2 s after SIGTERM, with the training thread still in a step.
         Assert.True(silo.StoppedWith == 0, $"exit code {silo.StoppedWith}\n{silo.Log}");
-        Assert.DoesNotContain("fail:", silo.Log);
-        Assert.DoesNotContain("Could not run", silo.Log);
+        Assert.False(silo.Log.Contains("fail:") || silo.Log.Contains("Could not run"), $"an error in the silo's log:\n{silo.Log}");
     }
 
     [Fact]
