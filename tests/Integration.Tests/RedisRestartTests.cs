@@ -9,6 +9,7 @@ using Orleans.Runtime;
 using Orleans.TestingHost;
 using Streaming.Grains;
 using Streaming.Integration.Tests.Persistence;
+using Streaming.Training.Checkpoints;
 using Streaming.Training.Data;
 using Streaming.Training.Model;
 using Streaming.Training.Native;
@@ -98,6 +99,19 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
             await Task.Delay(250);
         }
 
+        // Every main-cadence snapshot is gone once evaluated, also those whose results were written only after Redis was back.
+        var evaluator = cluster.Client.GetGrain<IEvaluatorGrain>("redis-restart");
+        while ((await evaluator.GetReportAsync()).Pending > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline + TimeSpan.FromSeconds(30), "the evaluator did not finish the run's snapshots");
+            await Task.Delay(250);
+        }
+        var report = await evaluator.GetReportAsync();
+        output.WriteLine($"evaluated {report.Main.Count} main snapshots, {report.Skipped} passed over, {report.Failed} failed");
+        Assert.Equal(0, report.Failed);
+        var left = Directory.GetFileSystemEntries(RunFolders.In(data, "redis-restart").Snapshots).Select(Path.GetFileName);
+        Assert.True(!left.Any(), $"evaluated snapshots left behind: {string.Join(", ", left)}");
+
         // What Redis holds is the run's true state: a new cluster on it sees the run finished at its last checkpoint
         // (a pointer written only in the old trainer's memory would make it train the end again, or show an older step).
         await cluster.DisposeAsync();
@@ -167,7 +181,12 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.UseRedisClustering(o => o.ConfigurationOptions = redisOptions.Clone());
-            silo.AddStreaming(o => RedisRun.Configure(o, data, redis.ConnectionString));
+            silo.AddStreaming(o =>
+            {
+                RedisRun.Configure(o, data, redis.ConnectionString);
+                // Main-cadence snapshots all along, so that evaluations also finish while Redis is down.
+                o.EvaluateEvery = 10;
+            });
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
         });
         var built = builder.Build();

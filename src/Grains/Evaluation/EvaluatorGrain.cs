@@ -47,6 +47,9 @@ public sealed class EvaluatorGrain(
     IDisposable? metered;
     volatile EvaluationReport report = EvaluationReport.Empty;
     bool unsaved;   // the state holds a change whose write failed
+    /// <summary>Snapshots done with (evaluated without error, or passed over) whose state is not yet written: the temporary
+    /// ones among them are deleted once it is (a write that failed during a Redis restart is done again later).</summary>
+    readonly List<SnapshotRef> settled = [];
 
     string Run => this.GetPrimaryKeyString();
 
@@ -56,6 +59,8 @@ public sealed class EvaluatorGrain(
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _ = Folders;   // a name that is not a run's (rooted, "..") is refused before anything is read or written
+        // Evaluated by an earlier activation that ended between writing the result and deleting the snapshot.
+        DeleteSnapshots(Evaluated().Select(d => d.Snapshot));
         report = Report();
         metered = metrics.TrackEvaluations(Run, () => report);
         Feed();
@@ -92,12 +97,18 @@ public sealed class EvaluatorGrain(
         }
         var known = state.State.Done.Select(d => d.Snapshot.Path).Concat(state.State.Pending.Select(p => p.Path)).ToHashSet();
         var added = snapshots.Where(s => known.Add(s.Path)).ToList();
+        // Evaluated already and made again, with the same weights, by a trainer that went back to an earlier checkpoint.
+        var evaluated = Evaluated().Select(d => d.Snapshot.Path).ToHashSet();
+        settled.AddRange(snapshots.Where(s => evaluated.Contains(s.Path)));
         // Snapshots sent again after a write that failed are known already, but their state still needs writing.
-        if (added.Count == 0 && !unsaved) return;
+        if (added.Count == 0 && !unsaved)
+        {
+            DeleteSettled();
+            return;
+        }
         state.State.Pending.AddRange(added);
-        var skipped = SkipOldMainSnapshots();
+        settled.AddRange(SkipOldMainSnapshots());
         await SaveAsync();
-        DeleteSnapshots(skipped);
         Feed();
         report = Report();
     }
@@ -110,7 +121,17 @@ public sealed class EvaluatorGrain(
         unsaved = true;
         await state.WriteStateAsync();
         unsaved = false;
+        DeleteSettled();
     }
+
+    /// <summary>Only once the results are written: a temporary snapshot is gone once evaluated. One that failed stays, for a look.</summary>
+    void DeleteSettled()
+    {
+        DeleteSnapshots(settled);
+        settled.Clear();
+    }
+
+    IEnumerable<EvaluatedSnapshot> Evaluated() => state.State.Done.Where(d => d.Error is null);
 
     public Task<EvaluationReport> GetReportAsync() => Task.FromResult(report);
 
@@ -144,9 +165,8 @@ public sealed class EvaluatorGrain(
             state.State.Done.Add(new EvaluatedSnapshot(snapshot, result.Loss, result.Error));
         }
         foreach (var result in results) inWorker.Remove(result.Snapshot.Path);
+        settled.AddRange(results.Where(r => r.Error is null).Select(r => FromSnapshot(r.Snapshot)));
         await SaveAsync();
-        // Only after the results are safe: a temporary snapshot is gone once evaluated. One that failed stays, for a look.
-        DeleteSnapshots(results.Where(r => r.Error is null).Select(r => FromSnapshot(r.Snapshot)));
         Feed();
         // Nothing left to evaluate: its model leaves memory (the next snapshot makes a worker again).
         if (state.State.Pending.Count == 0 && worker.Pending == 0 && worker.Failure is null)
