@@ -18,6 +18,20 @@ public sealed class LoadDriver(IClusterClient client, LoadSettings settings, int
 {
     static readonly TimeSpan Look = TimeSpan.FromMilliseconds(500);
 
+    /// <summary><paramref name="rounds"/> rounds one after another on the same silo, each with new runs and corpora.</summary>
+    public static async Task<IReadOnlyList<LoadReport>> RunRoundsAsync(IClusterClient client, LoadSettings settings, int siloPid, int rounds,
+        Action<LoadReport>? finished = null, CancellationToken cancellation = default)
+    {
+        var reports = new List<LoadReport>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            var report = await new LoadDriver(client, settings with { Round = round }, siloPid).RunAsync(cancellation);
+            finished?.Invoke(report);
+            reports.Add(report);
+        }
+        return reports;
+    }
+
     public async Task<LoadReport> RunAsync(CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
@@ -65,7 +79,7 @@ public sealed class LoadDriver(IClusterClient client, LoadSettings settings, int
     /// <summary>Generates corpus <paramref name="index"/> and uploads it to its run, as `streaming ingest --run R FILE` does.</summary>
     async Task<IngestOutcome> IngestAsync(string folder, int index)
     {
-        var path = GeneratedCorpora.Write(folder, index, settings.CorpusBytes);
+        var path = GeneratedCorpora.Write(folder, settings.CorpusOf(index), settings.CorpusBytes);
         var (run, corpus) = (settings.RunOf(index), NameRule.CorpusNameOf(path));
         try
         {

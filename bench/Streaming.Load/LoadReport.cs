@@ -50,7 +50,7 @@ public sealed record LoadReport(
     {
         var s = Settings;
         var ok = Ingests.Count(i => i.Error is null);
-        o.WriteLine(Invariant($"load: {s.Runs} runs, {s.Ingests} ingests ({s.CorpusBytes / 1024} KiB each), status at {s.StatusHz:G} Hz, {Seconds:F0} s in all"));
+        o.WriteLine(Invariant($"load{(s.Round > 1 ? $" round {s.Round}" : "")}: {s.Runs} runs, {s.Ingests} ingests ({s.CorpusBytes / 1024} KiB each), status at {s.StatusHz:G} Hz, {Seconds:F0} s in all"));
         o.WriteLine(Invariant($"status calls: {Calls.Count:N0} over {PollSeconds:F0} s ({Calls.Count / PollSeconds:F1} a second), failed {FailedCalls}"));
         o.WriteLine(Invariant($"status latency ms: p50 {Latency(0.5):F1}, p95 {Latency(0.95):F1}, p99 {Latency(0.99):F1}, max {Latency(1):F1}"));
         o.WriteLine(Invariant($"ingests: {ok} queued, {Ingests.Count - ok} failed; {TokensRead:N0} tokens read by {Final.Count(f => f.Status is not null)} runs"));
@@ -61,6 +61,27 @@ public sealed record LoadReport(
         o.WriteLine("silo RSS MiB every 10 s: " + string.Join(' ', Memory.GroupBy(m => (int)(m.At / 10)).Select(g => Mib(g.First().Bytes))));
         foreach (var problem in Problems) o.WriteLine($"problem: {problem}");
         o.WriteLine(Problems.Count == 0 ? "load: passed" : $"load: FAILED ({Problems.Count} problems)");
+    }
+
+    /// <summary>For rounds on one silo: its memory once every run of each round had let go of its model, and what each round
+    /// left beyond the one before (memory a silo takes once shows in the first round only; a leak in every one).</summary>
+    public static string MemoryAcrossRounds(IReadOnlyList<LoadReport> rounds)
+    {
+        var lines = new List<string>();
+        long? previous = null;
+        foreach (var (round, i) in rounds.Select((r, i) => (r, i + 1)))
+        {
+            if (round.Released is not { } released)
+            {
+                lines.Add($"round {i} did not let go of every model");
+                previous = null;
+                continue;
+            }
+            var grown = previous is { } p ? $"{Mib(released.Bytes - p):+0;-0} MiB on the round before" : $"{Mib(released.Bytes - round.Before.Bytes):+0;-0} MiB on before training";
+            lines.Add(Invariant($"round {i} {Mib(released.Bytes)} ({grown})"));
+            previous = released.Bytes;
+        }
+        return "silo memory once each round let go of its models (RSS, MiB): " + string.Join("; ", lines);
     }
 
     /// <summary>status-calls.csv (start s, run, ms, error) and memory.csv (s, RSS bytes) in <paramref name="folder"/>.</summary>

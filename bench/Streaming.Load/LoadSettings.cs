@@ -18,8 +18,15 @@ public sealed record LoadSettings
     /// <summary>The most the silo's resident memory may have grown, from before training to after every run let go of its model.</summary>
     public long GrowthLimitBytes { get; init; } = 256L << 20;
 
+    /// <summary>Which round of load on the same silo this is (from 1): each round has new runs and new corpora, so that a second
+    /// round tells memory a silo keeps for good (a leak grows again) from what it takes once.</summary>
+    public int Round { get; init; } = 1;
+
     /// <summary>Run names; each run has its own seed, so no two train alike.</summary>
-    public IReadOnlyList<string> RunNames => [.. Enumerable.Range(0, Runs).Select(i => $"load-{i:D2}")];
+    public IReadOnlyList<string> RunNames => [.. Enumerable.Range(0, Runs).Select(i => Round == 1 ? $"load-{i:D2}" : $"load{Round}-{i:D2}")];
+
+    /// <summary>The generated corpus of ingest <paramref name="ingest"/>: distinct in every round.</summary>
+    public int CorpusOf(int ingest) => (Round - 1) * Ingests + ingest;
 
     /// <summary>Ingest <paramref name="i"/> goes to run i mod runs, as that run's task i / runs: every run gets its share in turn.</summary>
     public string RunOf(int ingest) => RunNames[ingest % Runs];
@@ -34,6 +41,7 @@ public sealed record LoadSettings
     /// <summary>The first bad value, in one line; null when all are usable.</summary>
     public string? Problem() =>
         Runs < 1 ? $"--runs must be at least 1, not {Runs}"
+        : Round < 1 ? $"the round must be at least 1, not {Round}"
         : Ingests < Runs ? $"--ingests must be at least --runs ({Runs}), so that every run trains, not {Ingests}"
         : !(StatusHz > 0 && StatusHz <= 10_000) ? $"--hz must be in (0, 10000], not {StatusHz}"
         : CorpusBytes < 1024 ? $"--corpus-kb must be at least 1, not {CorpusBytes / 1024.0}"

@@ -59,7 +59,7 @@ public sealed class CorpusGrain(
         if (request.Run is not { } run)
         {
             // Stored only: no run to queue it on (yet).
-            state.State = new CorpusState { Source = request.Path, Runs = previous.Runs, Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens };
+            state.State = new CorpusState { Source = request.Path, Runs = previous.Runs, Blocks = TrainBlocksOf(manifest), Tokens = TrainTokensOf(manifest) };
             await state.WriteStateAsync();
             return Result(request, manifest, ingest, sourceBytes, alreadyQueued: previous.Source is not null);
         }
@@ -67,7 +67,7 @@ public sealed class CorpusGrain(
         var result = Result(request, manifest, ingest, sourceBytes, alreadyQueued) with { AlsoIn = await SharedWith(others) };
         state.State = new CorpusState
         {
-            Source = request.Path, Runs = alreadyQueued ? previous.Runs : [.. previous.Runs, run], Blocks = manifest.TrainBlocks, Tokens = manifest.TrainTokens,
+            Source = request.Path, Runs = alreadyQueued ? previous.Runs : [.. previous.Runs, run], Blocks = TrainBlocksOf(manifest), Tokens = TrainTokensOf(manifest),
         };
         try
         {
@@ -306,9 +306,13 @@ public sealed class CorpusGrain(
         var s = manifest.Skipped;
         var skips = new IngestSkips(s.InvalidUtf8, s.TooLarge, s.MalformedJson, s.MissingText, s.EmptyDocuments, s.EmptyFiles, s.BinaryFiles,
             s.UnsupportedFiles, s.Describe(ingest.Reader.MaxDocumentBytes));
-        return new IngestResult(manifest.Name, request.Path, manifest.TrainBlocks, manifest.TrainTokens,
+        return new IngestResult(manifest.Name, request.Path, TrainBlocksOf(manifest), TrainTokensOf(manifest),
             manifest.TrainDocuments + manifest.ValidationDocuments, manifest.ValidationTokens, skips, alreadyQueued, sourceBytes, manifest.MissingValidation());
     }
+
+    /// <summary>The blocks and tokens a run of the silo's block size trains: the stored ones but a last block of one token.</summary>
+    static long TrainBlocksOf(CorpusManifest manifest) => TrainBlocks.Count(manifest.TrainTokens, manifest.BlockSize);
+    static long TrainTokensOf(CorpusManifest manifest) => TrainBlocks.Tokens(manifest.TrainTokens, manifest.BlockSize);
 
     /// <summary>" on run a" or " on runs a, b": the runs a corpus is queued on, for messages.</summary>
     static string OnRuns(CorpusState corpus) =>

@@ -114,8 +114,7 @@ public sealed partial class TrainerGrain(
     {
         var configuration = Configuration;
         // The corpus counts blocks of the silo's size; the run cuts the same tokens into blocks of its own batch.
-        if (configuration.BlockTokens != options.Value.BlockTokens)
-            corpus = corpus with { Blocks = corpus.Tokens / configuration.BlockTokens + (corpus.Tokens % configuration.BlockTokens >= 2 ? 1 : 0) };
+        corpus = corpus with { Blocks = TrainBlocks.Count(corpus.Tokens, configuration.BlockTokens), Tokens = TrainBlocks.Tokens(corpus.Tokens, configuration.BlockTokens) };
         // A run that caps its tasks trains the first MaxStepsPerTask blocks of each corpus (all full blocks but the last).
         if (configuration.MaxStepsPerTask is long cap && corpus.Blocks > cap)
             corpus = corpus with { Blocks = cap, Tokens = cap * configuration.BlockTokens };

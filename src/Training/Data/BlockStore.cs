@@ -93,9 +93,9 @@ public sealed class BlockStore : IDisposable
     }
 
     /// <summary>Train blocks of <paramref name="blockTokens"/> tokens: a run cuts the stored tokens into its own batch size
-    /// (the stored block size is only the default). A last block of one token predicts nothing and is not counted.</summary>
-    public long TrainBlockCountOf(int blockTokens) =>
-        blockTokens == BlockSize ? TrainBlockCount : TrainTokens / blockTokens + (TrainTokens % blockTokens >= 2 ? 1 : 0);
+    /// (the stored block size is only the default). A last block of one token predicts nothing and is not counted
+    /// (<see cref="TrainBlocks"/>), also where the store holds one.</summary>
+    public long TrainBlockCountOf(int blockTokens) => TrainBlocks.Count(TrainTokens, blockTokens);
 
     /// <summary>Train block <paramref name="sequence"/> when blocks are <paramref name="blockTokens"/> tokens long.</summary>
     public int[] ReadBlock(long sequence, int blockTokens)
