@@ -18,8 +18,9 @@ public interface ITrainerGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<string> GetScheduleConfigAsync();
 
-    /// <summary>Queues a corpus as the run's next task; training of earlier corpora goes on.</summary>
-    Task EnqueueCorpusAsync(CorpusInfo corpus);
+    /// <summary>Queues a corpus as the run's next task; training of earlier corpora goes on. Returns the corpus as the run
+    /// trains it: in blocks of its own batch, capped by its task steps.</summary>
+    Task<CorpusInfo> EnqueueCorpusAsync(CorpusInfo corpus);
 
     [AlwaysInterleave]
     Task<RunStatus> GetStatusAsync();

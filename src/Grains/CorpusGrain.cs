@@ -72,7 +72,9 @@ public sealed class CorpusGrain(
         try
         {
             await state.WriteStateAsync();
-            await GrainFactory.GetGrain<ITrainerGrain>(run).EnqueueCorpusAsync(result.Info);
+            var trained = await GrainFactory.GetGrain<ITrainerGrain>(run).EnqueueCorpusAsync(result.Info);
+            // What the user is told is what the run will train (its own blocks), not how the silo stored it.
+            result = result with { Blocks = trained.Blocks, Tokens = trained.Tokens };
         }
         catch (Exception e)
         {

@@ -110,7 +110,7 @@ public sealed partial class TrainerGrain(
         return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
-    public async Task EnqueueCorpusAsync(CorpusInfo corpus)
+    public async Task<CorpusInfo> EnqueueCorpusAsync(CorpusInfo corpus)
     {
         var configuration = Configuration;
         // The corpus counts blocks of the silo's size; the run cuts the same tokens into blocks of its own batch.
@@ -120,7 +120,7 @@ public sealed partial class TrainerGrain(
             corpus = corpus with { Blocks = cap, Tokens = cap * configuration.BlockTokens };
         if (Corpora.FirstOrDefault(c => c.Name == corpus.Name) is { } queued)
         {
-            if (queued == corpus) return;   // the same ingest again (e.g. retried by a client)
+            if (queued == corpus) return corpus;   // the same ingest again (e.g. retried by a client)
             throw new ArgumentException($"corpus '{corpus.Name}' is already queued in run '{Run}'");
         }
         if (state.State.Model is null)
@@ -142,6 +142,7 @@ public sealed partial class TrainerGrain(
             Meter();
         }
         // No pump here: the timer pumps within its period.
+        return corpus;
     }
 
     public Task<IReadOnlyList<string>> GetCorporaAsync() => Task.FromResult<IReadOnlyList<string>>([.. Corpora.Select(c => c.Name)]);
