@@ -99,7 +99,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
             await Task.Delay(250);
         }
 
-        // Every main-cadence snapshot is gone once evaluated, also those whose results were written only after Redis was back.
+        // Every snapshot evaluated is gone, also those whose results were written only after Redis was back.
         var evaluator = cluster.Client.GetGrain<IEvaluatorGrain>("redis-restart");
         while ((await evaluator.GetReportAsync()).Pending > 0)
         {
@@ -109,8 +109,11 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
         var report = await evaluator.GetReportAsync();
         output.WriteLine($"evaluated {report.Main.Count} main snapshots, {report.Skipped} passed over, {report.Failed} failed");
         Assert.Equal(0, report.Failed);
-        var left = Directory.GetFileSystemEntries(RunFolders.In(data, "redis-restart").Snapshots).Select(Path.GetFileName);
-        Assert.True(!left.Any(), $"evaluated snapshots left behind: {string.Join(", ", left)}");
+        // (A main-cadence snapshot the evaluator never took, its queue lost with a Redis kill, can stay: see docs/reliability.md.)
+        var evaluated = report.Main.Select(m => Path.GetFileName(m.Snapshot.Path)!).ToHashSet();
+        var left = Directory.GetFileSystemEntries(RunFolders.In(data, "redis-restart").Snapshots).Select(p => Path.GetFileName(p)!).ToList();
+        output.WriteLine($"left in the snapshots folder: {(left.Count == 0 ? "nothing" : string.Join(", ", left))}");
+        Assert.True(!left.Any(evaluated.Contains), $"evaluated snapshots left behind: {string.Join(", ", left.Where(evaluated.Contains))}");
 
         // What Redis holds is the run's true state: a new cluster on it sees the run finished at its last checkpoint
         // (a pointer written only in the old trainer's memory would make it train the end again, or show an older step).
